@@ -1,0 +1,275 @@
+"""Typed run configuration: dataclasses with defaults, YAML loading and dotted key=value overrides.
+
+A config is validated once, when loaded; everything downstream can trust its types and values.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+
+@dataclass
+class DataConfig:
+    format: str = "folder"              # folder | drive | isbi | synthetic
+    root: str = ""
+    mask: str = "binary"                # binary: value > 127 is foreground; index: class ids, 255 = ignore
+    num_classes: int = 2
+    class_names: list[str] = field(default_factory=list)
+    channels: int = 3                   # images are converted to 1 (grayscale) or 3 (RGB) channels
+    patch_size: int = 256               # training patches are sampled at this size
+    patches_per_epoch: int = 400
+    workers: int = 0                    # DataLoader worker processes for patch sampling + augmentation
+    val_images: list[str] = field(default_factory=list)   # drive: image ids held out of training for validation
+    train_slices: str = "0-24"          # isbi: slices used for training
+    val_slices: str = "25-29"           # isbi: held-out slices scored by validation/evaluate
+    synthetic_train: int = 12           # synthetic: number of generated training / validation / test images
+    synthetic_val: int = 4
+    synthetic_size: int = 192
+
+
+@dataclass
+class AugmentConfig:
+    enabled: bool = True
+    flips: bool = True
+    rotate90: bool = True
+    rotate_degrees: float = 15.0
+    scale: float = 0.1                  # random scale in [1 - scale, 1 + scale]
+    brightness: float = 0.1
+    contrast: float = 0.1
+    gamma: float = 0.1
+    elastic_probability: float = 0.0
+    elastic_alpha: float = 30.0
+    elastic_sigma: float = 6.0
+
+
+@dataclass
+class ModelConfig:
+    name: str = "unet"
+    base_channels: int = 32
+    depth: int = 4
+    padding: str = "same"               # same | valid (the 2015 paper)
+    norm: str = "batch"                 # batch | none
+    dropout: float = 0.0                # dropout inside each conv block
+    bottleneck_dropout: float = 0.0     # dropout at the end of the contracting path
+    activation: str = "relu"            # relu | leaky_relu
+    down: str = "maxpool"               # maxpool | strided_conv
+    up: str = "transpose"               # transpose | bilinear | nearest
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 4
+    loss: str = "ce"                    # bce | ce | dice | ce_dice
+    optimizer: str = "adam"             # adam | adamw | sgd
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    schedule: str = "cosine"            # cosine | step | poly | constant
+    warmup_epochs: float = 0.0
+    step_epochs: int = 10               # step schedule: multiply lr by step_gamma every step_epochs
+    step_gamma: float = 0.1
+    poly_power: float = 0.9
+    val_every: int = 1                  # validate every N epochs
+    monitor: str = "f1"                 # metric for best.pt and early stopping
+    patience: int = 0                   # validations without improvement before stopping; 0 = never
+    save_every: int = 0                 # keep epoch_NNN.pt every N epochs; 0 = never
+    max_minutes: float = 0.0            # stop after this much training wall time; 0 = no limit
+    precision: str = "auto"             # auto | fp32 | bf16 | fp16
+    device: str = "auto"                # auto | cpu | cuda | cuda:N
+    seed: int = 0
+    progress: bool = True
+
+
+@dataclass
+class InferConfig:
+    batch: int = 4
+    threshold: float = 0.5              # binary models: probability above which a pixel is foreground
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    infer: InferConfig = field(default_factory=InferConfig)
+
+
+CHOICES = {
+    "data.format": ("folder", "drive", "isbi", "synthetic"),
+    "data.mask": ("binary", "index"),
+    "data.channels": (1, 3),
+    "model.name": ("unet",),
+    "model.padding": ("same", "valid"),
+    "model.norm": ("batch", "none"),
+    "model.activation": ("relu", "leaky_relu"),
+    "model.down": ("maxpool", "strided_conv"),
+    "model.up": ("transpose", "bilinear", "nearest"),
+    "train.loss": ("bce", "ce", "dice", "ce_dice"),
+    "train.optimizer": ("adam", "adamw", "sgd"),
+    "train.schedule": ("cosine", "step", "poly", "constant"),
+    "train.precision": ("auto", "fp32", "bf16", "fp16"),
+    "train.monitor": ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", "precision", "recall",
+                      "sensitivity", "specificity"),
+}
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Check `value` against a field's type annotation, converting where it is lossless."""
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        (item_type,) = typing.get_args(annotation)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            value = [v.strip() for v in str(value).split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"config key '{key}' expects a list, got {value!r}")
+        return [_coerce(v, item_type, key) for v in value]
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise ConfigError(f"config key '{key}' expects true/false, got {value!r}")
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"config key '{key}' expects an integer, got {value!r}")
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"config key '{key}' expects a number, got {value!r}")
+    if annotation is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(f"config key '{key}' expects a string, got {value!r}")
+    raise TypeError(f"unsupported annotation {annotation!r} for {key}")  # a bug, not user input
+
+
+def _section_types(section: Any) -> dict[str, Any]:
+    return typing.get_type_hints(type(section))
+
+
+def _set(config: Config, dotted_key: str, value: Any) -> None:
+    parts = dotted_key.split(".")
+    if len(parts) != 2:
+        raise ConfigError(f"config key '{dotted_key}' must look like section.name (e.g. train.epochs)")
+    section_name, name = parts
+    if section_name not in {f.name for f in dataclasses.fields(Config)}:
+        raise ConfigError(f"unknown config section '{section_name}' in key '{dotted_key}'")
+    section = getattr(config, section_name)
+    types_ = _section_types(section)
+    if name not in types_:
+        raise ConfigError(f"unknown config key '{dotted_key}'")
+    setattr(section, name, _coerce(value, types_[name], dotted_key))
+
+
+def _validate(config: Config) -> None:
+    for key, allowed in CHOICES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(config, section), name)
+        if value not in allowed:
+            raise ConfigError(f"config key '{key}' must be one of {', '.join(map(str, allowed))}; got {value!r}")
+    positive = ["data.num_classes", "data.patch_size", "data.patches_per_epoch", "model.base_channels",
+                "model.depth", "train.epochs", "train.batch_size", "train.val_every", "infer.batch"]
+    for key in positive:
+        section, name = key.split(".")
+        if getattr(getattr(config, section), name) <= 0:
+            raise ConfigError(f"config key '{key}' must be positive")
+    if config.data.num_classes < 2:
+        raise ConfigError("config key 'data.num_classes' must be at least 2 (background + one class)")
+    if config.train.loss == "bce" and config.data.num_classes != 2:
+        raise ConfigError("train.loss=bce needs data.num_classes=2 (one sigmoid channel); use ce for more classes")
+    if config.data.class_names and len(config.data.class_names) != config.data.num_classes:
+        raise ConfigError(f"data.class_names has {len(config.data.class_names)} names "
+                          f"but data.num_classes is {config.data.num_classes}")
+    for key in ("model.dropout", "model.bottleneck_dropout"):
+        section, name = key.split(".")
+        if not 0.0 <= getattr(getattr(config, section), name) < 1.0:
+            raise ConfigError(f"config key '{key}' must be in [0, 1)")
+    if config.data.format in ("folder", "drive", "isbi") and not config.data.root:
+        raise ConfigError(f"data.format={config.data.format} needs data.root (the dataset folder)")
+
+
+def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: str = "config") -> Config:
+    """Build a validated Config from a nested dict (as in YAML) and 'section.key=value' overrides."""
+    config = Config()
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections (data:, model:, train:, ...)")
+    for section_name, section in tree.items():
+        if not isinstance(section, dict):
+            raise ConfigError(f"{source}: section '{section_name}' must be a mapping")
+        for name, value in section.items():
+            _set(config, f"{section_name}.{name}", value)
+    for override in overrides or []:
+        if "=" not in override:
+            raise ConfigError(f"override '{override}' must look like key=value (e.g. train.epochs=50)")
+        key, raw = override.split("=", 1)
+        _set(config, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
+    if not config.data.class_names:
+        config.data.class_names = (["background", "foreground"] if config.data.num_classes == 2
+                                   else [f"class_{i}" for i in range(config.data.num_classes)])
+    _validate(config)
+    return config
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> Config:
+    """Load a YAML config file (or only defaults when `path` is None) and apply overrides."""
+    tree: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        try:
+            tree = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    return from_dict(tree, overrides, source=str(path or "config"))
+
+
+def to_dict(config: Config) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def save_config(config: Config, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+
+
+def output_channels(config: Config) -> int:
+    """A binary model trained with BCE has one sigmoid channel; all others one channel per class."""
+    return 1 if config.train.loss == "bce" else config.data.num_classes
+
+
+def config_for_checkpoint(saved: Config, path: str | Path | None = None,
+                          overrides: list[str] | None = None) -> Config:
+    """The checkpoint's own config with the data/infer sections of a config file and key=value
+    overrides laid over it; model-defining keys must stay as the checkpoint was trained."""
+    tree = to_dict(saved)
+    if path is not None:
+        other = to_dict(load_config(path))
+        for section in ("data", "infer"):
+            keep = {key: tree[section][key] for key in ("channels", "num_classes", "class_names") if section == "data"}
+            tree[section] = {**other[section], **keep}
+    config = from_dict(tree, overrides, source=str(path or "checkpoint config"))
+    for key in ("channels", "num_classes"):
+        if getattr(config.data, key) != getattr(saved.data, key):
+            raise ConfigError(f"data.{key}={getattr(config.data, key)} does not match the checkpoint's "
+                              f"{getattr(saved.data, key)} (the model was trained with it)")
+    return config

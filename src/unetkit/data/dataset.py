@@ -1,0 +1,141 @@
+"""Decoded samples in memory, random training patches, and input normalisation.
+
+Images are decoded and validated once (before training starts); every epoch then samples patches
+from memory. The ROI is folded into the label as the ignore index, so losses and metrics need only
+one mechanism to leave pixels out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..config import DataConfig
+from ..errors import DataError
+from .augment import augment
+from .formats import SampleFiles
+from .io import IGNORE_INDEX, read_image, read_mask, read_roi
+
+
+@dataclass
+class Sample:
+    """One decoded sample: image uint8 (H, W, C); label uint8 (H, W) with 255 = ignore or outside ROI."""
+    name: str
+    image: np.ndarray
+    label: np.ndarray | None
+    roi: np.ndarray | None
+    files: SampleFiles
+
+
+def _check_size(files: SampleFiles, what: str, path, shape, image_shape) -> None:
+    if shape != image_shape:
+        raise DataError(f"{path}: {what} is {shape[1]}x{shape[0]} but image {files.image.name} is "
+                        f"{image_shape[1]}x{image_shape[0]}")
+
+
+def load_sample(files: SampleFiles, data: DataConfig) -> Sample:
+    """Read and cross-check the files of one sample."""
+    image = read_image(files.image, data.channels, files.page)
+    label = roi = None
+    if files.mask is not None:
+        label = read_mask(files.mask, data.mask, data.num_classes, files.page)
+        _check_size(files, "mask", files.mask, label.shape, image.shape[:2])
+    if files.roi is not None:
+        roi = read_roi(files.roi, files.page)
+        _check_size(files, "roi mask", files.roi, roi.shape, image.shape[:2])
+        if label is not None:
+            label = label.copy()
+            label[~roi] = IGNORE_INDEX
+    return Sample(files.name, image, label, roi, files)
+
+
+def load_samples(files: list[SampleFiles], data: DataConfig) -> list[Sample]:
+    return [load_sample(f, data) for f in files]
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Per-channel mean and std on the 0..1 scale; stored in checkpoints so predictions match training."""
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    def apply(self, image: np.ndarray) -> torch.Tensor:
+        """uint8 (H, W, C) -> normalised float32 tensor (C, H, W)."""
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+        mean = torch.tensor(self.mean).view(-1, 1, 1)
+        std = torch.tensor(self.std).view(-1, 1, 1)
+        return tensor.sub_(mean).div_(std)
+
+    def to_dict(self) -> dict:
+        return {"mean": list(self.mean), "std": list(self.std)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Normalization":
+        return cls(tuple(values["mean"]), tuple(values["std"]))
+
+
+def compute_normalization(samples: list[Sample]) -> Normalization:
+    """Channel mean/std over the training images (inside their ROI where one is given)."""
+    sums = counts = squares = 0.0
+    for sample in samples:
+        pixels = sample.image.reshape(-1, sample.image.shape[2]).astype(np.float64) / 255.0
+        if sample.roi is not None:
+            pixels = pixels[sample.roi.reshape(-1)]
+        sums = sums + pixels.sum(0)
+        squares = squares + (pixels ** 2).sum(0)
+        counts += pixels.shape[0]
+    mean = sums / max(counts, 1)
+    std = np.sqrt(np.maximum(squares / max(counts, 1) - mean ** 2, 1e-12))
+    return Normalization(tuple(float(v) for v in mean), tuple(float(max(v, 1e-3)) for v in std))
+
+
+def _crop_with_reflect(image: np.ndarray, label: np.ndarray, top: int, left: int, size: int):
+    """Crop size x size at (top, left); images smaller than the patch are mirror-padded first."""
+    height, width = label.shape
+    pad_y, pad_x = max(0, size - height), max(0, size - width)
+    if pad_y or pad_x:
+        image = np.pad(image, ((0, pad_y), (0, pad_x), (0, 0)), mode="reflect")
+        label = np.pad(label, ((0, pad_y), (0, pad_x)), mode="reflect")
+    return image[top:top + size, left:left + size], label[top:top + size, left:left + size]
+
+
+class PatchDataset(Dataset):
+    """Random training patches from decoded samples, augmented jointly.
+
+    Item i of epoch e is a pure function of (seed, e, i): resumed runs and any number of worker
+    processes see exactly the same patches.
+    Returns image float32 (C, P, P) and label int64 (P, P).
+    """
+
+    def __init__(self, samples: list[Sample], patch_size: int, patches_per_epoch: int,
+                 normalization: Normalization, pipeline=None, seed: int = 0):
+        if not samples:
+            raise DataError("no training samples found")
+        missing = [s.files.image for s in samples if s.label is None]
+        if missing:
+            raise DataError(f"{missing[0]}: training image has no label mask")
+        self.samples = samples
+        self.patch_size = patch_size
+        self.patches_per_epoch = patches_per_epoch
+        self.normalization = normalization
+        self.pipeline = pipeline
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.patches_per_epoch
+
+    def __getitem__(self, index: int):
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        sample = self.samples[rng.integers(len(self.samples))]
+        height, width = sample.label.shape
+        top = int(rng.integers(max(1, height - self.patch_size + 1)))
+        left = int(rng.integers(max(1, width - self.patch_size + 1)))
+        image, label = _crop_with_reflect(sample.image, sample.label, top, left, self.patch_size)
+        image, label = augment(self.pipeline, image, label, int(rng.integers(2**31)))
+        return self.normalization.apply(image), torch.from_numpy(label.astype(np.int64))

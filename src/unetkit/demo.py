@@ -1,0 +1,35 @@
+"""`unetkit demo`: generate the synthetic dataset, train, evaluate and predict, end to end."""
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+from .config import load_config
+from .evaluate import evaluate_checkpoint
+from .infer.outputs import predict_files
+from .infer.predictor import Predictor
+from .train import train
+
+log = logging.getLogger(__name__)
+
+
+def demo_config_path() -> Path:
+    return Path(str(resources.files("unetkit") / "presets" / "demo.yaml"))
+
+
+def run_demo(out_dir: str | Path, overrides: list[str] | None = None) -> dict:
+    """Train on generated data under out_dir, score the validation images, write overlays.
+
+    Returns the validation metrics. A finished demo run in out_dir is reused, not retrained.
+    """
+    out_dir = Path(out_dir)
+    config = load_config(demo_config_path(), [f"data.root={out_dir / 'data'}", *(overrides or [])])
+    finished = (out_dir / "metrics.json").is_file() and (out_dir / "best.pt").is_file()
+    if not finished:  # a fresh run, or one that was interrupted and continues from last.pt
+        train(config, out_dir, resume=(out_dir / "last.pt").is_file())
+    metrics = evaluate_checkpoint(out_dir / "best.pt", "val", json_path=out_dir / "metrics_val.json")
+    predictor = Predictor.from_checkpoint(out_dir / "best.pt")
+    predict_files(predictor, [Path(config.data.root) / "val" / "images"], out_dir / "predictions", overlay=True,
+                  probabilities=True)
+    return metrics

@@ -1,0 +1,17 @@
+"""User-facing errors. The CLI prints them as one line and exits with code 2."""
+
+
+class UnetkitError(Exception):
+    """Base class for errors caused by the user's input, not by a bug."""
+
+
+class ConfigError(UnetkitError):
+    """A config file or key=value override is wrong (unknown key, wrong type, bad value)."""
+
+
+class DataError(UnetkitError):
+    """A dataset file is missing, unreadable, or inconsistent with its partner files."""
+
+
+class CheckpointError(UnetkitError):
+    """A checkpoint file is missing, corrupt, or not a unetkit checkpoint."""

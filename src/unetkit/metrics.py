@@ -1,0 +1,106 @@
+"""Segmentation metrics accumulated over a dataset: a confusion matrix (and, for binary tasks, score
+histograms for ROC AUC), so memory stays constant however many pixels are scored.
+
+Pixels with the ignore label (255, which includes everything outside the ROI) are never counted.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .data.io import IGNORE_INDEX
+
+AUC_BINS = 65536  # probabilities are binned to 1/65535: exact AUC for scores on that grid
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator > 0 else float("nan")
+
+
+def _nanmean(values) -> float:
+    values = [v for v in values if not math.isnan(v)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+class SegmentationMetrics:
+    """Accumulate predictions with `update`, read every metric with `compute`."""
+
+    def __init__(self, num_classes: int, class_names: list[str] | None = None, threshold: float = 0.5):
+        self.num_classes = num_classes
+        self.class_names = class_names or [str(i) for i in range(num_classes)]
+        self.threshold = threshold
+        self.confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64)  # [true, predicted]
+        self.positive_histogram = torch.zeros(AUC_BINS, dtype=torch.int64)
+        self.negative_histogram = torch.zeros(AUC_BINS, dtype=torch.int64)
+
+    @property
+    def binary(self) -> bool:
+        return self.num_classes == 2
+
+    def update(self, probabilities: torch.Tensor, labels: torch.Tensor) -> None:
+        """probabilities float (C, H, W) or (N, C, H, W); labels int (H, W) or (N, H, W), 255 = ignore."""
+        if probabilities.dim() == 3:
+            probabilities, labels = probabilities.unsqueeze(0), labels.unsqueeze(0)
+        probabilities = probabilities.detach().float().cpu()
+        labels = labels.detach().to(torch.int64).cpu()
+        valid = labels != IGNORE_INDEX
+        if self.binary:
+            foreground = probabilities[:, 1]
+            predicted = (foreground > self.threshold).to(torch.int64)
+        else:
+            predicted = probabilities.argmax(1)
+        truth = labels[valid]
+        self.confusion += torch.bincount(truth * self.num_classes + predicted[valid],
+                                         minlength=self.num_classes ** 2).view(self.num_classes, self.num_classes)
+        if self.binary:
+            bins = (foreground[valid] * (AUC_BINS - 1) + 0.5).clamp(0, AUC_BINS - 1).to(torch.int64)
+            self.positive_histogram += torch.bincount(bins[truth == 1], minlength=AUC_BINS)
+            self.negative_histogram += torch.bincount(bins[truth == 0], minlength=AUC_BINS)
+
+    def auc(self) -> float:
+        """Area under the ROC curve from the score histograms (ties handled as sklearn does)."""
+        positives = self.positive_histogram.flip(0).double().cumsum(0)
+        negatives = self.negative_histogram.flip(0).double().cumsum(0)
+        if positives[-1] == 0 or negatives[-1] == 0:
+            return float("nan")
+        tpr = torch.cat([torch.zeros(1, dtype=torch.float64), positives / positives[-1]])
+        fpr = torch.cat([torch.zeros(1, dtype=torch.float64), negatives / negatives[-1]])
+        return float(torch.trapezoid(tpr, fpr))
+
+    def compute(self) -> dict:
+        """All metrics as a JSON-ready dict (NaN where a metric is undefined, e.g. no positives)."""
+        confusion = self.confusion.double()
+        true_positive = confusion.diag()
+        support = confusion.sum(1)        # pixels of each true class
+        predicted = confusion.sum(0)      # pixels predicted as each class
+        total = confusion.sum()
+        recall = [_ratio(true_positive[c], support[c]) for c in range(self.num_classes)]
+        precision = [_ratio(true_positive[c], predicted[c]) for c in range(self.num_classes)]
+        iou = [_ratio(true_positive[c], support[c] + predicted[c] - true_positive[c]) for c in range(self.num_classes)]
+        f1 = [_ratio(2 * true_positive[c], support[c] + predicted[c]) for c in range(self.num_classes)]
+        result = {
+            "pixel_accuracy": _ratio(true_positive.sum(), total),
+            "mean_accuracy": _nanmean(recall),
+            "iou_per_class": dict(zip(self.class_names, iou)),
+            "miou": _nanmean(iou),
+        }
+        if self.binary:  # the foreground class is the positive class
+            result.update(precision=precision[1], recall=recall[1], f1=f1[1], dice=f1[1], auc=self.auc(),
+                          sensitivity=recall[1], specificity=recall[0])
+        else:  # macro averages over the classes that occur
+            result.update(precision=_nanmean(precision), recall=_nanmean(recall), f1=_nanmean(f1), dice=_nanmean(f1))
+        return result
+
+
+def format_table(metrics: dict) -> str:
+    """A plain-text table of the scalar metrics followed by per-class IoU."""
+    lines = [f"{'metric':<16}{'value':>10}", "-" * 26]
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            continue
+        lines.append(f"{key:<16}{value:>10.4f}")
+    lines += ["", f"{'class':<16}{'IoU':>10}", "-" * 26]
+    lines += [f"{name:<16}{value:>10.4f}" for name, value in metrics["iou_per_class"].items()]
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""Images people look at: label maps saved as PNG, and predictions blended over the input."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .palette import binary_palette, overlay_palette, voc_palette
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W), (H, W, 1) or (H, W, 3) uint8 -> (H, W, 3) uint8."""
+    if image.ndim == 2:
+        image = image[..., None]
+    return np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image[..., :3]
+
+
+def blend_overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.7,
+                  palette: np.ndarray | None = None) -> np.ndarray:
+    """Blend class colours over the image at `alpha` where labels != 0 (background stays untouched)."""
+    rgb = as_rgb(image).astype(np.float32)
+    num_classes = int(labels.max(initial=0)) + 1
+    colours = (palette if palette is not None else overlay_palette(max(num_classes, 2)))[labels].astype(np.float32)
+    foreground = (labels != 0)[..., None]
+    blended = np.where(foreground, (1 - alpha) * rgb + alpha * colours, rgb)
+    return blended.round().clip(0, 255).astype(np.uint8)
+
+
+def save_label_png(labels: np.ndarray, path: str | Path, num_classes: int) -> None:
+    """Binary: 0/255 grayscale PNG. Multi-class: palette PNG whose pixel values are the class ids."""
+    if num_classes == 2:
+        Image.fromarray((labels > 0).astype(np.uint8) * 255).save(path)
+        return
+    image = Image.fromarray(labels.astype(np.uint8), mode="P")
+    image.putpalette(voc_palette().reshape(-1).tolist())
+    image.save(path)
+
+
+def colorize(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Class ids (H, W) -> RGB (H, W, 3) for panels: white foreground for binary, VOC colours otherwise."""
+    palette = binary_palette() if num_classes == 2 else voc_palette()
+    return palette[labels]
