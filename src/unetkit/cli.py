@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", required=True, help="folder for the outputs")
     predict.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png")
     predict.add_argument("--probs", action="store_true", help="also write <name>_probs.npy (float16, K x H x W)")
+    predict.add_argument("--roi", help="folder of region-of-interest masks (same file stems); outside is background")
     predict.add_argument("--alpha", type=float, default=0.7, help="overlay opacity (default 0.7)")
     predict.add_argument("--device", default="auto")
 
@@ -90,7 +91,7 @@ def _cmd_predict(args) -> int:
         predictor.config = config_for_checkpoint(predictor.config, None, overrides)
         predictor.threshold = predictor.config.infer.threshold
     summary = predict_files(predictor, inputs, args.out, overlay=args.overlay, probabilities=args.probs,
-                            alpha=args.alpha)
+                            alpha=args.alpha, roi_dir=args.roi)
     print(f"wrote {len(summary.written)} files to {args.out}" +
           (f"; skipped {len(summary.skipped)} unreadable inputs" if summary.skipped else ""))
     return 0

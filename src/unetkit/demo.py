@@ -30,6 +30,7 @@ def run_demo(out_dir: str | Path, overrides: list[str] | None = None) -> dict:
         train(config, out_dir, resume=(out_dir / "last.pt").is_file())
     metrics = evaluate_checkpoint(out_dir / "best.pt", "val", json_path=out_dir / "metrics_val.json")
     predictor = Predictor.from_checkpoint(out_dir / "best.pt")
-    predict_files(predictor, [Path(config.data.root) / "val" / "images"], out_dir / "predictions", overlay=True,
-                  probabilities=True)
+    val_dir = Path(config.data.root) / "val"
+    predict_files(predictor, [val_dir / "images"], out_dir / "predictions", overlay=True, probabilities=True,
+                  roi_dir=val_dir / "roi")
     return metrics

@@ -34,7 +34,8 @@ def _images_in(folder: Path) -> list[Path]:
     return images
 
 
-def _partner_by_stem(folder: Path, stem: str, image: Path, what: str) -> Path:
+def find_partner(folder: Path, stem: str, image: Path, what: str) -> Path:
+    """The file in `folder` with the same stem as `image` (any image suffix)."""
     matches = sorted(p for p in folder.glob(f"{stem}.*") if is_image_file(p))
     if not matches:
         raise DataError(f"{image}: no {what} file named {stem}.* in {folder}")
@@ -50,8 +51,8 @@ def folder_samples(root: Path, split: str, need_masks: bool) -> list[SampleFiles
         raise DataError(f"{masks_dir}: folder not found (each split needs images/ and masks/)")
     samples = []
     for image in images:
-        mask = _partner_by_stem(masks_dir, image.stem, image, "mask") if masks_dir.is_dir() else None
-        roi = _partner_by_stem(roi_dir, image.stem, image, "roi") if roi_dir.is_dir() else None
+        mask = find_partner(masks_dir, image.stem, image, "mask") if masks_dir.is_dir() else None
+        roi = find_partner(roi_dir, image.stem, image, "roi") if roi_dir.is_dir() else None
         samples.append(SampleFiles(image.stem, image, mask, roi))
     return samples
 
@@ -137,7 +138,7 @@ def isbi_samples(root: Path, split: str, train_slices: str, val_slices: str, nee
     for index in wanted:
         image = images[index]
         labels_dir = root / "train" / "labels"
-        mask = _partner_by_stem(labels_dir, image.stem, image, "label") if (need_masks or labels_dir.is_dir()) else None
+        mask = find_partner(labels_dir, image.stem, image, "label") if (need_masks or labels_dir.is_dir()) else None
         samples.append(SampleFiles(image.stem, image, mask))
     return samples
 

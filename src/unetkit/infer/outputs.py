@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.io import is_image_file, read_image
+from ..data.formats import find_partner
+from ..data.io import is_image_file, read_image, read_roi
 from ..errors import DataError, UnetkitError
 from ..viz.overlay import save_label_png
 from .predictor import Prediction, Predictor
@@ -52,8 +53,12 @@ class PredictSummary:
 
 
 def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str | Path, overlay: bool = False,
-                  probabilities: bool = False, alpha: float = 0.7, progress: bool = True) -> PredictSummary:
-    """Segment every image in `inputs`; unreadable files are skipped with a warning, not fatal."""
+                  probabilities: bool = False, alpha: float = 0.7, progress: bool = True,
+                  roi_dir: str | Path | None = None) -> PredictSummary:
+    """Segment every image in `inputs`; unreadable files are skipped with a warning, not fatal.
+
+    With `roi_dir`, a mask of the same stem there (e.g. DRIVE's FOV) limits the prediction to its inside.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = list_inputs(inputs)
@@ -63,11 +68,14 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
     for path in tqdm(files, desc="predict", unit="img", disable=not progress or len(files) < 2):
         try:
             image = read_image(path, predictor.config.data.channels)
+            roi = read_roi(find_partner(Path(roi_dir), path.stem, path, "roi")) if roi_dir else None
         except UnetkitError as error:
             log.warning("skipped: %s", error)
             summary.skipped.append(str(error))
             continue
         prediction = predictor.predict(image)
+        if roi is not None:
+            prediction = prediction.restrict_to(roi)
         stem = path.stem if unique_stems else "_".join(path.with_suffix("").parts[-2:])
         summary.written += write_prediction(prediction, stem, out_dir, predictor.config.data.num_classes,
                                             overlay, probabilities, alpha)

@@ -22,6 +22,13 @@ class Prediction:
     probabilities: np.ndarray
     image: np.ndarray | None = None
 
+    def restrict_to(self, roi: np.ndarray) -> "Prediction":
+        """Outside the region of interest (bool (H, W)) everything is background, with certainty."""
+        labels = np.where(roi, self.labels, 0).astype(np.uint8)
+        probabilities = self.probabilities * roi
+        probabilities[0] += ~roi
+        return Prediction(labels, probabilities, self.image)
+
     def overlay(self, alpha: float = 0.7, palette: np.ndarray | None = None) -> np.ndarray:
         """The input blended with the class colours where a class other than background is predicted."""
         from ..viz.overlay import blend_overlay

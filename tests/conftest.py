@@ -1,0 +1,41 @@
+"""Shared fixtures: small datasets the tests make themselves, and a fast config."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unetkit.config import load_config
+from unetkit.data.synthetic import write_synthetic_dataset
+
+torch.set_num_threads(2)
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory) -> Path:
+    """A folder-layout dataset: train/val/test with images/, masks/ and roi/, 64x64 images."""
+    root = tmp_path_factory.mktemp("synthetic")
+    write_synthetic_dataset(root, {"train": 4, "val": 2, "test": 2}, size=64)
+    return root
+
+
+def tiny_overrides(root: Path) -> list[str]:
+    return [f"data.root={root}", "data.format=folder", "data.patch_size=32", "data.patches_per_epoch=8",
+            "model.base_channels=4", "model.depth=2", "train.batch_size=4", "train.epochs=2",
+            "train.progress=false", "train.precision=fp32"]
+
+
+@pytest.fixture
+def tiny_config(synthetic_root):
+    return load_config(None, tiny_overrides(synthetic_root))
+
+
+def write_png(path: Path, array: np.ndarray, mode: str | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array, mode=mode).save(path)
+    return path

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import tifffile
+
+from unetkit.config import load_config
+from unetkit.data import find_samples, load_samples
+from unetkit.data.formats import parse_slices
+from unetkit.errors import DataError
+
+from ..conftest import SHARED_DATA, write_png
+
+
+def _config(root, fmt, *extra):
+    return load_config(None, [f"data.root={root}", f"data.format={fmt}", *extra]).data
+
+
+def test_folder_layout_matches_by_stem(synthetic_root):
+    samples = find_samples(_config(synthetic_root, "folder"), "train")
+    assert len(samples) == 4
+    assert all(s.mask.stem == s.image.stem and s.roi.stem == s.image.stem for s in samples)
+
+
+def test_folder_missing_partner_names_image(tmp_path):
+    write_png(tmp_path / "train/images/a.png", np.zeros((8, 8), np.uint8))
+    write_png(tmp_path / "train/images/b.png", np.zeros((8, 8), np.uint8))
+    write_png(tmp_path / "train/masks/a.png", np.zeros((8, 8), np.uint8))
+    with pytest.raises(DataError, match=r"b\.png: no mask file named b\.\* in"):
+        find_samples(_config(tmp_path, "folder"), "train")
+
+
+def _make_drive(root, ids, kind, size=(12, 10)):
+    folder = root / ("training" if kind == "training" else "test")
+    for number in ids:
+        write_png(folder / "images" / f"{number}_{kind}.png", np.zeros((*size, 3), np.uint8))
+        write_png(folder / "1st_manual" / f"{number}_manual1.gif", np.zeros(size, np.uint8))
+        roi = np.zeros(size, np.uint8)
+        roi[2:-2, 2:-2] = 255
+        write_png(folder / "mask" / f"{number}_{kind}_mask.gif", roi)
+
+
+def test_drive_layout_holds_out_validation_ids(tmp_path):
+    _make_drive(tmp_path, ["21", "22", "23"], "training")
+    _make_drive(tmp_path, ["01", "02"], "test")
+    config = _config(tmp_path, "drive", "data.val_images=23")
+    assert [s.name for s in find_samples(config, "train")] == ["21_training", "22_training"]
+    assert [s.name for s in find_samples(config, "val")] == ["23_training"]
+    assert [s.name for s in find_samples(config, "test")] == ["01_test", "02_test"]
+    sample = load_samples(find_samples(config, "val"), config)[0]
+    # outside the field of view the label is the ignore index
+    assert sample.label[0, 0] == 255 and sample.label[5, 5] == 0
+
+
+def test_drive_missing_fov_mask(tmp_path):
+    _make_drive(tmp_path, ["21"], "training")
+    (tmp_path / "training/mask/21_training_mask.gif").unlink()
+    with pytest.raises(DataError, match="21_training.png: field-of-view mask .* not found"):
+        find_samples(_config(tmp_path, "drive"), "train")
+
+
+def test_isbi_slices_and_stack(tmp_path):
+    for i in range(6):
+        write_png(tmp_path / f"train/images/{i:02d}.png", np.full((8, 8), i, np.uint8))
+        write_png(tmp_path / f"train/labels/{i:02d}.png", np.full((8, 8), 255 * (i % 2), np.uint8))
+    config = _config(tmp_path, "isbi", "data.train_slices=0-3", "data.val_slices=4,5")
+    assert [s.name for s in find_samples(config, "train")] == ["00", "01", "02", "03"]
+    val = load_samples(find_samples(config, "val"), config)
+    assert [int(v.label.max()) for v in val] == [0, 1]
+    with pytest.raises(DataError, match="never published"):
+        find_samples(config, "test")
+
+    stack_root = tmp_path / "stack"
+    stack_root.mkdir()
+    tifffile.imwrite(stack_root / "train-volume.tif", np.stack([np.full((8, 8), i, np.uint8) for i in range(5)]), photometric="minisblack")
+    tifffile.imwrite(stack_root / "train-labels.tif", np.stack([np.full((8, 8), 255, np.uint8)] * 5), photometric="minisblack")
+    config = _config(stack_root, "isbi", "data.train_slices=0-2", "data.val_slices=3-4", "data.channels=1")
+    val = load_samples(find_samples(config, "val"), config)
+    assert [int(v.image[0, 0, 0]) for v in val] == [3, 4] and all(v.label.all() for v in val)
+
+
+def test_parse_slices():
+    assert parse_slices("0-2, 5,7-8") == [0, 1, 2, 5, 7, 8]
+    with pytest.raises(DataError, match="must look like"):
+        parse_slices("a-b")
+
+
+def test_size_mismatch_names_the_file(tmp_path):
+    write_png(tmp_path / "train/images/a.png", np.zeros((8, 8), np.uint8))
+    write_png(tmp_path / "train/masks/a.png", np.zeros((8, 9), np.uint8))
+    config = _config(tmp_path, "folder")
+    with pytest.raises(DataError, match=r"masks/a\.png: mask is 9x8 but image a\.png is 8x8"):
+        load_samples(find_samples(config, "train"), config)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "drive").is_dir(), reason="needs ../shared/data/drive")
+def test_real_drive_pair_loads():
+    config = _config(SHARED_DATA / "drive", "drive", "data.val_images=40")
+    sample = load_samples(find_samples(config, "val"), config)[0]
+    assert sample.image.shape == (584, 565, 3)
+    inside = sample.label[sample.roi]
+    assert set(np.unique(inside)) == {0, 1} and 0.05 < inside.mean() < 0.25
+    assert (sample.label[~sample.roi] == 255).all()
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "isbi2012").is_dir(), reason="needs ../shared/data/isbi2012")
+def test_real_isbi_slice_loads():
+    config = _config(SHARED_DATA / "isbi2012", "isbi", "data.val_slices=29", "data.channels=1")
+    sample = load_samples(find_samples(config, "val"), config)[0]
+    assert sample.image.shape == (512, 512, 1) and 0.5 < sample.label.mean() < 0.95

@@ -1,0 +1,130 @@
+"""The command line as a user meets it: every bad input is one line on stderr and exit code 2."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from unetkit.cli import main
+
+from .conftest import tiny_overrides, write_png
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.err.strip()
+
+
+def _assert_one_line_error(code, err, *words):
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("unetkit: error: ")
+    for word in words:
+        assert word in err, (word, err)
+
+
+def _folder_dataset(root, mask_array=None, mask_size=(16, 16), skip_mask=False):
+    write_png(root / "train/images/a.png", np.zeros((16, 16, 3), np.uint8))
+    write_png(root / "train/images/b.png", np.zeros((16, 16, 3), np.uint8))
+    write_png(root / "train/masks/a.png", np.zeros((16, 16), np.uint8))
+    if not skip_mask:
+        write_png(root / "train/masks/b.png", mask_array if mask_array is not None else np.zeros(mask_size, np.uint8))
+    return root
+
+
+def _train_args(tmp_path, root, *extra):
+    return ["train", "--out", str(tmp_path / "run"), f"data.root={root}", "train.epochs=1",
+            "train.progress=false", *extra]
+
+
+def test_unknown_config_key(capsys, tmp_path):
+    code, err = _run(capsys, *_train_args(tmp_path, tmp_path, "train.epocs=3"))
+    _assert_one_line_error(code, err, "unknown config key 'train.epocs'")
+
+
+def test_wrong_type(capsys, tmp_path):
+    code, err = _run(capsys, *_train_args(tmp_path, tmp_path, "train.batch_size=big"))
+    _assert_one_line_error(code, err, "'train.batch_size' expects an integer", "big")
+
+
+def test_bad_yaml_file(capsys, tmp_path):
+    (tmp_path / "c.yaml").write_text("train: [unclosed\n")
+    code, err = _run(capsys, "train", "--config", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run"))
+    _assert_one_line_error(code, err, "c.yaml: not valid YAML")
+
+
+def test_missing_partner_file(capsys, tmp_path):
+    root = _folder_dataset(tmp_path / "data", skip_mask=True)
+    code, err = _run(capsys, *_train_args(tmp_path, root))
+    _assert_one_line_error(code, err, "b.png", "no mask file")
+
+
+def test_size_mismatch(capsys, tmp_path):
+    root = _folder_dataset(tmp_path / "data", mask_size=(16, 12))
+    code, err = _run(capsys, *_train_args(tmp_path, root))
+    _assert_one_line_error(code, err, "masks/b.png", "12x16", "16x16")
+
+
+def test_label_values_outside_classes(capsys, tmp_path):
+    mask = np.zeros((16, 16), np.uint8)
+    mask[3, 3] = 9
+    root = _folder_dataset(tmp_path / "data", mask_array=mask)
+    code, err = _run(capsys, *_train_args(tmp_path, root, "data.mask=index", "data.num_classes=3"))
+    _assert_one_line_error(code, err, "masks/b.png", "label values 9 outside classes 0..2")
+
+
+def test_unreadable_file(capsys, tmp_path):
+    root = _folder_dataset(tmp_path / "data")
+    (root / "train/images/b.png").write_bytes(b"\x89PNG truncated")
+    code, err = _run(capsys, *_train_args(tmp_path, root))
+    _assert_one_line_error(code, err, "images/b.png", "unreadable image")
+
+
+def test_missing_dataset_and_checkpoint(capsys, tmp_path):
+    code, err = _run(capsys, *_train_args(tmp_path, tmp_path / "nope"))
+    _assert_one_line_error(code, err, "nope: dataset folder not found")
+    code, err = _run(capsys, "evaluate", "--checkpoint", str(tmp_path / "x.pt"))
+    _assert_one_line_error(code, err, "x.pt: checkpoint not found")
+    code, err = _run(capsys, "predict", "--checkpoint", str(tmp_path / "x.pt"), "img.png", "--out", str(tmp_path))
+    _assert_one_line_error(code, err, "x.pt: checkpoint not found")
+
+
+def test_resume_without_run(capsys, tmp_path):
+    code, err = _run(capsys, "train", "--out", str(tmp_path / "run"), "--resume", f"data.root={tmp_path}")
+    _assert_one_line_error(code, err, "nothing to resume")
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, synthetic_root):
+    run = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", "--out", str(run), *tiny_overrides(synthetic_root)]) == 0
+    return run
+
+
+def test_train_evaluate_predict(capsys, tmp_path, trained_run, synthetic_root):
+    capsys.readouterr()
+    code = main(["evaluate", "--checkpoint", str(trained_run / "best.pt"), "--split", "test",
+                 "--json", str(tmp_path / "m.json")])
+    out = capsys.readouterr().out
+    assert code == 0 and "miou" in out and (tmp_path / "m.json").is_file()
+    code = main(["predict", "--checkpoint", str(trained_run / "best.pt"), str(synthetic_root / "test/images"),
+                 "--out", str(tmp_path / "preds"), "--overlay", "--probs"])
+    names = sorted(p.name for p in (tmp_path / "preds").iterdir())
+    assert code == 0 and names == ["test_000.png", "test_000_overlay.png", "test_000_probs.npy",
+                                   "test_001.png", "test_001_overlay.png", "test_001_probs.npy"]
+
+
+def test_evaluate_with_overrides_on_other_data(capsys, tmp_path, trained_run):
+    from unetkit.data.synthetic import write_synthetic_dataset
+    other = tmp_path / "other"
+    write_synthetic_dataset(other, {"test": 1}, size=48, seed=5)
+    code = main(["evaluate", "--checkpoint", str(trained_run / "best.pt"), f"data.root={other}"])
+    assert code == 0 and "pixel_accuracy" in capsys.readouterr().out
+
+
+def test_console_script_runs(tmp_path):
+    """The installed entry point, as a new user calls it."""
+    result = subprocess.run([sys.executable, "-m", "unetkit", "train", "--out", str(tmp_path), "train.nope=1"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.strip() == "unetkit: error: unknown config key 'train.nope'"

@@ -1,0 +1,70 @@
+import pytest
+
+from unetkit.config import Config, config_for_checkpoint, from_dict, load_config, output_channels, save_config
+from unetkit.errors import ConfigError
+
+
+def test_defaults_and_overrides_are_typed():
+    config = load_config(None, ["train.epochs=50", "model.base_channels=32", "train.lr=1e-4",
+                                "augment.flips=false", "data.root=/x", "data.val_images=39,40"])
+    assert config.train.epochs == 50 and isinstance(config.train.epochs, int)
+    assert config.train.lr == pytest.approx(1e-4)
+    assert config.augment.flips is False
+    assert config.data.val_images == ["39", "40"]
+    assert config.data.class_names == ["background", "foreground"]
+
+
+def test_yaml_file_then_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("data:\n  root: /data\n  num_classes: 3\ntrain:\n  epochs: 7\n")
+    config = load_config(path, ["train.epochs=9"])
+    assert config.train.epochs == 9 and config.data.num_classes == 3
+    assert config.data.class_names == ["class_0", "class_1", "class_2"]
+
+
+@pytest.mark.parametrize("override, words", [
+    ("train.epochz=3", "unknown config key 'train.epochz'"),
+    ("trian.epochs=3", "unknown config section 'trian'"),
+    ("train.epochs=many", "config key 'train.epochs' expects an integer"),
+    ("train.lr=fast", "config key 'train.lr' expects a number"),
+    ("model.padding=full", "config key 'model.padding' must be one of same, valid"),
+    ("augment.flips=maybe", "config key 'augment.flips' expects true/false"),
+    ("epochs", "must look like key=value"),
+])
+def test_bad_overrides_name_the_key(override, words):
+    with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
+        load_config(None, ["data.root=/x", override])
+
+
+def test_unknown_key_in_yaml_names_it(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  base_chanels: 8\n")
+    with pytest.raises(ConfigError, match="unknown config key 'model.base_chanels'"):
+        load_config(path)
+
+
+def test_bce_needs_binary():
+    with pytest.raises(ConfigError, match="bce"):
+        load_config(None, ["data.root=/x", "data.num_classes=3", "train.loss=bce"])
+    assert output_channels(load_config(None, ["data.root=/x", "train.loss=bce"])) == 1
+    assert output_channels(load_config(None, ["data.root=/x", "data.num_classes=5"])) == 5
+
+
+def test_saved_config_round_trips(tmp_path):
+    config = load_config(None, ["data.root=/x", "model.depth=3"])
+    save_config(config, tmp_path / "config.yaml")
+    assert load_config(tmp_path / "config.yaml") == config
+
+
+def test_checkpoint_config_keeps_model_keys():
+    saved = load_config(None, ["data.root=/a", "data.channels=1"])
+    merged = config_for_checkpoint(saved, None, ["data.root=/b"])
+    assert merged.data.root == "/b" and merged.data.channels == 1
+    with pytest.raises(ConfigError, match="data.channels=3 does not match"):
+        config_for_checkpoint(saved, None, ["data.channels=3"])
+
+
+def test_shipped_configs_load():
+    from pathlib import Path
+    for path in sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")):
+        assert isinstance(load_config(path), Config), path

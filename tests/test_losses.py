@@ -1,0 +1,35 @@
+import pytest
+import torch
+
+from unetkit.losses import build_loss
+
+
+@pytest.mark.parametrize("name, channels", [("bce", 1), ("ce", 2), ("ce", 4), ("dice", 2), ("dice", 4),
+                                            ("ce_dice", 2), ("ce_dice", 1)])
+def test_ignored_pixels_do_not_count(name, channels):
+    loss_fn = build_loss(name)
+    torch.manual_seed(0)
+    logits = torch.randn(2, channels, 8, 8, requires_grad=True)
+    labels = torch.randint(0, max(channels, 2), (2, 8, 8))
+    labels[:, :3] = 255
+    loss = loss_fn(logits, labels)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert logits.grad[:, :, :3].abs().max() == 0  # no gradient flows from ignored pixels
+    changed = logits.detach().clone()
+    changed[:, :, :3] = 100.0
+    assert loss_fn(changed, labels).item() == pytest.approx(loss.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["ce", "dice", "ce_dice"])
+def test_perfect_prediction_scores_near_zero(name):
+    labels = torch.randint(0, 3, (1, 8, 8))
+    logits = torch.nn.functional.one_hot(labels, 3).permute(0, 3, 1, 2).float() * 50
+    assert build_loss(name)(logits, labels).item() < 1e-3
+
+
+def test_all_ignored_batch_gives_zero_loss_with_graph():
+    logits = torch.randn(1, 2, 4, 4, requires_grad=True)
+    loss = build_loss("ce")(logits, torch.full((1, 4, 4), 255))
+    loss.backward()
+    assert loss.item() == 0.0

@@ -1,0 +1,70 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn import metrics as skm
+
+from unetkit.metrics import AUC_BINS, SegmentationMetrics, format_table
+
+
+def _binary_case(seed=0, n=(3, 20, 24)):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    scores = np.clip(labels * 0.3 + rng.random(n) * 0.7, 0, 1)
+    scores = np.round(scores * (AUC_BINS - 1)) / (AUC_BINS - 1)  # on the histogram grid
+    labels_with_ignore = labels.copy()
+    labels_with_ignore[:, :2] = 255  # e.g. outside the ROI
+    return scores, labels, labels_with_ignore
+
+
+def test_binary_metrics_match_sklearn():
+    scores, labels, with_ignore = _binary_case()
+    metric = SegmentationMetrics(2)
+    for s, l in zip(scores, with_ignore):  # accumulated image by image
+        metric.update(torch.from_numpy(np.stack([1 - s, s])).float(), torch.from_numpy(l))
+    result = metric.compute()
+    keep = with_ignore != 255
+    y, p = labels[keep], scores[keep]
+    predicted = (p > 0.5).astype(int)
+    assert result["auc"] == pytest.approx(skm.roc_auc_score(y, p), abs=1e-6)
+    assert result["f1"] == pytest.approx(skm.f1_score(y, predicted))
+    assert result["dice"] == result["f1"]
+    assert result["precision"] == pytest.approx(skm.precision_score(y, predicted))
+    assert result["recall"] == result["sensitivity"] == pytest.approx(skm.recall_score(y, predicted))
+    assert result["specificity"] == pytest.approx(skm.recall_score(1 - y, 1 - predicted))
+    assert result["pixel_accuracy"] == pytest.approx(skm.accuracy_score(y, predicted))
+    assert result["mean_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, predicted))
+    iou = skm.jaccard_score(y, predicted, average=None)
+    assert list(result["iou_per_class"].values()) == pytest.approx(list(iou))
+    assert result["miou"] == pytest.approx(iou.mean())
+    assert set(result) == {"pixel_accuracy", "mean_accuracy", "iou_per_class", "miou", "precision", "recall",
+                           "f1", "dice", "auc", "sensitivity", "specificity"}
+
+
+def test_multiclass_metrics_match_sklearn():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 4, (2, 16, 16))
+    probabilities = rng.random((2, 4, 16, 16))
+    probabilities[:, 2] += (labels == 2) * 0.8
+    labels[0, 0] = 255
+    metric = SegmentationMetrics(4, ["a", "b", "c", "d"])
+    metric.update(torch.from_numpy(probabilities).float(), torch.from_numpy(labels))
+    result = metric.compute()
+    keep = labels != 255
+    y, predicted = labels[keep], probabilities.argmax(1)[keep]
+    assert result["miou"] == pytest.approx(skm.jaccard_score(y, predicted, average="macro"))
+    assert result["f1"] == pytest.approx(skm.f1_score(y, predicted, average="macro"))
+    assert result["precision"] == pytest.approx(skm.precision_score(y, predicted, average="macro"))
+    assert result["recall"] == pytest.approx(skm.recall_score(y, predicted, average="macro"))
+    assert result["pixel_accuracy"] == pytest.approx(skm.accuracy_score(y, predicted))
+    assert list(result["iou_per_class"]) == ["a", "b", "c", "d"]
+    assert "auc" not in result
+
+
+def test_undefined_metrics_are_nan_and_table_prints():
+    metric = SegmentationMetrics(2)
+    metric.update(torch.tensor([[[1.0]], [[0.0]]]), torch.tensor([[0]]))
+    result = metric.compute()
+    assert math.isnan(result["auc"]) and math.isnan(result["recall"])
+    assert "pixel_accuracy" in format_table(result)

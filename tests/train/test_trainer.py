@@ -1,0 +1,90 @@
+import json
+
+import pytest
+import torch
+
+from unetkit.config import load_config
+from unetkit.data.dataset import PatchDataset
+from unetkit.errors import ConfigError
+from unetkit.train import Interrupted, load_checkpoint, train
+
+from ..conftest import tiny_overrides
+
+
+def _config(root, *extra):
+    return load_config(None, [*tiny_overrides(root), *extra])
+
+
+def test_training_writes_a_complete_run_dir(tmp_path, synthetic_root):
+    config = _config(synthetic_root, "train.epochs=3", "train.save_every=2")
+    result = train(config, tmp_path / "run")
+    run = tmp_path / "run"
+    for name in ("config.yaml", "last.pt", "best.pt", "epoch_002.pt", "history.jsonl", "train.log", "metrics.json"):
+        assert (run / name).is_file(), name
+    assert any((run / "tensorboard").iterdir())
+    history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2, 3] and "f1" in history[-1]["val"]
+    state = load_checkpoint(run / "best.pt")
+    assert state["train_state"]["epoch"] == result["best_epoch"]
+    assert state["normalization"]["mean"] and state["config"]["model"]["base_channels"] == 4
+
+
+def test_resumed_training_matches_uninterrupted(tmp_path, synthetic_root, monkeypatch):
+    config = _config(synthetic_root, "train.epochs=3", "model.dropout=0.2")
+    train(config, tmp_path / "straight")
+
+    original = PatchDataset.set_epoch
+
+    def interrupt_at_epoch_two(self, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        original(self, epoch)
+    monkeypatch.setattr(PatchDataset, "set_epoch", interrupt_at_epoch_two)
+    with pytest.raises(Interrupted):
+        train(config, tmp_path / "broken")
+    assert load_checkpoint(tmp_path / "broken" / "last.pt")["train_state"]["epoch"] == 2
+    monkeypatch.setattr(PatchDataset, "set_epoch", original)
+    train(config, tmp_path / "broken", resume=True)
+
+    straight = load_checkpoint(tmp_path / "straight" / "last.pt")
+    resumed = load_checkpoint(tmp_path / "broken" / "last.pt")
+    assert resumed["train_state"]["epoch"] == 3
+    for key, value in straight["model"].items():
+        assert torch.equal(value, resumed["model"][key]), key
+    assert straight["optimizer"]["state"][0]["step"] == resumed["optimizer"]["state"][0]["step"]
+
+
+def test_existing_run_is_not_overwritten(tmp_path, synthetic_root):
+    config = _config(synthetic_root, "train.epochs=1")
+    train(config, tmp_path / "run")
+    with pytest.raises(ConfigError, match="already holds a training run"):
+        train(config, tmp_path / "run")
+
+
+def test_early_stopping(tmp_path, synthetic_root):
+    # lr 0 => no improvement after the first validation => stops after 1 + patience validations
+    config = _config(synthetic_root, "train.epochs=10", "train.lr=0", "train.patience=2")
+    result = train(config, tmp_path / "run")
+    assert result["stop_reason"] == "early stopping" and result["epochs"] == 3
+
+
+def test_time_budget_stops_training(tmp_path, synthetic_root):
+    config = _config(synthetic_root, "train.epochs=50", "train.max_minutes=0.0001")
+    result = train(config, tmp_path / "run")
+    assert result["stop_reason"] == "time budget" and result["epochs"] == 1
+
+
+def test_valid_padding_model_trains_with_cropped_labels(tmp_path, synthetic_root):
+    config = _config(synthetic_root, "model.padding=valid", "data.patch_size=44", "train.epochs=1",
+                     "train.loss=bce")
+    result = train(config, tmp_path / "run")
+    assert result["metrics"]["f1"] == result["metrics"]["f1"]  # a number, not NaN: whole images were scored
+
+
+def test_learns_the_synthetic_task(tmp_path, synthetic_root):
+    config = _config(synthetic_root, "train.epochs=6", "data.patches_per_epoch=32", "model.base_channels=8",
+                     "train.lr=0.01", "train.loss=ce_dice", "train.precision=auto")
+    result = train(config, tmp_path / "run")
+    history = [json.loads(l) for l in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert history[-1]["loss"] < history[0]["loss"] * 0.7
+    assert result["best_score"] > 0.5
