@@ -111,7 +111,7 @@ def test_train_evaluate_predict(capsys, tmp_path, trained_run, synthetic_root):
     code = main(["predict", "--checkpoint", str(trained_run / "best.pt"), str(synthetic_root / "test/images"),
                  "--out", str(tmp_path / "preds"), "--overlay", "--probs"])
     names = sorted(p.name for p in (tmp_path / "preds").iterdir())
-    assert code == 0 and names == ["test_000.png", "test_000_overlay.png", "test_000_probs.npy",
+    assert code == 0 and names == ["classes.json", "test_000.png", "test_000_overlay.png", "test_000_probs.npy",
                                    "test_001.png", "test_001_overlay.png", "test_001_probs.npy"]
 
 

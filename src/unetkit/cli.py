@@ -33,14 +33,21 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="auto")
     evaluate.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... data.format=drive")
 
-    predict = commands.add_parser("predict", help="segment images or folders of images")
+    predict = commands.add_parser("predict", help="segment images, folders of images or videos")
     predict.add_argument("--checkpoint", required=True)
-    predict.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR_OR_key=value")
+    predict.add_argument("inputs", nargs="+", metavar="IMAGE_DIR_VIDEO_or_key=value",
+                         help="files, folders (recursive), videos, and infer.* overrides such as infer.tile=256")
     predict.add_argument("--out", required=True, help="folder for the outputs")
     predict.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png")
-    predict.add_argument("--probs", action="store_true", help="also write <name>_probs.npy (float16, K x H x W)")
+    predict.add_argument("--probs", nargs="?", const="npy", choices=["npy", "png"],
+                         help="also write probabilities: <name>_probs.npy (float16, K x H x W) or 16-bit PNG")
+    predict.add_argument("--panel", action="store_true", help="also write input | prediction | ground truth")
+    predict.add_argument("--contours", action="store_true", help="also write the outlines drawn on the input")
+    predict.add_argument("--masks", help="folder of ground-truth masks (same file stems) for the panels")
     predict.add_argument("--roi", help="folder of region-of-interest masks (same file stems); outside is background")
     predict.add_argument("--alpha", type=float, default=0.7, help="overlay opacity (default 0.7)")
+    predict.add_argument("--tta", action="store_true", help="average over flips (infer.tta=true)")
+    predict.add_argument("--fps", type=int, metavar="N", help="time N warm repetitions on the first image and print images/s")
     predict.add_argument("--device", default="auto")
 
     demo = commands.add_parser("demo", help="train, evaluate and predict on the built-in synthetic data")
@@ -82,18 +89,34 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_predict(args) -> int:
-    from .infer.outputs import predict_files
+    from .infer.outputs import OutputOptions, list_inputs, predict_files
     from .infer.predictor import Predictor
+    from .infer.video import is_video_file, predict_video
     inputs, overrides = _split_overrides(args.inputs)
-    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device)
-    if overrides:
-        from .config import config_for_checkpoint
-        predictor.config = config_for_checkpoint(predictor.config, None, overrides)
-        predictor.threshold = predictor.config.infer.threshold
-    summary = predict_files(predictor, inputs, args.out, overlay=args.overlay, probabilities=args.probs,
-                            alpha=args.alpha, roi_dir=args.roi)
-    print(f"wrote {len(summary.written)} files to {args.out}" +
-          (f"; skipped {len(summary.skipped)} unreadable inputs" if summary.skipped else ""))
+    if args.tta:
+        overrides.append("infer.tta=true")
+    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device, overrides=overrides)
+    if args.fps:
+        from .data.io import read_image
+        from .infer.speed import measure_fps
+        first = list_inputs(inputs)[0]
+        speed = measure_fps(predictor, read_image(first, predictor.config.data.channels), args.fps)
+        print(f"{first.name} ({speed['width']}x{speed['height']}): {speed['images_per_second']:.2f} images/s, "
+              f"{speed['ms_per_image']:.1f} ms/image over {args.fps} warm repetitions "
+              f"({predictor.device}, {predictor.precision})")
+        return 0
+    videos = [Path(i) for i in inputs if is_video_file(Path(i))]
+    for video in videos:
+        out_path = Path(args.out) / f"{video.stem}_overlay.mp4"
+        frames = predict_video(predictor, video, out_path, alpha=args.alpha)
+        print(f"{video}: {frames} frames -> {out_path}")
+    images = [i for i in inputs if Path(i) not in videos]
+    if images:
+        options = OutputOptions(overlay=args.overlay, probabilities=args.probs, panel=args.panel,
+                                contours=args.contours, alpha=args.alpha)
+        summary = predict_files(predictor, images, args.out, options, roi_dir=args.roi, masks_dir=args.masks)
+        print(f"wrote {len(summary.written)} files to {args.out}" +
+              (f"; skipped {len(summary.skipped)} unreadable inputs" if summary.skipped else ""))
     return 0
 
 

@@ -90,8 +90,16 @@ class TrainConfig:
 
 @dataclass
 class InferConfig:
-    batch: int = 4
+    batch: int = 4                      # tiles per forward pass
     threshold: float = 0.5              # binary models: probability above which a pixel is foreground
+    tile: int = 512                     # images larger than this are tiled (network input side); 0 = never
+    overlap: float = 0.25               # same-padding models: sliding-window overlap fraction
+    blend: str = "gaussian"             # same-padding models: gaussian | constant tile weights
+    tta: bool = False                   # average over flips
+    tta_rotations: bool = False         # ... and 90-degree rotations
+    resize: str = "none"                # none | letterbox | stretch (for models trained at a fixed size)
+    size: int = 512                     # target side for letterbox / stretch
+    pad_value: int = 0                  # letterbox padding grey level (0 black; 128 grey as in VOC)
 
 
 @dataclass
@@ -114,6 +122,8 @@ CHOICES = {
     "model.down": ("maxpool", "strided_conv"),
     "model.up": ("transpose", "bilinear", "nearest"),
     "train.loss": ("bce", "ce", "dice", "ce_dice"),
+    "infer.blend": ("gaussian", "constant"),
+    "infer.resize": ("none", "letterbox", "stretch"),
     "train.optimizer": ("adam", "adamw", "sgd"),
     "train.schedule": ("cosine", "step", "poly", "constant"),
     "train.precision": ("auto", "fp32", "bf16", "fp16"),
@@ -193,6 +203,10 @@ def _validate(config: Config) -> None:
         section, name = key.split(".")
         if getattr(getattr(config, section), name) <= 0:
             raise ConfigError(f"config key '{key}' must be positive")
+    if not 0.0 <= config.infer.overlap < 1.0:
+        raise ConfigError("config key 'infer.overlap' must be in [0, 1)")
+    if config.infer.tile < 0 or not 0 <= config.infer.pad_value <= 255:
+        raise ConfigError("config keys 'infer.tile' >= 0 and 0 <= 'infer.pad_value' <= 255")
     if config.data.num_classes < 2:
         raise ConfigError("config key 'data.num_classes' must be at least 2 (background + one class)")
     if config.train.loss == "bce" and config.data.num_classes != 2:

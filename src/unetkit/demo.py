@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .config import load_config
 from .evaluate import evaluate_checkpoint
-from .infer.outputs import predict_files
+from .infer.outputs import OutputOptions, predict_files
 from .infer.predictor import Predictor
 from .train import train
 
@@ -31,6 +31,7 @@ def run_demo(out_dir: str | Path, overrides: list[str] | None = None) -> dict:
     metrics = evaluate_checkpoint(out_dir / "best.pt", "val", json_path=out_dir / "metrics_val.json")
     predictor = Predictor.from_checkpoint(out_dir / "best.pt")
     val_dir = Path(config.data.root) / "val"
-    predict_files(predictor, [val_dir / "images"], out_dir / "predictions", overlay=True, probabilities=True,
-                  roi_dir=val_dir / "roi")
+    options = OutputOptions(overlay=True, probabilities="npy", panel=True, contours=True)
+    predict_files(predictor, [val_dir / "images"], out_dir / "predictions", options, roi_dir=val_dir / "roi",
+                  masks_dir=val_dir / "masks")
     return metrics

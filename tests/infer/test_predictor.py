@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from unetkit import Predictor
-from unetkit.infer.outputs import predict_files
+from unetkit.infer.outputs import OutputOptions, predict_files
 from unetkit.train import train
 
 from ..conftest import tiny_overrides
@@ -39,7 +39,7 @@ def test_predict_files_skips_unreadable(tmp_path, checkpoint, synthetic_root):
     folder.mkdir()
     Image.open(synthetic_root / "val/images/val_000.png").save(folder / "good.png")
     (folder / "bad.png").write_bytes(b"nope")
-    summary = predict_files(predictor, [folder], tmp_path / "out", probabilities=True, progress=False)
+    summary = predict_files(predictor, [folder], tmp_path / "out", OutputOptions(probabilities="npy"), progress=False)
     assert len(summary.skipped) == 1 and "bad.png" in summary.skipped[0]
     labels = np.asarray(Image.open(tmp_path / "out" / "good.png"))
     assert labels.shape == (64, 64) and set(np.unique(labels)) <= {0, 255}

@@ -88,3 +88,28 @@ def test_learns_the_synthetic_task(tmp_path, synthetic_root):
     history = [json.loads(l) for l in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert history[-1]["loss"] < history[0]["loss"] * 0.7
     assert result["best_score"] > 0.5
+
+
+def test_killed_cli_run_resumes(tmp_path, synthetic_root):
+    """kill (SIGTERM) a real `unetkit train` process, then finish it with --resume."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "unetkit", "train", "--out", str(run), *tiny_overrides(synthetic_root),
+               "train.epochs=40"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (run / "last.pt").is_file() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "resume with: unetkit train --out" in err
+    epochs_done = load_checkpoint(run / "last.pt")["train_state"]["epoch"]
+    assert 1 <= epochs_done < 40
+    finished = subprocess.run([sys.executable, "-m", "unetkit", "train", "--out", str(run), "--resume",
+                               "train.epochs=" + str(epochs_done + 1)], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert load_checkpoint(run / "last.pt")["train_state"]["epoch"] == epochs_done + 1

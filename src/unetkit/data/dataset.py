@@ -63,7 +63,7 @@ class Normalization:
 
     def apply(self, image: np.ndarray) -> torch.Tensor:
         """uint8 (H, W, C) -> normalised float32 tensor (C, H, W)."""
-        tensor = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1).div_(255.0)
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
         mean = torch.tensor(self.mean).view(-1, 1, 1)
         std = torch.tensor(self.std).view(-1, 1, 1)
         return tensor.sub_(mean).div_(std)

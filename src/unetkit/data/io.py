@@ -58,7 +58,7 @@ def read_image(path: str | Path, channels: int = 3, page: int | None = None) -> 
         array = array[..., None]
     elif image.mode in ("1", "L", "P", "LA", "PA", "RGB", "RGBA", "CMYK", "YCbCr"):
         converted = image.convert("L" if channels == 1 else "RGB")
-        array = np.asarray(converted)
+        array = np.array(converted)  # writable, so tensors can share its memory
     else:
         raise DataError(f"{path}: unsupported image mode {image.mode}")
     if array.ndim == 2:

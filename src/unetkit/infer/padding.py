@@ -39,17 +39,16 @@ class PadPlan:
 def plan_padding(model, height: int, width: int) -> PadPlan:
     """Padding so that the network's output covers the whole (H, W) image.
 
-    same-padding models: pad to the next multiple of 2**depth, split evenly between both sides.
+    same-padding models: pad to the next multiple of 2**depth.
     valid-padding models: the paper's mirror extension, the border context (input - output) / 2 on
     each side, plus whatever makes the output a size the network can produce.
+    The extra goes to the bottom and right, so the image's first pixel is the output's first pixel,
+    on the same pooling grid as the first tile of tiled inference.
     """
     in_height, in_width = model.input_size_for(height), model.input_size_for(width)
     out_height, out_width = model.output_size(in_height), model.output_size(in_width)
-    margin_y, margin_x = (in_height - out_height) // 2, (in_width - out_width) // 2
-    extra_y, extra_x = out_height - height, out_width - width
-    top, left = margin_y + extra_y // 2, margin_x + extra_x // 2
-    return PadPlan(top, in_height - height - top, left, in_width - width - left,
-                   extra_y // 2, extra_x // 2, height, width)
+    top, left = (in_height - out_height) // 2, (in_width - out_width) // 2
+    return PadPlan(top, in_height - height - top, left, in_width - width - left, 0, 0, height, width)
 
 
 def pad_for_model(model, images: torch.Tensor) -> tuple[torch.Tensor, PadPlan]:

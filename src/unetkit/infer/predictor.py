@@ -1,4 +1,4 @@
-"""Run a trained model on images of any size: normalise, mirror-pad, forward, crop back, post-process."""
+"""Run a trained model on images of any size: resize (optional), tile or pad, TTA, post-process."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +13,9 @@ from ..data.dataset import Normalization
 from ..losses import class_probabilities
 from ..runtime import autocast, memory_format, resolve_device, resolve_precision
 from .padding import crop_output, pad_for_model
+from .resize import letterbox, restore, stretch
+from .tiling import overlap_tile_inference, sliding_window_inference
+from .tta import tta_average
 
 
 @dataclass
@@ -38,15 +41,29 @@ class Prediction:
 
 
 def predict_probabilities(model: nn.Module, images: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
-    """Class probabilities (N, K, H, W) for normalised images (N, C, H, W) of any size."""
+    """Class probabilities (N, K, H, W) for normalised images (N, C, H, W) of any size, whole-image."""
     padded, plan = pad_for_model(model, images)
     with torch.no_grad(), autocast(images.device, precision):
         logits = model(padded.contiguous(memory_format=memory_format(precision, images.device)))
     return class_probabilities(crop_output(logits, plan))
 
 
+def largest_valid_input(model: nn.Module, limit: int) -> int:
+    """The largest input side <= limit that a (valid-padding) model accepts."""
+    for size in range(limit, 0, -1):
+        try:
+            model.output_size(size)
+            return size
+        except ValueError:
+            continue
+    raise ValueError(f"no input size up to {limit} fits this model; raise infer.tile")
+
+
 class Predictor:
-    """A model with everything needed to turn images into predictions (usable without the CLI)."""
+    """A model with everything needed to turn images into predictions (usable without the CLI).
+
+    Inference settings come from config.infer (tile, overlap, blend, batch, tta, resize, ...).
+    """
 
     def __init__(self, model: nn.Module, normalization: Normalization, config: Config,
                  device: str | torch.device = "auto", precision: str = "auto"):
@@ -55,19 +72,66 @@ class Predictor:
         self.model = model.to(self.device, memory_format=memory_format(self.precision, self.device)).eval()
         self.normalization = normalization
         self.config = config
-        self.class_names = list(config.data.class_names)
-        self.threshold = config.infer.threshold
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto") -> "Predictor":
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto",
+                        overrides: list[str] | None = None) -> "Predictor":
+        """Load a checkpoint; `overrides` ('infer.tile=256', ...) adjust its inference settings."""
+        from ..config import config_for_checkpoint
         from ..train.checkpoint import load_checkpoint, model_from_checkpoint
         model, config, normalization = model_from_checkpoint(load_checkpoint(path), path)
+        if overrides:
+            config = config_for_checkpoint(config, None, overrides)
         return cls(model, normalization, config, device=device, precision=precision)
 
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.config.data.class_names)
+
+    @property
+    def threshold(self) -> float:
+        return self.config.infer.threshold
+
+    def forward_tiles(self, tiles: torch.Tensor) -> torch.Tensor:
+        """uint8 tiles (N, C, h, w) -> probabilities (N, K, h', w') on the CPU."""
+        mean = torch.tensor(self.normalization.mean).view(1, -1, 1, 1)
+        std = torch.tensor(self.normalization.std).view(1, -1, 1, 1)
+        images = ((tiles.float() / 255.0 - mean) / std).to(self.device, non_blocking=True)
+        images = images.contiguous(memory_format=memory_format(self.precision, self.device))
+        with torch.no_grad(), autocast(self.device, self.precision):
+            logits = self.model(images)
+        return class_probabilities(logits).cpu()
+
+    def _probabilities_at_native_size(self, image: torch.Tensor) -> torch.Tensor:
+        """uint8 (C, H, W) -> (K, H, W): whole image when it fits in a tile, else tiled."""
+        infer = self.config.infer
+        height, width = image.shape[-2:]
+        if infer.tile == 0 or (height <= infer.tile and width <= infer.tile):
+            padded, plan = pad_for_model(self.model, image[None].float())
+            return crop_output(self.forward_tiles(padded), plan)[0]
+        if getattr(self.model, "padding", "same") == "valid":
+            input_tile = largest_valid_input(self.model, infer.tile)
+            return overlap_tile_inference(image, self.forward_tiles, self.model.output_size(input_tile),
+                                          input_tile, infer.batch, self.model.size_multiple)
+        tile = max(self.model.size_multiple, infer.tile - infer.tile % self.model.size_multiple)
+        return sliding_window_inference(image, self.forward_tiles, tile, infer.overlap, infer.batch, infer.blend,
+                                        self.model.size_multiple)
+
     def probabilities(self, image: np.ndarray) -> torch.Tensor:
-        """uint8 image (H, W, C) -> probabilities (K, H, W) on the CPU."""
-        tensor = self.normalization.apply(image).unsqueeze(0).to(self.device)
-        return predict_probabilities(self.model, tensor, self.precision)[0].float().cpu()
+        """uint8 image (H, W, C) -> probabilities (K, H, W) float32 on the CPU."""
+        infer = self.config.infer
+        plan = None
+        if infer.resize == "letterbox":
+            image, plan = letterbox(image, infer.size, infer.pad_value)
+        elif infer.resize == "stretch":
+            image, plan = stretch(image, infer.size)
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+        if infer.tta or infer.tta_rotations:
+            probabilities = tta_average(tensor, self._probabilities_at_native_size, flips=infer.tta,
+                                        rotations=infer.tta_rotations)
+        else:
+            probabilities = self._probabilities_at_native_size(tensor)
+        return restore(probabilities, plan) if plan is not None else probabilities
 
     def labels_from(self, probabilities: torch.Tensor) -> torch.Tensor:
         """Class ids (H, W): the threshold on the foreground for binary tasks, argmax otherwise."""

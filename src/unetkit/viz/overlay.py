@@ -41,3 +41,24 @@ def colorize(labels: np.ndarray, num_classes: int) -> np.ndarray:
     """Class ids (H, W) -> RGB (H, W, 3) for panels: white foreground for binary, VOC colours otherwise."""
     palette = binary_palette() if num_classes == 2 else voc_palette()
     return palette[labels]
+
+
+def draw_contours(image: np.ndarray, labels: np.ndarray, palette: np.ndarray | None = None,
+                  thickness: int = 1) -> np.ndarray:
+    """The image with the outline of every predicted class region drawn in its class colour."""
+    import cv2
+    canvas = np.ascontiguousarray(as_rgb(image).copy())
+    colours = palette if palette is not None else overlay_palette(max(int(labels.max(initial=0)) + 1, 2))
+    for class_id in np.unique(labels):
+        if class_id == 0:
+            continue
+        contours, _ = cv2.findContours((labels == class_id).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(canvas, contours, -1, tuple(int(c) for c in colours[class_id]), thickness)
+    return canvas
+
+
+def save_probabilities_png(probabilities: np.ndarray, path: str | Path) -> None:
+    """Foreground probability (binary) or one plane per class side by side, as 16-bit grayscale PNG."""
+    planes = probabilities[1:2] if probabilities.shape[0] == 2 else probabilities
+    strip = np.concatenate(list(planes), axis=1)
+    Image.fromarray((strip.clip(0, 1) * 65535 + 0.5).astype(np.uint16)).save(path)

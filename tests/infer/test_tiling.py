@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from unetkit.infer import predict_probabilities
+from unetkit.infer.tiling import (gather_tile, gaussian_importance, mirror_indices, overlap_tile_inference,
+                                  sliding_window_inference, tile_starts)
+from unetkit.losses import class_probabilities
+from unetkit.models import UNet
+
+
+def test_mirror_indices_match_numpy_reflect():
+    for size in (1, 2, 5):
+        expected = np.pad(np.arange(size), 13, mode="reflect") if size > 1 else np.zeros(size + 26, int)
+        assert np.array_equal(mirror_indices(-13, size + 13, size), expected)
+
+
+def test_gather_tile_is_a_window_of_the_mirrored_image():
+    image = torch.arange(3 * 7 * 9).view(3, 7, 9)
+    padded = np.pad(image.numpy(), ((0, 0), (10, 10), (10, 10)), mode="reflect")
+    tile = gather_tile(image, -4, 5, 12, 11)
+    assert np.array_equal(tile.numpy(), padded[:, 6:18, 15:26])
+    assert gather_tile(image, 1, 2, 3, 4).data_ptr() == image[:, 1:4, 2:6].data_ptr()  # inside: a view
+
+
+def test_tile_starts_cover_the_axis():
+    assert tile_starts(10, 16, 8) == [0]
+    assert tile_starts(100, 32, 24) == [0, 24, 48, 68]        # the last one flush with the end
+    assert tile_starts(100, 32, 24, multiple=8) == [0, 24, 48, 72]  # ... as far as the grid allows
+    assert tile_starts(96, 32, 24, multiple=8) == [0, 24, 48, 64]
+
+
+def _forward(model):
+    def run(tiles):
+        with torch.no_grad():
+            return class_probabilities(model(tiles.float()))
+    return run
+
+
+def test_overlap_tile_equals_whole_image_for_valid_model():
+    torch.manual_seed(0)
+    model = UNet(2, 3, base_channels=4, depth=2, padding="valid").eval()
+    image = torch.randn(2, 75, 61)
+    whole = predict_probabilities(model, image[None])[0]
+    input_tile = model.input_size_for(20)
+    tiled = overlap_tile_inference(image, _forward(model), model.output_size(input_tile), input_tile, batch_size=3,
+                                   size_multiple=model.size_multiple)
+    assert tiled.shape == whole.shape
+    assert torch.allclose(tiled, whole, atol=1e-5), (tiled - whole).abs().max()
+
+
+def test_sliding_window_single_tile_equals_whole_image():
+    torch.manual_seed(0)
+    model = UNet(1, 2, base_channels=4, depth=2, norm="batch").eval()
+    image = torch.randn(1, 61, 45)
+    whole = predict_probabilities(model, image[None])[0]
+    tiled = sliding_window_inference(image, _forward(model), 64, size_multiple=4)
+    assert torch.allclose(tiled, whole, atol=1e-4)
+
+
+def test_sliding_window_seams_stay_close(trained_tiny_model):
+    model, image = trained_tiny_model
+    whole = predict_probabilities(model, image[None])[0]
+    tiled = sliding_window_inference(image, _forward(model), 48, overlap=0.5, batch_size=4, size_multiple=4)
+    difference = (tiled - whole).abs()
+    label_changes = ((tiled[1] > 0.5) != (whole[1] > 0.5)).float().mean()
+    assert difference.mean() < 0.02 and label_changes < 0.02, (difference.mean(), label_changes)
+
+
+def test_gaussian_importance_falls_off_to_the_border():
+    weights = gaussian_importance(32)
+    assert weights[15, 15] == weights.max() and weights[0, 0] < 0.01 * weights.max()
+    assert (weights > 0).all()
+
+
+def test_constant_blend_and_bad_overlap():
+    image = torch.ones(1, 40, 40)
+    out = sliding_window_inference(image, lambda t: t.repeat(1, 2, 1, 1), 16, 0.5, blend="constant")
+    assert torch.allclose(out, torch.ones(2, 40, 40))
+    with pytest.raises(ValueError, match="overlap"):
+        sliding_window_inference(image, lambda t: t, 16, 1.0)
+
+
+@pytest.fixture(scope="module")
+def trained_tiny_model(tmp_path_factory, synthetic_root):
+    from unetkit.config import load_config
+    from unetkit.data import load_sample, find_samples
+    from unetkit.train import train
+    from unetkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+    from ..conftest import tiny_overrides
+    run = tmp_path_factory.mktemp("tiling") / "run"
+    config = load_config(None, [*tiny_overrides(synthetic_root), "train.epochs=3", "model.base_channels=8"])
+    train(config, run)
+    model, config, normalization = model_from_checkpoint(load_checkpoint(run / "best.pt"))
+    sample = load_sample(find_samples(config.data, "val")[0], config.data)
+    return model.eval(), normalization.apply(sample.image)

@@ -1,0 +1,26 @@
+import torch
+
+from unetkit.infer.tta import tta_average, tta_transforms
+
+
+def test_every_transform_is_undone_exactly():
+    image = torch.arange(2 * 5 * 7, dtype=torch.float32).view(2, 5, 7)
+    for forward, inverse in tta_transforms(flips=True, rotations=True):
+        assert torch.equal(inverse(forward(image)), image)
+    assert len(tta_transforms(True, True)) == 8 and len(tta_transforms(True, False)) == 4
+
+
+def test_equivariant_model_is_unchanged_by_tta():
+    torch.manual_seed(0)
+    pointwise = torch.nn.Conv2d(3, 2, 1)  # a 1x1 conv commutes with flips and rotations
+    run = lambda x: pointwise(x[None])[0].detach()
+    image = torch.randn(3, 9, 13)
+    assert torch.allclose(tta_average(image, run, flips=True, rotations=True), run(image), atol=1e-6)
+
+
+def test_non_equivariant_model_is_changed_by_tta():
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(1, 1, 3, padding=1)
+    run = lambda x: conv(x[None])[0].detach()
+    image = torch.randn(1, 8, 8)
+    assert not torch.allclose(tta_average(image, run), run(image), atol=1e-3)
