@@ -33,3 +33,15 @@ def test_all_ignored_batch_gives_zero_loss_with_graph():
     loss = build_loss("ce")(logits, torch.full((1, 4, 4), 255))
     loss.backward()
     assert loss.item() == 0.0
+
+
+def test_weighted_ce_uses_the_weights():
+    torch.manual_seed(0)
+    logits, labels = torch.randn(1, 2, 6, 6), torch.randint(0, 2, (1, 6, 6))
+    loss = build_loss("weighted_ce")
+    assert loss(logits, labels, torch.ones(1, 6, 6)).item() == pytest.approx(build_loss("ce")(logits, labels).item())
+    heavier = torch.ones(1, 6, 6)
+    heavier[0, 0, 0] = 10.0
+    per_pixel = torch.nn.functional.cross_entropy(logits, labels, reduction="none")[0, 0, 0]
+    expected = build_loss("ce")(logits, labels).item() + 9 * per_pixel.item() / 36
+    assert loss(logits, labels, heavier).item() == pytest.approx(expected, rel=1e-5)

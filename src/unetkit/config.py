@@ -44,8 +44,11 @@ class AugmentConfig:
     brightness: float = 0.1
     contrast: float = 0.1
     gamma: float = 0.1
-    elastic_probability: float = 0.0
-    elastic_alpha: float = 30.0
+    elastic: str = "none"               # none | grid (the paper: coarse grid, bicubic) | smooth (albumentations)
+    elastic_probability: float = 0.5
+    elastic_grid_points: int = 3        # grid: displacements on a grid_points x grid_points grid ...
+    elastic_std: float = 10.0           # ... drawn with this standard deviation in pixels
+    elastic_alpha: float = 30.0         # smooth: albumentations ElasticTransform alpha / sigma
     elastic_sigma: float = 6.0
 
 
@@ -67,7 +70,9 @@ class ModelConfig:
 class TrainConfig:
     epochs: int = 20
     batch_size: int = 4
-    loss: str = "ce"                    # bce | ce | dice | ce_dice
+    loss: str = "ce"                    # bce | ce | dice | ce_dice | weighted_ce (the paper's border weights)
+    border_w0: float = 10.0             # weighted_ce: w0 and sigma (px) of the border term
+    border_sigma: float = 5.0
     optimizer: str = "adam"             # adam | adamw | sgd
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -121,14 +126,15 @@ CHOICES = {
     "model.activation": ("relu", "leaky_relu"),
     "model.down": ("maxpool", "strided_conv"),
     "model.up": ("transpose", "bilinear", "nearest"),
-    "train.loss": ("bce", "ce", "dice", "ce_dice"),
+    "train.loss": ("bce", "ce", "dice", "ce_dice", "weighted_ce"),
+    "augment.elastic": ("none", "grid", "smooth"),
     "infer.blend": ("gaussian", "constant"),
     "infer.resize": ("none", "letterbox", "stretch"),
     "train.optimizer": ("adam", "adamw", "sgd"),
     "train.schedule": ("cosine", "step", "poly", "constant"),
     "train.precision": ("auto", "fp32", "bf16", "fp16"),
     "train.monitor": ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", "precision", "recall",
-                      "sensitivity", "specificity"),
+                      "sensitivity", "specificity", "pixel_error", "rand_error"),
 }
 
 
@@ -218,6 +224,8 @@ def _validate(config: Config) -> None:
         section, name = key.split(".")
         if not 0.0 <= getattr(getattr(config, section), name) < 1.0:
             raise ConfigError(f"config key '{key}' must be in [0, 1)")
+    if config.train.monitor in ("pixel_error", "rand_error") and config.data.format != "isbi":
+        raise ConfigError(f"train.monitor={config.train.monitor} is scored on ISBI data only (data.format=isbi)")
     if config.data.format in ("folder", "drive", "isbi") and not config.data.root:
         raise ConfigError(f"data.format={config.data.format} needs data.root (the dataset folder)")
 

@@ -13,16 +13,19 @@ from .data import Sample, find_samples, load_samples
 from .errors import DataError
 from .infer.predictor import Predictor
 from .metrics import SegmentationMetrics, format_table
+from .rand_error import RandErrorScores
 from .train.checkpoint import load_checkpoint, model_from_checkpoint
 from .viz.panels import side_by_side
 
 log = logging.getLogger(__name__)
 
 
-def evaluate_samples(predictor: Predictor, samples: list[Sample], progress: bool = False) -> SegmentationMetrics:
-    """Accumulate metrics over `samples` (each must have a label)."""
+def evaluate_samples(predictor: Predictor, samples: list[Sample], progress: bool = False) -> dict:
+    """Metrics over `samples` (each must have a label). ISBI datasets also get the challenge's
+    pixel_error and rand_error."""
     config = predictor.config
     metrics = SegmentationMetrics(config.data.num_classes, config.data.class_names, predictor.threshold)
+    rand = RandErrorScores() if config.data.format == "isbi" else None
     iterator = samples
     if progress:
         from tqdm import tqdm
@@ -30,8 +33,14 @@ def evaluate_samples(predictor: Predictor, samples: list[Sample], progress: bool
     for sample in iterator:
         if sample.label is None:
             raise DataError(f"{sample.files.image}: no label mask to score against")
-        metrics.update(predictor.probabilities(sample.image), torch.from_numpy(sample.label.astype(np.int64)))
-    return metrics
+        probabilities = predictor.probabilities(sample.image)
+        metrics.update(probabilities, torch.from_numpy(sample.label.astype(np.int64)))
+        if rand is not None:
+            rand.update(predictor.labels_from(probabilities), sample.label)
+    result = metrics.compute()
+    if rand is not None:
+        result.update(pixel_error=1.0 - result["pixel_accuracy"], **rand.compute())
+    return result
 
 
 def sample_panel(predictor: Predictor, sample: Sample) -> np.ndarray:
@@ -54,7 +63,7 @@ def evaluate_checkpoint(checkpoint: str | Path, split: str, config_path: str | P
     if not samples:
         raise DataError(f"{config.data.root}: split '{split}' has no samples")
     log.info("evaluating %s on %d %s images", checkpoint, len(samples), split)
-    result = evaluate_samples(predictor, samples, progress=True).compute()
+    result = evaluate_samples(predictor, samples, progress=True)
     if json_path is not None:
         write_json(result, json_path)
     return result

@@ -1,4 +1,5 @@
-"""Segmentation losses. All take logits (N, C, H, W) and int64 labels (N, H, W) with 255 = ignore.
+"""Segmentation losses. All take logits (N, C, H, W), int64 labels (N, H, W) with 255 = ignore, and
+optional per-pixel weights (N, H, W) (used by weighted_ce, the U-Net paper's loss).
 
 Pixels outside the region of interest carry the ignore label (see data.dataset), so honouring the
 ignore label is how every loss honours the ROI. Losses are computed in float32 whatever the autocast.
@@ -13,7 +14,7 @@ import torch.nn.functional as F
 from .data.io import IGNORE_INDEX
 
 
-def bce_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def bce_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
     """Binary cross-entropy on one sigmoid channel (N, 1, H, W); labels in {0, 1, 255}."""
     valid = labels != IGNORE_INDEX
     target = (labels == 1).float()
@@ -21,7 +22,7 @@ def bce_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return (per_pixel * valid).sum() / valid.sum().clamp_min(1)
 
 
-def ce_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def ce_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
     """Softmax cross-entropy over C >= 2 channels."""
     if not (labels != IGNORE_INDEX).any():
         return logits.float().sum() * 0.0  # keep the graph connected on an all-ignored batch
@@ -37,7 +38,8 @@ def class_probabilities(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, dim=1)
 
 
-def dice_loss(logits: torch.Tensor, labels: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:
+def dice_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None,
+              smooth: float = 1.0) -> torch.Tensor:
     """1 - mean soft Dice over the foreground classes (all classes but 0), ignored pixels left out."""
     probabilities = class_probabilities(logits)
     num_classes = probabilities.shape[1]
@@ -51,17 +53,28 @@ def dice_loss(logits: torch.Tensor, labels: torch.Tensor, smooth: float = 1.0) -
     return 1 - dice[1:].mean()
 
 
-def ce_dice_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def ce_dice_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
     """Cross-entropy (or BCE for one channel) plus Dice."""
     base = bce_loss if logits.shape[1] == 1 else ce_loss
     return base(logits, labels) + dice_loss(logits, labels)
 
 
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "bce": bce_loss, "ce": ce_loss, "dice": dice_loss, "ce_dice": ce_dice_loss}
+def weighted_ce_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Softmax cross-entropy with per-pixel weights (the paper's border weight map), averaged over
+    the non-ignored pixels. Without weights it is plain cross-entropy."""
+    if weights is None:
+        return ce_loss(logits, labels)
+    valid = labels != IGNORE_INDEX
+    per_pixel = F.cross_entropy(logits.float(), labels, ignore_index=IGNORE_INDEX, reduction="none")
+    return (per_pixel * weights.float() * valid).sum() / valid.sum().clamp_min(1)
 
 
-def build_loss(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+LossFunction = Callable[..., torch.Tensor]
+LOSSES: dict[str, LossFunction] = {
+    "bce": bce_loss, "ce": ce_loss, "dice": dice_loss, "ce_dice": ce_dice_loss, "weighted_ce": weighted_ce_loss}
+
+
+def build_loss(name: str) -> LossFunction:
     if name not in LOSSES:
         raise ValueError(f"unknown loss '{name}' (available: {', '.join(LOSSES)})")
     return LOSSES[name]

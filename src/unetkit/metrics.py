@@ -13,6 +13,7 @@ import torch
 from .data.io import IGNORE_INDEX
 
 AUC_BINS = 65536  # probabilities are binned to 1/65535: exact AUC for scores on that grid
+LOWER_IS_BETTER = frozenset({"pixel_error", "rand_error"})
 
 
 def _ratio(numerator: float, denominator: float) -> float:

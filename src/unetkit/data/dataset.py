@@ -17,16 +17,25 @@ from ..errors import DataError
 from .augment import augment
 from .formats import SampleFiles
 from .io import IGNORE_INDEX, read_image, read_mask, read_roi
+from .weight_map import border_weight_map
 
 
 @dataclass
 class Sample:
-    """One decoded sample: image uint8 (H, W, C); label uint8 (H, W) with 255 = ignore or outside ROI."""
+    """One decoded sample: image uint8 (H, W, C); label uint8 (H, W) with 255 = ignore or outside ROI;
+    weights float32 (H, W), the per-pixel loss weights when the loss uses them."""
     name: str
     image: np.ndarray
     label: np.ndarray | None
     roi: np.ndarray | None
     files: SampleFiles
+    weights: np.ndarray | None = None
+
+
+def attach_weight_maps(samples: list[Sample], num_classes: int, w0: float, sigma: float) -> None:
+    """Compute the paper's border weight map once per training sample (cached on the sample)."""
+    for sample in samples:
+        sample.weights = border_weight_map(sample.label, num_classes, w0=w0, sigma=sigma)
 
 
 def _check_size(files: SampleFiles, what: str, path, shape, image_shape) -> None:
@@ -91,14 +100,14 @@ def compute_normalization(samples: list[Sample]) -> Normalization:
     return Normalization(tuple(float(v) for v in mean), tuple(float(max(v, 1e-3)) for v in std))
 
 
-def _crop_with_reflect(image: np.ndarray, label: np.ndarray, top: int, left: int, size: int):
-    """Crop size x size at (top, left); images smaller than the patch are mirror-padded first."""
-    height, width = label.shape
+def _crop_with_reflect(planes: list[np.ndarray], top: int, left: int, size: int) -> list[np.ndarray]:
+    """Crop size x size at (top, left) from each plane (H, W[, C]); planes smaller than the patch are
+    mirror-padded first."""
+    height, width = planes[0].shape[:2]
     pad_y, pad_x = max(0, size - height), max(0, size - width)
     if pad_y or pad_x:
-        image = np.pad(image, ((0, pad_y), (0, pad_x), (0, 0)), mode="reflect")
-        label = np.pad(label, ((0, pad_y), (0, pad_x)), mode="reflect")
-    return image[top:top + size, left:left + size], label[top:top + size, left:left + size]
+        planes = [np.pad(p, ((0, pad_y), (0, pad_x)) + ((0, 0),) * (p.ndim - 2), mode="reflect") for p in planes]
+    return [p[top:top + size, left:left + size] for p in planes]
 
 
 class PatchDataset(Dataset):
@@ -106,7 +115,8 @@ class PatchDataset(Dataset):
 
     Item i of epoch e is a pure function of (seed, e, i): resumed runs and any number of worker
     processes see exactly the same patches.
-    Returns image float32 (C, P, P) and label int64 (P, P).
+    Returns image float32 (C, P, P) and label int64 (P, P), plus weights float32 (P, P) when the
+    samples carry weight maps.
     """
 
     def __init__(self, samples: list[Sample], patch_size: int, patches_per_epoch: int,
@@ -136,6 +146,9 @@ class PatchDataset(Dataset):
         height, width = sample.label.shape
         top = int(rng.integers(max(1, height - self.patch_size + 1)))
         left = int(rng.integers(max(1, width - self.patch_size + 1)))
-        image, label = _crop_with_reflect(sample.image, sample.label, top, left, self.patch_size)
-        image, label = augment(self.pipeline, image, label, int(rng.integers(2**31)))
-        return self.normalization.apply(image), torch.from_numpy(label.astype(np.int64))
+        planes = [sample.image, sample.label] + ([sample.weights] if sample.weights is not None else [])
+        image, label, *weights = _crop_with_reflect(planes, top, left, self.patch_size)
+        image, label, weights = augment(self.pipeline, image, label, int(rng.integers(2**31)),
+                                        weights[0] if weights else None)
+        tensors = (self.normalization.apply(image), torch.from_numpy(label.astype(np.int64)))
+        return tensors if weights is None else (*tensors, torch.from_numpy(np.ascontiguousarray(weights)))

@@ -18,12 +18,13 @@ from torch.utils.data import DataLoader
 
 from ..config import Config, save_config, to_dict, output_channels
 from ..data import Normalization, PatchDataset, compute_normalization, find_samples, load_samples
+from ..data.dataset import attach_weight_maps
 from ..data.augment import build_augmentation
 from ..errors import CheckpointError, ConfigError
 from ..evaluate import evaluate_samples, sample_panel, write_json
 from ..infer.predictor import Predictor
 from ..losses import build_loss
-from ..metrics import format_table
+from ..metrics import LOWER_IS_BETTER, format_table
 from ..models import build_model
 from ..models.blocks import center_crop
 from ..runtime import autocast, memory_format, resolve_device, resolve_precision
@@ -126,6 +127,8 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
     val_files = [] if config.data.format == "drive" and not config.data.val_images else find_samples(config.data, "val")
     val_samples = load_samples(val_files, config.data)
     log.info("%d training images, %d validation images", len(train_samples), len(val_samples))
+    if config.train.loss == "weighted_ce":
+        attach_weight_maps(train_samples, config.data.num_classes, config.train.border_w0, config.train.border_sigma)
 
     resumed = load_checkpoint(out_dir / "last.pt") if resume else None
     normalization = compute_normalization(train_samples) if resumed is None else Normalization.from_dict(resumed["normalization"])
@@ -169,9 +172,9 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
             is_best = False
             last_epoch = state.epoch == config.train.epochs or out_of_time
             if val_samples and (state.epoch % config.train.val_every == 0 or last_epoch):
-                metrics = evaluate_samples(predictor, val_samples).compute()
+                metrics = evaluate_samples(predictor, val_samples)
                 model.train()
-                is_best = _update_best(state, metrics[config.train.monitor])
+                is_best = _update_best(state, metrics[config.train.monitor], config.train.monitor)
                 record["val"] = metrics
                 _log_validation(writer, predictor, val_samples[0], metrics, state)
                 log.info("epoch %d: loss %.4f, val %s %.4f (best %.4f at epoch %d)", state.epoch, epoch_loss,
@@ -204,8 +207,9 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
             "metrics": metrics, "stop_reason": stop_reason, "train_seconds": state.train_seconds}
 
 
-def _update_best(state: TrainState, score: float) -> bool:
-    if state.best_score is None or score > state.best_score:
+def _update_best(state: TrainState, score: float, monitor: str) -> bool:
+    if state.best_score is None or (score < state.best_score if monitor in LOWER_IS_BETTER
+                                    else score > state.best_score):
         state.best_score, state.best_epoch = float(score), state.epoch
         state.validations_without_improvement = 0
         return True
@@ -239,12 +243,15 @@ def _run_epoch(model, loader, optimizer, scheduler, scaler, loss_fn, device, pre
                disable=not config.train.progress, dynamic_ncols=True)
     losses = []
     started = time.perf_counter()  # step time includes waiting for data, so budgets are wall-clock
-    for images, labels in bar:
+    for images, labels, *weights in bar:
         images = images.to(device, non_blocking=True).contiguous(memory_format=fmt)
-        labels = labels.to(device, non_blocking=True)
         with autocast(device, precision):
             logits = model(images)
-        loss = loss_fn(logits.float(), center_crop(labels, logits.shape[-2], logits.shape[-1]))
+        # valid-padding models predict the centre of the patch only: crop targets to match
+        height, width = logits.shape[-2:]
+        labels = center_crop(labels.to(device, non_blocking=True), height, width)
+        weights = center_crop(weights[0].to(device, non_blocking=True), height, width) if weights else None
+        loss = loss_fn(logits.float(), labels, weights)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from unetkit.config import load_config
+from unetkit.data.augment import GridElastic, augment, build_augmentation, displacement_maps
+
+
+def _pipeline(*overrides):
+    config = load_config(None, ["data.root=/x", "augment.brightness=0", "augment.contrast=0", "augment.gamma=0",
+                                *overrides])
+    return build_augmentation(config.augment)
+
+
+def _checkerboard(size=96, square=12):
+    rows, cols = np.mgrid[0:size, 0:size]
+    label = (((rows // square) + (cols // square)) % 2).astype(np.uint8)
+    image = np.repeat((label * 200 + 20)[..., None], 3, axis=2).astype(np.uint8)
+    return image, label
+
+
+@pytest.mark.parametrize("elastic", ["grid", "smooth"])
+def test_geometric_augmentation_keeps_image_mask_and_weights_aligned(elastic):
+    """A deformed checkerboard mask must still match the deformed image's edges (and the weights the mask)."""
+    pipeline = _pipeline(f"augment.elastic={elastic}", "augment.elastic_probability=1.0")
+    image, label = _checkerboard()
+    weights = (label.astype(np.float32) + 1.0) * 3.0
+    for seed in range(8):
+        out_image, out_label, out_weights = augment(pipeline, image, label, seed, weights)
+        bright = out_image[..., 0] > 120
+        # away from edges (uniform 3x3 label neighbourhood), interpolation cannot blur: must agree exactly
+        from scipy import ndimage
+        uniform = ndimage.minimum_filter(out_label, 3) == ndimage.maximum_filter(out_label, 3)
+        agreement = (bright == (out_label == 1))[uniform].mean()
+        assert uniform.mean() > 0.5 and agreement > 0.995, (seed, agreement)
+        assert set(np.unique(out_label)) <= {0, 1}  # nearest-neighbour for labels: no blended values
+        assert np.array_equal(out_weights, (out_label.astype(np.float32) + 1.0) * 3.0)
+
+
+def test_grid_elastic_is_the_paper_deformation():
+    """Displacements of a 3x3 grid with std 10 px, bicubic to full size: smooth, of that magnitude, and deforming."""
+    rng = np.random.default_rng(0)
+    coarse = rng.normal(0, 10, (2, 3, 3)).astype(np.float32)
+    map_x, map_y = displacement_maps(coarse, 90, 90)
+    columns = np.arange(90, dtype=np.float32)
+    dx = map_x - columns
+    assert np.abs(np.diff(dx, axis=1)).max() < 2.0  # smooth: neighbours move almost together
+    assert 2 < np.abs(dx).max() < 60
+    transform = GridElastic(3, 10.0, p=1.0)
+    transform.set_random_seed(1) if hasattr(transform, "set_random_seed") else None
+    image, label = _checkerboard(90)
+    pipeline = _pipeline("augment.elastic=grid", "augment.elastic_probability=1.0", "augment.flips=false",
+                         "augment.rotate90=false", "augment.rotate_degrees=0", "augment.scale=0")
+    _, deformed, _ = augment(pipeline, image, label, 3)
+    assert (deformed != label).mean() > 0.02  # it actually moved pixels

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+from skimage.metrics import adapted_rand_error as skimage_rand_error
+
+from unetkit.rand_error import RandErrorScores, adapted_rand_error, segment_foreground
+
+
+def _random_segments(seed, shape=(30, 40), count=6):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, count, shape)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_matches_scikit_image(seed):
+    true, predicted = _random_segments(seed), _random_segments(seed + 100, count=4)
+    true[:5] = 0  # unlabelled pixels are not counted
+    expected_error, precision_a, precision_b = skimage_rand_error(true, predicted)
+    error, precision, recall = adapted_rand_error(true, predicted)
+    assert error == pytest.approx(expected_error, abs=1e-12)
+    # scikit-image's code names the two ratios the other way round from its docstring; same pair
+    assert sorted([precision, recall]) == pytest.approx(sorted([precision_a, precision_b]), abs=1e-12)
+
+
+def test_matches_scikit_image_on_segmentations():
+    labels = np.zeros((40, 40), np.uint8)
+    labels[2:18, 2:18] = labels[2:18, 22:38] = labels[22:38, 2:38] = 1
+    predicted = labels.copy()
+    predicted[22:38, 19:21] = 0   # one true cell split in two
+    predicted[2:18, 18:22] = 1    # two true cells merged
+    true_segments, predicted_segments = segment_foreground(labels == 1), segment_foreground(predicted == 1)
+    error = adapted_rand_error(true_segments, predicted_segments)[0]
+    assert error == pytest.approx(skimage_rand_error(true_segments, predicted_segments)[0])
+    assert 0.1 < error < 0.9
+    assert adapted_rand_error(true_segments, true_segments)[0] == pytest.approx(0.0)
+    scores = RandErrorScores()
+    scores.update(predicted, labels)
+    assert scores.compute()["rand_error"] == pytest.approx(error)
