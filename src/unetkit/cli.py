@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="YAML config file (configs/*.yaml)")
     train.add_argument("--out", help="run directory (default runs/<config name>)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
+    train.add_argument("--folds", type=int, help="k-fold cross-validation over the slices (isbi data)")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.epochs=50 model.base_channels=32")
 
     evaluate = commands.add_parser("evaluate", help="score a checkpoint on a dataset split")
@@ -50,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--fps", type=int, metavar="N", help="time N warm repetitions on the first image and print images/s")
     predict.add_argument("--device", default="auto")
 
+    weights = commands.add_parser("weights-map", help="write the paper's border weight map of a training image")
+    weights.add_argument("--config", required=True)
+    weights.add_argument("--image", type=int, default=0, help="index of the training image (default 0)")
+    weights.add_argument("--out", required=True, help="PNG file to write")
+    weights.add_argument("overrides", nargs="*", metavar="key=value")
+
     demo = commands.add_parser("demo", help="train, evaluate and predict on the built-in synthetic data")
     demo.add_argument("--out", default="runs/demo")
     demo.add_argument("overrides", nargs="*", metavar="key=value")
@@ -71,6 +78,13 @@ def _cmd_train(args) -> int:
     if args.resume and config_path is None and (out / "config.yaml").is_file():
         config_path = out / "config.yaml"
     config = load_config(config_path, args.overrides)
+    if args.folds:
+        from .train.folds import train_folds
+        summary = train_folds(config, out, args.folds, resume=args.resume)
+        print(f"mean over {args.folds} folds:")
+        print(format_table({**summary["mean"], "iou_per_class": {}}))
+        print(f"per-fold metrics: {out / 'folds.json'}")
+        return 0
     result = train(config, out, resume=args.resume)
     if result["metrics"]:
         print(format_table(result["metrics"]))
@@ -120,6 +134,27 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _cmd_weights_map(args) -> int:
+    from PIL import Image
+
+    from .config import load_config
+    from .data import find_samples, load_sample
+    from .data.weight_map import border_weight_map
+    from .errors import DataError
+    from .viz.heatmap import heatmap
+    config = load_config(args.config, args.overrides)
+    files = find_samples(config.data, "train")
+    if not 0 <= args.image < len(files):
+        raise DataError(f"--image {args.image}: the training split has {len(files)} images (0..{len(files) - 1})")
+    sample = load_sample(files[args.image], config.data)
+    weights = border_weight_map(sample.label, config.data.num_classes, config.train.border_w0,
+                                config.train.border_sigma)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(heatmap(weights)).save(args.out)
+    print(f"{files[args.image].image}: weights {weights[weights > 0].min():.2f} .. {weights.max():.2f} -> {args.out}")
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from .demo import run_demo
     from .metrics import format_table
@@ -130,7 +165,8 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "demo": _cmd_demo}
+COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "weights-map": _cmd_weights_map,
+            "demo": _cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,67 @@
+import json
+
+import numpy as np
+import pytest
+
+from unetkit.cli import main
+from unetkit.config import load_config
+from unetkit.errors import ConfigError
+from unetkit.train.folds import fold_slices, train_folds
+
+from ..conftest import write_png
+
+
+@pytest.fixture(scope="module")
+def isbi_root(tmp_path_factory):
+    """A tiny ISBI-like stack: cells (255) separated by dark membranes (0)."""
+    root = tmp_path_factory.mktemp("isbi")
+    rng = np.random.default_rng(0)
+    for index in range(6):
+        label = np.full((48, 48), 255, np.uint8)
+        for line in rng.integers(4, 44, 4):
+            label[line:line + 2, :] = 0
+            label[:, line:line + 2] = 0
+        image = (label * 0.6 + 40 + rng.normal(0, 8, label.shape)).clip(0, 255).astype(np.uint8)
+        write_png(root / f"train/images/{index:02d}.png", image)
+        write_png(root / f"train/labels/{index:02d}.png", label)
+    return root
+
+
+def _isbi_overrides(root):
+    return [f"data.root={root}", "data.format=isbi", "data.channels=1", "data.train_slices=0-3",
+            "data.val_slices=4-5", "data.patch_size=32", "data.patches_per_epoch=8", "model.base_channels=4",
+            "model.depth=2", "train.epochs=1", "train.progress=false", "train.precision=fp32",
+            "train.monitor=rand_error"]
+
+
+def test_fold_slices():
+    assert fold_slices(list(range(10)), 3) == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    with pytest.raises(ConfigError, match="--folds"):
+        fold_slices([0, 1], 3)
+
+
+def test_k_fold_training_writes_summary(tmp_path, isbi_root):
+    config = load_config(None, [*_isbi_overrides(isbi_root), "train.loss=weighted_ce"])
+    summary = train_folds(config, tmp_path / "cv", 3)
+    assert [f["val_slices"] for f in summary["folds"]] == [[0, 1], [2, 3], [4, 5]]
+    assert {"rand_error", "pixel_error", "f1"} <= set(summary["mean"])
+    written = json.loads((tmp_path / "cv" / "folds.json").read_text())["mean"]
+    assert written.keys() == summary["mean"].keys() and written["rand_error"] == summary["mean"]["rand_error"]
+
+
+def test_isbi_evaluate_reports_challenge_scores(capsys, tmp_path, isbi_root):
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), *_isbi_overrides(isbi_root)]) == 0
+    code = main(["evaluate", "--checkpoint", str(run / "best.pt"), "--split", "val", "--json", str(tmp_path / "m.json")])
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert code == 0 and 0 <= metrics["rand_error"] <= 1
+    assert metrics["pixel_error"] == pytest.approx(1 - metrics["pixel_accuracy"])
+
+
+def test_weights_map_command(capsys, tmp_path, isbi_root):
+    out = tmp_path / "w.png"
+    code = main(["weights-map", "--config", "configs/isbi2012_paper.yaml", f"data.root={isbi_root}", "data.train_slices=0-3", "--out", str(out)])
+    assert code == 0 and out.is_file() and "weights" in capsys.readouterr().out
+    code = main(["weights-map", "--config", "configs/isbi2012_paper.yaml", f"data.root={isbi_root}", "data.train_slices=0-3", "--image", "99",
+                 "--out", str(out)])
+    assert code == 2 and "--image 99" in capsys.readouterr().err
