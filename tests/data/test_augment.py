@@ -11,21 +11,23 @@ def _pipeline(*overrides):
     return build_augmentation(config.augment)
 
 
-def _checkerboard(size=96, square=12):
+def _checkerboard(size=96, square=12, channels=3):
     rows, cols = np.mgrid[0:size, 0:size]
     label = (((rows // square) + (cols // square)) % 2).astype(np.uint8)
-    image = np.repeat((label * 200 + 20)[..., None], 3, axis=2).astype(np.uint8)
+    image = np.repeat((label * 200 + 20)[..., None], channels, axis=2).astype(np.uint8)
     return image, label
 
 
+@pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("elastic", ["grid", "smooth"])
-def test_geometric_augmentation_keeps_image_mask_and_weights_aligned(elastic):
+def test_geometric_augmentation_keeps_image_mask_and_weights_aligned(elastic, channels):
     """A deformed checkerboard mask must still match the deformed image's edges (and the weights the mask)."""
     pipeline = _pipeline(f"augment.elastic={elastic}", "augment.elastic_probability=1.0")
-    image, label = _checkerboard()
+    image, label = _checkerboard(channels=channels)
     weights = (label.astype(np.float32) + 1.0) * 3.0
     for seed in range(8):
         out_image, out_label, out_weights = augment(pipeline, image, label, seed, weights)
+        assert out_image.shape == image.shape
         bright = out_image[..., 0] > 120
         # away from edges (uniform 3x3 label neighbourhood), interpolation cannot blur: must agree exactly
         from scipy import ndimage

@@ -32,7 +32,8 @@ class GridElastic(A.DualTransform):
         return {"maps": displacement_maps(coarse.astype(np.float32), height, width)}
 
     def apply(self, img, maps, **params):
-        return cv2.remap(img, *maps, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        warped = cv2.remap(img, *maps, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        return warped.reshape(img.shape)  # cv2 drops a single channel axis
 
     def apply_to_mask(self, mask, maps, **params):
         return cv2.remap(mask, *maps, interpolation=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
