@@ -113,3 +113,11 @@ def test_killed_cli_run_resumes(tmp_path, synthetic_root):
                                "train.epochs=" + str(epochs_done + 1)], capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert load_checkpoint(run / "last.pt")["train_state"]["epoch"] == epochs_done + 1
+
+
+def test_diverging_loss_is_a_clear_error(tmp_path, synthetic_root):
+    from unetkit.train.trainer import TrainingDiverged
+    config = _config(synthetic_root, "train.lr=1e30", "train.optimizer=sgd", "train.momentum=0.99",
+                     "model.norm=none", "train.epochs=3")
+    with pytest.raises(TrainingDiverged, match="lower train.lr"):
+        train(config, tmp_path / "run")

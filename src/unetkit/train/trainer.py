@@ -20,7 +20,7 @@ from ..config import Config, save_config, to_dict, output_channels
 from ..data import Normalization, PatchDataset, compute_normalization, find_samples, load_samples
 from ..data.dataset import attach_weight_maps
 from ..data.augment import build_augmentation
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, UnetkitError
 from ..evaluate import evaluate_samples, sample_panel, write_json
 from ..infer.predictor import Predictor
 from ..losses import build_loss
@@ -48,6 +48,10 @@ class TrainState:
     validations_without_improvement: int = 0
     train_seconds: float = 0.0
     history: list[dict] = field(default_factory=list)
+
+
+class TrainingDiverged(UnetkitError):
+    """The loss became NaN or infinite; last.pt still holds the last good epoch."""
 
 
 class Interrupted(Exception):
@@ -262,6 +266,9 @@ def _run_epoch(model, loader, optimizer, scheduler, scaler, loss_fn, device, pre
         seconds, started = now - started, now
         state.train_seconds += seconds
         losses.append(loss.item())
+        if not np.isfinite(losses[-1]):
+            raise TrainingDiverged(f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); "
+                                   f"lower train.lr (now {config.train.lr}) or check the labels")
         writer.add_scalar("train/loss", losses[-1], state.step)
         writer.add_scalar("train/lr", optimizer.param_groups[0]["lr"], state.step)
         eta = (total_steps - state.step) * seconds
