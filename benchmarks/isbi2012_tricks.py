@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import platform
 import shutil
@@ -23,6 +24,7 @@ import torch
 
 from unetkit.config import load_config
 from unetkit.train import train
+from unetkit.train.trainer import TrainingDiverged
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 VARIANTS = {  # name: (config file, loss without weights, loss with weights)
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--only", choices=list(VARIANTS))
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     out = Path(args.out)
     base = [f"data.root={args.root}", "train.progress=false", *args.overrides]
     rows = []
@@ -67,7 +70,11 @@ def main() -> None:
                                                          f"train.max_minutes={args.minutes}",
                                                          f"train.val_every={max(1, epochs // 4)}"])
             started = time.perf_counter()
-            result = train(config, run)
+            try:
+                result = train(config, run)
+            except TrainingDiverged as error:
+                print(f"{name} {loss}: diverged: {error}", flush=True)
+                continue
             wall = time.perf_counter() - started
             from unetkit.evaluate import evaluate_checkpoint
             metrics = evaluate_checkpoint(run / "last.pt", "val", overrides=[f"data.root={args.root}"])
