@@ -121,3 +121,17 @@ def test_diverging_loss_is_a_clear_error(tmp_path, synthetic_root):
                      "model.norm=none", "train.epochs=3")
     with pytest.raises(TrainingDiverged, match="lower train.lr"):
         train(config, tmp_path / "run")
+
+
+def test_every_validation_runs_in_eval_mode(tmp_path, synthetic_root):
+    """The metrics logged during training must equal a fresh evaluation of the same weights."""
+    from unetkit import Predictor
+    from unetkit.data import find_samples, load_samples
+    from unetkit.evaluate import evaluate_samples
+    config = _config(synthetic_root, "train.epochs=3", "model.dropout=0.3")
+    train(config, tmp_path / "run")
+    history = [json.loads(l) for l in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    predictor = Predictor.from_checkpoint(tmp_path / "run" / "last.pt", precision="fp32")
+    fresh = evaluate_samples(predictor, load_samples(find_samples(config.data, "val"), config.data))
+    assert history[-1]["val"]["f1"] == pytest.approx(fresh["f1"], abs=1e-6)
+    assert history[-1]["val"]["auc"] == pytest.approx(fresh["auc"], abs=1e-6)

@@ -94,6 +94,7 @@ class Predictor:
 
     def forward_tiles(self, tiles: torch.Tensor) -> torch.Tensor:
         """uint8 tiles (N, C, h, w) -> probabilities (N, K, h', w') on the CPU."""
+        self.model.eval()  # a model shared with a training loop may have been put back in training mode
         mean = torch.tensor(self.normalization.mean).view(1, -1, 1, 1)
         std = torch.tensor(self.normalization.std).view(1, -1, 1, 1)
         images = ((tiles.float() / 255.0 - mean) / std).to(self.device, non_blocking=True)
@@ -107,7 +108,7 @@ class Predictor:
         infer = self.config.infer
         height, width = image.shape[-2:]
         if infer.tile == 0 or (height <= infer.tile and width <= infer.tile):
-            padded, plan = pad_for_model(self.model, image[None].float())
+            padded, plan = pad_for_model(self.model, image[None].float())  # small enough to pad whole
             return crop_output(self.forward_tiles(padded), plan)[0]
         if getattr(self.model, "padding", "same") == "valid":
             input_tile = largest_valid_input(self.model, infer.tile)
