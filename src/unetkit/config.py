@@ -154,24 +154,17 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
             return value.lower() in ("true", "yes", "1")
         raise ConfigError(f"config key '{key}' expects true/false, got {value!r}")
-    if annotation is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+    if annotation in (int, float):
+        kind = "an integer" if annotation is int else "a number"
+        exact = isinstance(value, int) or (annotation is float and isinstance(value, float))
+        if exact and not isinstance(value, bool):
+            return annotation(value)
         if isinstance(value, str):
             try:
-                return int(value)
+                return annotation(value)
             except ValueError:
                 pass
-        raise ConfigError(f"config key '{key}' expects an integer, got {value!r}")
-    if annotation is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"config key '{key}' expects a number, got {value!r}")
+        raise ConfigError(f"config key '{key}' expects {kind}, got {value!r}")
     if annotation is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
@@ -197,17 +190,20 @@ def _set(config: Config, dotted_key: str, value: Any) -> None:
     setattr(section, name, _coerce(value, types_[name], dotted_key))
 
 
+def _get(config: Config, dotted_key: str) -> Any:
+    section, name = dotted_key.split(".")
+    return getattr(getattr(config, section), name)
+
+
 def _validate(config: Config) -> None:
     for key, allowed in CHOICES.items():
-        section, name = key.split(".")
-        value = getattr(getattr(config, section), name)
+        value = _get(config, key)
         if value not in allowed:
             raise ConfigError(f"config key '{key}' must be one of {', '.join(map(str, allowed))}; got {value!r}")
     positive = ["data.num_classes", "data.patch_size", "data.patches_per_epoch", "model.base_channels",
                 "model.depth", "train.epochs", "train.batch_size", "train.val_every", "infer.batch"]
     for key in positive:
-        section, name = key.split(".")
-        if getattr(getattr(config, section), name) <= 0:
+        if _get(config, key) <= 0:
             raise ConfigError(f"config key '{key}' must be positive")
     if not 0.0 <= config.infer.overlap < 1.0:
         raise ConfigError("config key 'infer.overlap' must be in [0, 1)")
@@ -221,8 +217,7 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"data.class_names has {len(config.data.class_names)} names "
                           f"but data.num_classes is {config.data.num_classes}")
     for key in ("model.dropout", "model.bottleneck_dropout"):
-        section, name = key.split(".")
-        if not 0.0 <= getattr(getattr(config, section), name) < 1.0:
+        if not 0.0 <= _get(config, key) < 1.0:
             raise ConfigError(f"config key '{key}' must be in [0, 1)")
     if config.train.monitor in ("pixel_error", "rand_error") and config.data.format != "isbi":
         raise ConfigError(f"train.monitor={config.train.monitor} is scored on ISBI data only (data.format=isbi)")
