@@ -26,10 +26,10 @@ from ..infer.predictor import Predictor
 from ..losses import build_loss
 from ..metrics import LOWER_IS_BETTER, format_table
 from ..models import build_model
-from ..models.blocks import center_crop
-from ..runtime import autocast, memory_format, resolve_device, resolve_precision
+from ..runtime import memory_format, resolve_device, resolve_precision
 from .checkpoint import load_checkpoint, save_checkpoint
 from .schedules import build_optimizer, build_scheduler
+from .step import TrainStep
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,6 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
     optimizer = build_optimizer(model.parameters(), config.train)
     steps_per_epoch = max(1, config.data.patches_per_epoch // config.train.batch_size)
     scheduler = build_scheduler(optimizer, config.train, steps_per_epoch)
-    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     state = TrainState()
     if resumed is not None:
         model.load_state_dict(resumed["model"])
@@ -152,7 +151,7 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
         log.info("resumed from %s at epoch %d", out_dir / "last.pt", state.epoch)
     save_config(config, out_dir / "config.yaml")
 
-    loss_fn = build_loss(config.train.loss)
+    step = TrainStep(model, optimizer, build_loss(config.train.loss), device, precision, fmt, scheduler)
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
                            build_augmentation(config.augment), seed=config.train.seed)
     loader = _make_loader(dataset, config, device)
@@ -168,8 +167,7 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
             dataset.set_epoch(epoch)
             _seed_epoch(config.train.seed, epoch)
             model.train()
-            epoch_loss, out_of_time = _run_epoch(model, loader, optimizer, scheduler, scaler, loss_fn, device,
-                                                 precision, fmt, state, config, writer, budget_seconds)
+            epoch_loss, out_of_time = _run_epoch(step, loader, state, config, writer, budget_seconds)
             state.epoch += 1
             record = {"epoch": state.epoch, "step": state.step, "loss": epoch_loss,
                       "lr": optimizer.param_groups[0]["lr"], "train_seconds": round(state.train_seconds, 2)}
@@ -238,8 +236,8 @@ def _log_validation(writer, predictor: Predictor, sample, metrics: dict, state: 
     writer.add_image("val/panel", sample_panel(predictor, sample), state.step, dataformats="HWC")
 
 
-def _run_epoch(model, loader, optimizer, scheduler, scaler, loss_fn, device, precision, fmt, state: TrainState,
-               config: Config, writer, budget_seconds: float) -> tuple[float, bool]:
+def _run_epoch(step: TrainStep, loader, state: TrainState, config: Config, writer,
+               budget_seconds: float) -> tuple[float, bool]:
     """One pass over the epoch's patches. Returns (mean loss, whether the time budget ran out)."""
     from tqdm import tqdm
     total_steps = config.train.epochs * len(loader)
@@ -248,19 +246,7 @@ def _run_epoch(model, loader, optimizer, scheduler, scaler, loss_fn, device, pre
     losses = []
     started = time.perf_counter()  # step time includes waiting for data, so budgets are wall-clock
     for images, labels, *weights in bar:
-        images = images.to(device, non_blocking=True).contiguous(memory_format=fmt)
-        with autocast(device, precision):
-            logits = model(images)
-        # valid-padding models predict the centre of the patch only: crop targets to match
-        height, width = logits.shape[-2:]
-        labels = center_crop(labels.to(device, non_blocking=True), height, width)
-        weights = center_crop(weights[0].to(device, non_blocking=True), height, width) if weights else None
-        loss = loss_fn(logits.float(), labels, weights)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        scheduler.step()
+        loss = step(images, labels, weights[0] if weights else None)
         state.step += 1
         now = time.perf_counter()
         seconds, started = now - started, now
@@ -270,7 +256,7 @@ def _run_epoch(model, loader, optimizer, scheduler, scaler, loss_fn, device, pre
             raise TrainingDiverged(f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); "
                                    f"lower train.lr (now {config.train.lr}) or check the labels")
         writer.add_scalar("train/loss", losses[-1], state.step)
-        writer.add_scalar("train/lr", optimizer.param_groups[0]["lr"], state.step)
+        writer.add_scalar("train/lr", step.optimizer.param_groups[0]["lr"], state.step)
         eta = (total_steps - state.step) * seconds
         bar.set_postfix(loss=f"{losses[-1]:.4f}", img_s=f"{images.shape[0] / seconds:.1f}",
                         eta=f"{eta / 60:.1f}min")
