@@ -97,7 +97,7 @@ class TrainConfig:
 class InferConfig:
     batch: int = 4                      # tiles per forward pass
     threshold: float = 0.5              # binary models: probability above which a pixel is foreground
-    tile: int = 512                     # images larger than this are tiled (network input side); 0 = never
+    tile: int = 1024                    # images larger than this are tiled (network input side); 0 = never
     overlap: float = 0.25               # same-padding models: sliding-window overlap fraction
     blend: str = "gaussian"             # same-padding models: gaussian | constant tile weights
     tta: bool = False                   # average over flips

@@ -40,3 +40,12 @@ def test_weight_maps_travel_with_patches(tiny_config):
     image, label, weights = dataset[0]
     assert weights.shape == label.shape and weights.dtype == torch.float32
     assert (weights[label == 255] == 0).all() and (weights[label != 255] > 0).all()
+
+
+def test_worker_processes_see_the_same_patches(tiny_config):
+    from torch.utils.data import DataLoader
+    samples = load_samples(find_samples(tiny_config.data, "train"), tiny_config.data)
+    dataset = PatchDataset(samples, 32, 8, compute_normalization(samples), build_augmentation(tiny_config.augment))
+    single = [b[0] for b in DataLoader(dataset, batch_size=4)]
+    parallel = [b[0] for b in DataLoader(dataset, batch_size=4, num_workers=2)]
+    assert all(torch.equal(a, b) for a, b in zip(single, parallel)) and len(single) == 2
