@@ -106,3 +106,12 @@ def test_real_isbi_slice_loads():
     config = _config(SHARED_DATA / "isbi2012", "isbi", "data.val_slices=29", "data.channels=1")
     sample = load_samples(find_samples(config, "val"), config)[0]
     assert sample.image.shape == (512, 512, 1) and 0.5 < sample.label.mean() < 0.95
+
+
+def test_partner_by_stem_prefix(tmp_path):
+    from unetkit.data.formats import find_partner
+    write_png(tmp_path / "mask/01_test_mask.gif", np.zeros((4, 4), np.uint8))
+    assert find_partner(tmp_path / "mask", "01_test", tmp_path / "01_test.tif", "roi").name == "01_test_mask.gif"
+    write_png(tmp_path / "mask/01_test_other.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(DataError, match="several roi files"):
+        find_partner(tmp_path / "mask", "01_test", tmp_path / "01_test.tif", "roi")

@@ -35,8 +35,13 @@ def _images_in(folder: Path) -> list[Path]:
 
 
 def find_partner(folder: Path, stem: str, image: Path, what: str) -> Path:
-    """The file in `folder` with the same stem as `image` (any image suffix)."""
+    """The file in `folder` named like `image`: the same stem, or else the only one whose stem starts
+    with it plus '_' (DRIVE's 01_test.tif -> 01_test_mask.gif)."""
     matches = sorted(p for p in folder.glob(f"{stem}.*") if is_image_file(p))
+    if not matches:
+        matches = sorted(p for p in folder.glob(f"{stem}_*") if is_image_file(p))
+        if len(matches) > 1:
+            raise DataError(f"{image}: several {what} files start with {stem}_ in {folder}")
     if not matches:
         raise DataError(f"{image}: no {what} file named {stem}.* in {folder}")
     return matches[0]

@@ -9,7 +9,7 @@ import json
 import logging
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,6 @@ class TrainState:
     best_epoch: int = -1
     validations_without_improvement: int = 0
     train_seconds: float = 0.0
-    history: list[dict] = field(default_factory=list)
 
 
 class TrainingDiverged(UnetkitError):
@@ -183,7 +182,6 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
                          config.train.monitor, metrics[config.train.monitor], state.best_score, state.best_epoch)
             else:
                 log.info("epoch %d: loss %.4f", state.epoch, epoch_loss)
-            state.history.append(record)
             _save(out_dir, model, optimizer, scheduler, state, config, normalization, is_best or not val_samples)
             with open(out_dir / "history.jsonl", "a") as history_file:
                 history_file.write(json.dumps(record) + "\n")
