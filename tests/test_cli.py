@@ -128,3 +128,11 @@ def test_console_script_runs(tmp_path):
     result = subprocess.run([sys.executable, "-m", "unetkit", "train", "--out", str(tmp_path), "train.nope=1"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and result.stderr.strip() == "unetkit: error: unknown config key 'train.nope'"
+
+
+def test_overrides_may_follow_options(capsys, tmp_path, trained_run, synthetic_root):
+    code = main(["predict", "--checkpoint", str(trained_run / "best.pt"), str(synthetic_root / "test/images"),
+                 "--out", str(tmp_path / "p"), "infer.tile=32", "--overlay"])
+    assert code == 0 and (tmp_path / "p" / "test_000_overlay.png").is_file()
+    with pytest.raises(SystemExit):
+        main(["predict", "--checkpoint", "x.pt", "a.png", "--out", str(tmp_path), "--no-such-flag"])

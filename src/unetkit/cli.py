@@ -169,8 +169,22 @@ COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_pred
             "demo": _cmd_demo}
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse, letting key=value overrides and inputs also come after options (argparse stops a
+    positional list at the first option, so `predict DIR --out X infer.tile=256` would fail)."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    unknown = [item for item in extra if item.startswith("-")]
+    target = "inputs" if hasattr(args, "inputs") else "overrides" if hasattr(args, "overrides") else None
+    if unknown or (extra and target is None):
+        parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
+    if extra:
+        setattr(args, target, [*getattr(args, target), *extra])
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     from .train.trainer import Interrupted
