@@ -115,6 +115,8 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
         prediction = predictor.predict(image)
         if roi is not None:
             prediction = prediction.restrict_to(roi)
+            if truth is not None:
+                truth = np.where(roi, truth, 255).astype(np.uint8)  # outside the ROI: ignore (grey)
         stem = path.stem if unique_stems else "_".join(path.with_suffix("").parts[-2:])
         summary.written += write_prediction(prediction, stem, out_dir, data.num_classes, options, truth)
     if summary.skipped:
