@@ -64,3 +64,25 @@ def test_cli_fps_and_tile_overrides(capsys, tmp_path, checkpoint, synthetic_root
     assert code == 0 and (tmp_path / "val_000_panel.png").is_file()
     code = main(["predict", "--checkpoint", str(checkpoint), str(image), "infer.tile=-1", "--out", str(tmp_path)])
     assert code == 2 and "infer.tile" in capsys.readouterr().err
+
+
+def test_valid_model_is_overlap_tiled_when_its_input_exceeds_the_tile(monkeypatch):
+    """The paper's setting: 572 tiles on a 512 slice need 2x2 overlap-tiles, equal to the whole-image result."""
+    import torch
+    from unetkit.config import load_config
+    from unetkit.data.dataset import Normalization
+    from unetkit.infer import tiling
+    from unetkit.models import UNet
+    torch.manual_seed(0)
+    model = UNet(1, 2, base_channels=2, depth=2, padding="valid")
+    calls = []
+    original = tiling.overlap_tile_inference
+    monkeypatch.setattr("unetkit.infer.predictor.overlap_tile_inference",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    image = np.random.default_rng(0).integers(0, 255, (60, 60, 1), dtype=np.uint8)
+    config = load_config(None, ["data.root=/x", "data.channels=1", "infer.tile=44"])
+    tiled = Predictor(model, Normalization((0.5,), (0.25,)), config, precision="fp32").predict(image)
+    assert calls and model.input_size_for(60) > 44
+    config = load_config(None, ["data.root=/x", "data.channels=1", "infer.tile=0"])
+    whole = Predictor(model, Normalization((0.5,), (0.25,)), config, precision="fp32").predict(image)
+    assert np.allclose(tiled.probabilities, whole.probabilities, atol=1e-5)

@@ -107,7 +107,10 @@ class Predictor:
         """uint8 (C, H, W) -> (K, H, W): whole image when it fits in a tile, else tiled."""
         infer = self.config.infer
         height, width = image.shape[-2:]
-        if infer.tile == 0 or (height <= infer.tile and width <= infer.tile):
+        # whole image when the network input it needs (with padding or the valid model's border
+        # context) fits in one tile; a valid model on 512x512 slices with 572 tiles is overlap-tiled
+        needed = max(self.model.input_size_for(height), self.model.input_size_for(width))
+        if infer.tile == 0 or needed <= infer.tile:
             padded, plan = pad_for_model(self.model, image[None].float())  # small enough to pad whole
             return crop_output(self.forward_tiles(padded), plan)[0]
         if getattr(self.model, "padding", "same") == "valid":
