@@ -78,10 +78,15 @@ def main() -> None:
     batches = iter(DataLoader(dataset, batch_size=config.train.batch_size, num_workers=config.data.workers))
     predictor = Predictor(model, normalization, config, device=device, precision=precision)
 
-    probe_started = time.perf_counter()
-    for _ in range(5):
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for _ in range(3):  # warm-up: allocator, cuDNN autotuning
         step(*next(batches))
-    total_steps = max(10, int(args.minutes * 60 / ((time.perf_counter() - probe_started) / 5)))
+    sync()
+    probe_started = time.perf_counter()
+    for _ in range(10):
+        step(*next(batches))
+    sync()
+    total_steps = max(10, int(args.minutes * 60 / ((time.perf_counter() - probe_started) / 10)))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config.train, total_steps, 100))
     step.scheduler = scheduler
 
@@ -90,6 +95,7 @@ def main() -> None:
         started = time.perf_counter()
         model.train()
         step(*next(batches))
+        sync()
         clock += time.perf_counter() - started
         if iteration % args.every == 0 or iteration == total_steps or clock >= args.minutes * 60:
             metrics = evaluate_samples(predictor, test_samples)
