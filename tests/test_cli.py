@@ -136,3 +136,9 @@ def test_overrides_may_follow_options(capsys, tmp_path, trained_run, synthetic_r
     assert code == 0 and (tmp_path / "p" / "test_000_overlay.png").is_file()
     with pytest.raises(SystemExit):
         main(["predict", "--checkpoint", "x.pt", "a.png", "--out", str(tmp_path), "--no-such-flag"])
+
+
+def test_probability_png_flag_before_inputs(tmp_path, trained_run, synthetic_root):
+    code = main(["predict", "--checkpoint", str(trained_run / "best.pt"), "--probs", "--probs-format", "png",
+                 str(synthetic_root / "val/images/val_000.png"), "--out", str(tmp_path)])
+    assert code == 0 and (tmp_path / "val_000_probs.png").is_file()

@@ -40,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="files, folders (recursive), videos, and infer.* overrides such as infer.tile=256")
     predict.add_argument("--out", required=True, help="folder for the outputs")
     predict.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png")
-    predict.add_argument("--probs", nargs="?", const="npy", choices=["npy", "png"],
-                         help="also write probabilities: <name>_probs.npy (float16, K x H x W) or 16-bit PNG")
+    predict.add_argument("--probs", action="store_true", help="also write the class probabilities")
+    predict.add_argument("--probs-format", choices=["npy", "png"], default="npy",
+                         help="npy: <name>_probs.npy, float16 K x H x W (default); png: 16-bit <name>_probs.png")
     predict.add_argument("--panel", action="store_true", help="also write input | prediction | ground truth")
     predict.add_argument("--contours", action="store_true", help="also write the outlines drawn on the input")
     predict.add_argument("--masks", help="folder of ground-truth masks (same file stems) for the panels")
@@ -126,7 +127,8 @@ def _cmd_predict(args) -> int:
         print(f"{video}: {frames} frames -> {out_path}")
     images = [i for i in inputs if Path(i) not in videos]
     if images:
-        options = OutputOptions(overlay=args.overlay, probabilities=args.probs, panel=args.panel,
+        options = OutputOptions(overlay=args.overlay, probabilities=args.probs_format if args.probs else None,
+                                panel=args.panel,
                                 contours=args.contours, alpha=args.alpha)
         summary = predict_files(predictor, images, args.out, options, roi_dir=args.roi, masks_dir=args.masks)
         print(f"wrote {len(summary.written)} files to {args.out}" +
@@ -135,23 +137,10 @@ def _cmd_predict(args) -> int:
 
 
 def _cmd_weights_map(args) -> int:
-    from PIL import Image
-
     from .config import load_config
-    from .data import find_samples, load_sample
-    from .data.weight_map import border_weight_map
-    from .errors import DataError
-    from .viz.heatmap import heatmap
-    config = load_config(args.config, args.overrides)
-    files = find_samples(config.data, "train")
-    if not 0 <= args.image < len(files):
-        raise DataError(f"--image {args.image}: the training split has {len(files)} images (0..{len(files) - 1})")
-    sample = load_sample(files[args.image], config.data)
-    weights = border_weight_map(sample.label, config.data.num_classes, config.train.border_w0,
-                                config.train.border_sigma)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(heatmap(weights)).save(args.out)
-    print(f"{files[args.image].image}: weights {weights[weights > 0].min():.2f} .. {weights.max():.2f} -> {args.out}")
+    from .weights_map import write_weight_map
+    result = write_weight_map(load_config(args.config, args.overrides), args.image, args.out)
+    print(f"{result['image']}: weights {result['min']:.2f} .. {result['max']:.2f} -> {args.out}")
     return 0
 
 
