@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from unetkit.infer import predict_probabilities
-from unetkit.infer.tiling import (gather_tile, gaussian_importance, mirror_indices, overlap_tile_inference,
-                                  sliding_window_inference, tile_starts)
+from unetkit.infer.padding import mirror_indices, mirror_window
+from unetkit.infer.tiling import gaussian_importance, overlap_tile_inference, sliding_window_inference, tile_starts
 from unetkit.losses import class_probabilities
 from unetkit.models import UNet
 
@@ -15,12 +15,12 @@ def test_mirror_indices_match_numpy_reflect():
         assert np.array_equal(mirror_indices(-13, size + 13, size), expected)
 
 
-def test_gather_tile_is_a_window_of_the_mirrored_image():
+def test_mirror_window_is_a_window_of_the_mirrored_image():
     image = torch.arange(3 * 7 * 9).view(3, 7, 9)
     padded = np.pad(image.numpy(), ((0, 0), (10, 10), (10, 10)), mode="reflect")
-    tile = gather_tile(image, -4, 5, 12, 11)
+    tile = mirror_window(image, -4, 5, 12, 11)
     assert np.array_equal(tile.numpy(), padded[:, 6:18, 15:26])
-    assert gather_tile(image, 1, 2, 3, 4).data_ptr() == image[:, 1:4, 2:6].data_ptr()  # inside: a view
+    assert mirror_window(image, 1, 2, 3, 4).data_ptr() == image[:, 1:4, 2:6].data_ptr()  # inside: a view
 
 
 def test_tile_starts_cover_the_axis():

@@ -6,21 +6,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
-import torch.nn.functional as F
+
+
+def mirror_indices(start: int, stop: int, size: int) -> np.ndarray:
+    """Indices start..stop-1 into an axis of length `size`, reflected at both ends as often as
+    needed (numpy's 'reflect' mode: the edge pixel is not repeated)."""
+    indices = np.arange(start, stop)
+    if size == 1:
+        return np.zeros_like(indices)
+    period = 2 * (size - 1)
+    indices = np.mod(indices, period)
+    return np.where(indices >= size, period - indices, indices)
+
+
+def mirror_window(image: torch.Tensor, top: int, left: int, height: int, width: int) -> torch.Tensor:
+    """The (..., height, width) window of (..., H, W) at (top, left), mirrored where it leaves the image.
+
+    Inside the image this is a view; outside, pixels are gathered through mirrored indices, so any
+    amount of padding works and the image is never copied as a whole.
+    """
+    rows = mirror_indices(top, top + height, image.shape[-2])
+    cols = mirror_indices(left, left + width, image.shape[-1])
+    if rows[0] == top and rows[-1] == top + height - 1 and cols[0] == left and cols[-1] == left + width - 1:
+        return image[..., top:top + height, left:left + width]
+    return image[..., torch.from_numpy(rows), :][..., torch.from_numpy(cols)]
 
 
 def mirror_pad(tensor: torch.Tensor, top: int, bottom: int, left: int, right: int) -> torch.Tensor:
-    """Reflect-pad (N, C, H, W) by any amount, also more than the image size (reflecting repeatedly)."""
-    while top or bottom or left or right:
-        height, width = tensor.shape[-2:]
-        step = [min(left, width - 1), min(right, width - 1), min(top, height - 1), min(bottom, height - 1)]
-        if height == 1 or width == 1:
-            tensor = F.pad(tensor, [left, right, top, bottom], mode="replicate")
-            break
-        tensor = F.pad(tensor, step, mode="reflect")
-        left, right, top, bottom = left - step[0], right - step[1], top - step[2], bottom - step[3]
-    return tensor
+    """Reflect-pad (..., H, W) by any amount, also more than the image size."""
+    height, width = tensor.shape[-2:]
+    return mirror_window(tensor, -top, -left, height + top + bottom, width + left + right)
 
 
 @dataclass(frozen=True)

@@ -13,29 +13,11 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
-import numpy as np
 import torch
 
+from .padding import mirror_window
+
 Forward = Callable[[torch.Tensor], torch.Tensor]
-
-
-def mirror_indices(start: int, stop: int, size: int) -> np.ndarray:
-    """Indices start..stop-1 into an axis of length `size`, reflected at both ends (numpy 'reflect')."""
-    indices = np.arange(start, stop)
-    if size == 1:
-        return np.zeros_like(indices)
-    period = 2 * (size - 1)
-    indices = np.mod(indices, period)
-    return np.where(indices >= size, period - indices, indices)
-
-
-def gather_tile(image: torch.Tensor, top: int, left: int, height: int, width: int) -> torch.Tensor:
-    """The (C, height, width) window of (C, H, W) at (top, left), mirrored where it leaves the image."""
-    rows = mirror_indices(top, top + height, image.shape[-2])
-    cols = mirror_indices(left, left + width, image.shape[-1])
-    if rows[0] >= 0 and np.all(np.diff(rows) == 1) and np.all(np.diff(cols) == 1):
-        return image[:, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    return image[:, torch.from_numpy(rows)][:, :, torch.from_numpy(cols)]
 
 
 def tile_starts(length: int, tile: int, stride: int, multiple: int = 1) -> list[int]:
@@ -74,7 +56,7 @@ def overlap_tile_inference(image: torch.Tensor, forward: Forward, output_tile: i
                  for x in tile_starts(width, output_tile, stride, size_multiple)]
     result = None
     for batch in _batches(positions, batch_size):
-        tiles = torch.stack([gather_tile(image, y - margin, x - margin, input_tile, input_tile) for y, x in batch])
+        tiles = torch.stack([mirror_window(image, y - margin, x - margin, input_tile, input_tile) for y, x in batch])
         outputs = forward(tiles).float()
         if result is None:
             result = torch.zeros(outputs.shape[1], height, width)
@@ -114,7 +96,7 @@ def sliding_window_inference(image: torch.Tensor, forward: Forward, tile: int, o
                  for x in tile_starts(width, tile_width, stride, size_multiple)]
     total = weight_sum = None
     for batch in _batches(positions, batch_size):
-        tiles = torch.stack([gather_tile(image, y, x, tile_height, tile_width) for y, x in batch])
+        tiles = torch.stack([mirror_window(image, y, x, tile_height, tile_width) for y, x in batch])
         outputs = forward(tiles).float()
         if total is None:
             total = torch.zeros(outputs.shape[1], height, width)
