@@ -1,6 +1,6 @@
 import pytest
 
-from unetkit.config import Config, config_for_checkpoint, from_dict, load_config, output_channels, save_config
+from unetkit.config import Config, config_for_checkpoint, load_config, output_channels, save_config
 from unetkit.errors import ConfigError
 
 
