@@ -88,6 +88,7 @@ class TrainConfig:
     save_every: int = 0                 # keep epoch_NNN.pt every N epochs; 0 = never
     max_minutes: float = 0.0            # stop after this much training wall time; 0 = no limit
     precision: str = "auto"             # auto | fp32 | bf16 | fp16
+    compile: bool = False               # torch.compile the model (first step compiles: ~25 s on 2 cores)
     device: str = "auto"                # auto | cpu | cuda | cuda:N
     seed: int = 0
     progress: bool = True
@@ -95,11 +96,14 @@ class TrainConfig:
 
 @dataclass
 class InferConfig:
-    batch: int = 4                      # tiles per forward pass
+    batch: int = 0                      # tiles per forward pass; 0 = auto: 1 on a CPU (fastest per tile
+                                        # there, docs/benchmarks.md), 8 on a GPU
     threshold: float = 0.5              # binary models: probability above which a pixel is foreground
     tile: int = 1024                    # images larger than this are tiled (network input side); 0 = never
     overlap: float = 0.25               # same-padding models: sliding-window overlap fraction
     blend: str = "gaussian"             # same-padding models: gaussian | constant tile weights
+    grid: str = "aligned"               # tile origins: aligned to the pooling grid (tiles == whole image) |
+                                        # flush (last tile flush with the edge, as MONAI places them)
     tta: bool = False                   # average over flips
     tta_rotations: bool = False         # ... and 90-degree rotations
     resize: str = "none"                # none | letterbox | stretch (for models trained at a fixed size)
@@ -129,6 +133,7 @@ CHOICES = {
     "train.loss": ("bce", "ce", "dice", "ce_dice", "weighted_ce"),
     "augment.elastic": ("none", "grid", "smooth"),
     "infer.blend": ("gaussian", "constant"),
+    "infer.grid": ("aligned", "flush"),
     "infer.resize": ("none", "letterbox", "stretch"),
     "train.optimizer": ("adam", "adamw", "sgd"),
     "train.schedule": ("cosine", "step", "poly", "constant"),
@@ -201,10 +206,12 @@ def _validate(config: Config) -> None:
         if value not in allowed:
             raise ConfigError(f"config key '{key}' must be one of {', '.join(map(str, allowed))}; got {value!r}")
     positive = ["data.num_classes", "data.patch_size", "data.patches_per_epoch", "model.base_channels",
-                "model.depth", "train.epochs", "train.batch_size", "train.val_every", "infer.batch"]
+                "model.depth", "train.epochs", "train.batch_size", "train.val_every"]
     for key in positive:
         if _get(config, key) <= 0:
             raise ConfigError(f"config key '{key}' must be positive")
+    if config.infer.batch < 0:
+        raise ConfigError("config key 'infer.batch' must be >= 0 (0 = auto)")
     if not 0.0 <= config.infer.overlap < 1.0:
         raise ConfigError("config key 'infer.overlap' must be in [0, 1)")
     if config.infer.tile < 0 or not 0 <= config.infer.pad_value <= 255:

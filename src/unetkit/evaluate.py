@@ -58,7 +58,7 @@ def evaluate_checkpoint(checkpoint: str | Path, split: str, config_path: str | P
     """
     model, saved_config, normalization = model_from_checkpoint(load_checkpoint(checkpoint), checkpoint)
     config = config_for_checkpoint(saved_config, config_path, overrides)
-    predictor = Predictor(model, normalization, config, device=device)
+    predictor = Predictor(model, normalization, config, device=device, optimize=True)
     samples = load_samples(find_samples(config.data, split, need_masks=True), config.data)
     if not samples:
         raise DataError(f"{config.data.root}: split '{split}' has no samples")

@@ -23,3 +23,27 @@ def test_step_poly_constant():
     poly = _train("train.schedule=poly", "train.poly_power=2")
     assert lr_factor(50, poly, 100, 10) == pytest.approx(0.25)
     assert lr_factor(77, _train("train.schedule=constant"), 100, 10) == 1.0
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd"])
+def test_optimizers_are_fused_on_cpu_and_update_like_the_reference(name):
+    import torch
+
+    from unetkit.config import TrainConfig
+    from unetkit.train.schedules import build_optimizer
+    config = TrainConfig(optimizer=name, lr=0.01, weight_decay=0.01)
+    torch.manual_seed(0)
+    ours, reference = torch.nn.Linear(5, 3), torch.nn.Linear(5, 3)
+    reference.load_state_dict(ours.state_dict())
+    optimizer = build_optimizer(ours.parameters(), config)
+    assert optimizer.defaults["fused"] is True
+    reference_class = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}[name]
+    extra = {"momentum": config.momentum} if name == "sgd" else {}
+    reference_optimizer = reference_class(reference.parameters(), lr=0.01, weight_decay=0.01, foreach=False, **extra)
+    for _ in range(3):
+        x = torch.randn(8, 5)
+        for model, opt in ((ours, optimizer), (reference, reference_optimizer)):
+            opt.zero_grad()
+            model(x).square().mean().backward()
+            opt.step()
+    assert torch.allclose(ours.weight, reference.weight, atol=1e-6)

@@ -42,18 +42,20 @@ def _batches(items: list, size: int) -> Iterator[list]:
 
 
 def overlap_tile_inference(image: torch.Tensor, forward: Forward, output_tile: int, input_tile: int,
-                           batch_size: int = 4, size_multiple: int = 1) -> torch.Tensor:
+                           batch_size: int = 4, size_multiple: int = 1, align: bool = True) -> torch.Tensor:
     """Overlap-tile (Ronneberger et al. 2015) for a valid-padding network.
 
     image (C, H, W); the network maps input_tile x input_tile to output_tile x output_tile. Output
     tiles abut (stride = output_tile rounded down to `size_multiple`, the network's pooling factor,
-    so every tile sits on the same pooling grid as the whole image would). Returns (K, H, W).
+    so every tile sits on the same pooling grid as the whole image would; align=False puts the last
+    tile flush with the edge instead). Returns (K, H, W).
     """
     height, width = image.shape[-2:]
     margin = (input_tile - output_tile) // 2
-    stride = max(size_multiple, output_tile - output_tile % size_multiple)
-    positions = [(y, x) for y in tile_starts(height, output_tile, stride, size_multiple)
-                 for x in tile_starts(width, output_tile, stride, size_multiple)]
+    grid = size_multiple if align else 1
+    stride = max(grid, output_tile - output_tile % grid)
+    positions = [(y, x) for y in tile_starts(height, output_tile, stride, grid)
+                 for x in tile_starts(width, output_tile, stride, grid)]
     result = None
     for batch in _batches(positions, batch_size):
         tiles = torch.stack([mirror_window(image, y - margin, x - margin, input_tile, input_tile) for y, x in batch])
@@ -77,23 +79,27 @@ def gaussian_importance(height: int, width: int | None = None, sigma_scale: floa
 
 
 def sliding_window_inference(image: torch.Tensor, forward: Forward, tile: int, overlap: float = 0.25,
-                             batch_size: int = 4, blend: str = "gaussian", size_multiple: int = 1) -> torch.Tensor:
+                             batch_size: int = 4, blend: str = "gaussian", size_multiple: int = 1,
+                             align: bool = True) -> torch.Tensor:
     """Sliding-window inference for a same-padding network: image (C, H, W) -> blended (K, H, W).
 
     `tile` and the stride are multiples of `size_multiple` (the network's pooling factor); along a
     side shorter than the tile, the tile shrinks to that side rounded up to the multiple, so an image
     that fits in one tile is computed exactly as a whole image. `blend`: 'gaussian' or 'constant'.
+    align=False places tiles as MONAI does (stride not rounded, the last tile flush with the edge),
+    giving up the whole-image agreement for outputs equal to MONAI's sliding_window_inference.
     """
     if not 0 <= overlap < 1:
         raise ValueError(f"overlap must be in [0, 1), got {overlap}")
     height, width = image.shape[-2:]
     round_up = lambda side: -(-side // size_multiple) * size_multiple
     tile_height, tile_width = min(tile, round_up(height)), min(tile, round_up(width))
-    stride = max(size_multiple, int(tile * (1 - overlap)) // size_multiple * size_multiple)
+    grid = size_multiple if align else 1
+    stride = max(grid, int(tile * (1 - overlap)) // grid * grid)
     weights = (gaussian_importance(tile_height, tile_width) if blend == "gaussian"
                else torch.ones(tile_height, tile_width))
-    positions = [(y, x) for y in tile_starts(height, tile_height, stride, size_multiple)
-                 for x in tile_starts(width, tile_width, stride, size_multiple)]
+    positions = [(y, x) for y in tile_starts(height, tile_height, stride, grid)
+                 for x in tile_starts(width, tile_width, stride, grid)]
     total = weight_sum = None
     for batch in _batches(positions, batch_size):
         tiles = torch.stack([mirror_window(image, y, x, tile_height, tile_width) for y, x in batch])

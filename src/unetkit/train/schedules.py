@@ -30,9 +30,16 @@ def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps
 
 
 def build_optimizer(parameters, config: TrainConfig) -> torch.optim.Optimizer:
-    """Adam / AdamW / SGD with the multi-tensor (foreach) implementation."""
+    """Adam / AdamW / SGD, fused (one kernel for all parameters) on CPU and CUDA, else multi-tensor.
+
+    On the 2-core CPU a fused Adam step over the 31M-parameter U-Net takes 14 ms against 69 ms for the
+    multi-tensor one (docs/benchmarks.md); both compute the same update.
+    """
+    parameters = list(parameters)
+    fast = ({"fused": True} if all(p.device.type in ("cpu", "cuda") for p in parameters)
+            else {"foreach": True})
     if config.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay, foreach=True)
+                               weight_decay=config.weight_decay, **fast)
     optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return optimizer_class(parameters, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+    return optimizer_class(parameters, lr=config.lr, weight_decay=config.weight_decay, **fast)

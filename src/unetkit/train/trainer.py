@@ -150,7 +150,8 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
         log.info("resumed from %s at epoch %d", out_dir / "last.pt", state.epoch)
     save_config(config, out_dir / "config.yaml")
 
-    step = TrainStep(model, optimizer, build_loss(config.train.loss), device, precision, fmt, scheduler)
+    step = TrainStep(model, optimizer, build_loss(config.train.loss), device, precision, fmt, scheduler,
+                     compile=config.train.compile)
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
                            build_augmentation(config.augment), seed=config.train.seed)
     loader = _make_loader(dataset, config, device)
