@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from _report import append_report
+
 from unetkit import Predictor
 from unetkit.data.io import read_image
 from unetkit.losses import class_probabilities
@@ -87,8 +87,8 @@ def main() -> None:
         outputs_note = "-" if name == "unetkit" else compare("unetkit", name)
         return f"| {engine} | {network} | {batch} | {best[name]:.2f} s | {speedup} | {outputs_note} |"
 
-    lines = [f"{len(images)} images, tile {args.tile}, overlap {args.overlap}, {precision}, unetkit grid {args.grid}; "
-             f"best of {args.repeats} interleaved repeats\n",
+    lines = [(f"{len(images)} images, tile {args.tile}, overlap {args.overlap}, {precision}, unetkit grid {args.grid}; "
+             f"best of {args.repeats} interleaved repeats\n"),
              "| engine | network | tiles per pass | time | unetkit speed-up | outputs vs unetkit |",
              "|---|---|---|---|---|---|",
              row("unetkit", "unetkit Predictor", "optimized copy", ours),
