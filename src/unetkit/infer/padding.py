@@ -31,7 +31,8 @@ def mirror_window(image: torch.Tensor, top: int, left: int, height: int, width: 
     cols = mirror_indices(left, left + width, image.shape[-1])
     if rows[0] == top and rows[-1] == top + height - 1 and cols[0] == left and cols[-1] == left + width - 1:
         return image[..., top:top + height, left:left + width]
-    return image[..., torch.from_numpy(rows), :][..., torch.from_numpy(cols)]
+    rows, cols = torch.from_numpy(rows).to(image.device), torch.from_numpy(cols).to(image.device)
+    return image[..., rows, :][..., cols]
 
 
 def mirror_pad(tensor: torch.Tensor, top: int, bottom: int, left: int, right: int) -> torch.Tensor:

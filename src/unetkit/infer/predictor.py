@@ -109,21 +109,25 @@ class Predictor:
         return self.config.infer.threshold
 
     def forward_tiles(self, tiles: torch.Tensor) -> torch.Tensor:
-        """uint8 tiles (N, C, h, w) -> probabilities (N, K, h', w') on the CPU."""
+        """uint8 tiles (N, C, h, w) on the device -> probabilities (N, K, h', w') on the device."""
         model = self._runner
         if model is None:
             model = self.model.eval()  # a model shared with a training loop may be back in training mode
-        mean = torch.tensor(self.normalization.mean).view(1, -1, 1, 1)
-        std = torch.tensor(self.normalization.std).view(1, -1, 1, 1)
-        images = ((tiles.float() / 255.0 - mean) / std).to(self.device, non_blocking=True)
+        mean = torch.tensor(self.normalization.mean, device=self.device).view(1, -1, 1, 1)
+        std = torch.tensor(self.normalization.std, device=self.device).view(1, -1, 1, 1)
+        images = (tiles.to(self.device, non_blocking=True).float() / 255.0 - mean) / std
         dtype = next(model.parameters()).dtype  # bf16 for an optimized bf16 copy
         images = images.to(dtype).contiguous(memory_format=memory_format(self.precision, self.device))
         with torch.no_grad(), autocast(self.device, self.precision):
             logits = model(images)
-        return class_probabilities(logits).cpu()
+        return class_probabilities(logits)
 
     def _probabilities_at_native_size(self, image: torch.Tensor) -> torch.Tensor:
-        """uint8 (C, H, W) -> (K, H, W): whole image when it fits in a tile, else tiled."""
+        """uint8 (C, H, W) -> (K, H, W) on the device: whole image when it fits in a tile, else tiled.
+
+        The image goes to the device once; tiles are cut and blended there (on a GPU the CPU would
+        otherwise be the bottleneck)."""
+        image = image.to(self.device)
         infer = self.config.infer
         height, width = image.shape[-2:]
         # whole image when the network input it needs (with padding or the valid model's border
@@ -156,6 +160,7 @@ class Predictor:
                                         rotations=infer.tta_rotations)
         else:
             probabilities = self._probabilities_at_native_size(tensor)
+        probabilities = probabilities.cpu()
         return restore(probabilities, plan) if plan is not None else probabilities
 
     def labels_from(self, probabilities: torch.Tensor) -> torch.Tensor:

@@ -61,7 +61,7 @@ def overlap_tile_inference(image: torch.Tensor, forward: Forward, output_tile: i
         tiles = torch.stack([mirror_window(image, y - margin, x - margin, input_tile, input_tile) for y, x in batch])
         outputs = forward(tiles).float()
         if result is None:
-            result = torch.zeros(outputs.shape[1], height, width)
+            result = torch.zeros(outputs.shape[1], height, width, device=outputs.device)
         for (y, x), output in zip(batch, outputs):
             crop = output[:, :min(output_tile, height - y), :min(output_tile, width - x)]
             result[:, y:y + crop.shape[1], x:x + crop.shape[2]] = crop
@@ -105,8 +105,9 @@ def sliding_window_inference(image: torch.Tensor, forward: Forward, tile: int, o
         tiles = torch.stack([mirror_window(image, y, x, tile_height, tile_width) for y, x in batch])
         outputs = forward(tiles).float()
         if total is None:
-            total = torch.zeros(outputs.shape[1], height, width)
-            weight_sum = torch.zeros(height, width)
+            total = torch.zeros(outputs.shape[1], height, width, device=outputs.device)
+            weight_sum = torch.zeros(height, width, device=outputs.device)
+            weights = weights.to(outputs.device)
         for (y, x), output in zip(batch, outputs):
             h, w = min(tile_height, height - y), min(tile_width, width - x)
             total[:, y:y + h, x:x + w] += output[:, :h, :w] * weights[:h, :w]
