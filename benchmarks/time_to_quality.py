@@ -6,7 +6,8 @@ images (FOV, 1st manual) every N iterations. The clock counts training only (the
 it). The cosine schedule spans the iterations a short probe predicts for the budget.
 
 Usage: python benchmarks/time_to_quality.py --model unetkit|smp-resnet34 [--minutes 5] [--every 50]
-       [--target 0.80] [--drive ../shared/data/drive] [key=value ...]
+       [--target 0.80] [--drive ../shared/data/drive] [--no-append] [key=value ...]
+Prints the scoring log and a table row, and appends them to docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 import torch
+from _report import append_report
 from torch.utils.data import DataLoader
 
 from unetkit.config import load_config, output_channels
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.80)
     parser.add_argument("--drive", default="../shared/data/drive")
     parser.add_argument("--config", default=str(Path(__file__).parents[1] / "configs" / "drive.yaml"))
+    parser.add_argument("--no-append", action="store_true")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     config = load_config(args.config, [f"data.root={args.drive}", "data.val_images=", *args.overrides])
@@ -107,9 +110,13 @@ def main() -> None:
                 break
     best = max(log, key=lambda r: r["f1"])
     params = sum(p.numel() for p in model.parameters()) / 1e6
-    print(f"| {args.model} ({params:.1f}M) | {reached['train_seconds'] if reached else 'not reached'} | "
-          f"{best['f1']:.4f} / {best['auc']:.4f} at {best['train_seconds']} s | {log[-1]['f1']:.4f} / "
-          f"{log[-1]['auc']:.4f} | {log[-1]['iteration']} |")
+    row = (f"| {args.model} ({params:.1f}M) | {reached['train_seconds'] if reached else 'not reached'} | "
+           f"{best['f1']:.4f} / {best['auc']:.4f} at {best['train_seconds']} s | {log[-1]['f1']:.4f} / "
+           f"{log[-1]['auc']:.4f} | {log[-1]['iteration']} |")
+    append_report(f"Time to test F1 >= {args.target} on DRIVE (issue 5c)", [
+        f"{args.minutes} min budget, test scored every {args.every} iterations (clock paused), {precision}\n",
+        "| model | seconds to target | best F1 / AUC | final F1 / AUC | iterations |", "|---|---|---|---|---|", row],
+        append=not args.no_append)
 
 
 if __name__ == "__main__":
