@@ -36,7 +36,7 @@ def test_failed_compile_falls_back_to_eager_and_says_so(monkeypatch, caplog):
             raise RuntimeError("backend compiler failed: no C++ compiler")
         return forward
     monkeypatch.setattr(torch, "compile", broken_compile)
-    model, step = _step(True)
+    _, step = _step(True)
     _, eager = _step(False)
     images, labels = _batch()
     with caplog.at_level(logging.WARNING, logger="unetkit"):

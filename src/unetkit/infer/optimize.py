@@ -11,9 +11,10 @@ The input model is left untouched (a training loop may still own it); a copy is 
 from __future__ import annotations
 
 import copy
+import itertools
 
 import torch
-import torch.nn as nn
+from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 
@@ -30,7 +31,7 @@ def fold_batchnorm(model: nn.Module) -> int:
         if not isinstance(module, nn.Sequential):
             continue
         names = list(module._modules)
-        for first, second in zip(names, names[1:]):
+        for first, second in itertools.pairwise(names):
             conv, norm = module._modules[first], module._modules[second]
             if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d) and norm.track_running_stats:
                 module._modules[first] = fuse_conv_bn_eval(conv, norm)

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
+from torch import nn
 
 from ..config import Config
 from ..data.dataset import Normalization
 from ..losses import class_probabilities
 from ..runtime import autocast, memory_format, resolve_device, resolve_precision
+from .optimize import optimize_for_inference
 from .padding import crop_output, pad_for_model
 from .resize import letterbox, restore, stretch
-from .optimize import optimize_for_inference
 from .tiling import overlap_tile_inference, sliding_window_inference
 from .tta import tta_average
 
@@ -26,7 +26,7 @@ class Prediction:
     probabilities: np.ndarray
     image: np.ndarray | None = None
 
-    def restrict_to(self, roi: np.ndarray) -> "Prediction":
+    def restrict_to(self, roi: np.ndarray) -> Prediction:
         """Outside the region of interest (bool (H, W)) everything is background, with certainty."""
         labels = np.where(roi, self.labels, 0).astype(np.uint8)
         probabilities = self.probabilities * roi
@@ -80,7 +80,7 @@ class Predictor:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto",
-                        overrides: list[str] | None = None) -> "Predictor":
+                        overrides: list[str] | None = None) -> Predictor:
         """Load a checkpoint; `overrides` ('infer.tile=256', ...) adjust its inference settings."""
         from ..config import config_for_checkpoint
         from ..train.checkpoint import load_checkpoint, model_from_checkpoint
