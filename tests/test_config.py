@@ -1,6 +1,14 @@
+import re
+
 import pytest
 
-from unetkit.config import Config, config_for_checkpoint, load_config, output_channels, save_config
+from unetkit.config import (
+    Config,
+    config_for_checkpoint,
+    load_config,
+    output_channels,
+    save_config,
+)
 from unetkit.errors import ConfigError
 
 
@@ -30,9 +38,12 @@ def test_yaml_file_then_overrides(tmp_path):
     ("model.padding=full", "config key 'model.padding' must be one of same, valid"),
     ("augment.flips=maybe", "config key 'augment.flips' expects true/false"),
     ("epochs", "must look like key=value"),
+    ("infer.batch=-1", "'infer.batch' must be >= 0 (0 = auto)"),
+    ("infer.grid=random", "config key 'infer.grid' must be one of aligned, flush"),
+    ("train.compile=yes please", "config key 'train.compile' expects true/false"),
 ])
 def test_bad_overrides_name_the_key(override, words):
-    with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
+    with pytest.raises(ConfigError, match=re.escape(words)):
         load_config(None, ["data.root=/x", override])
 
 

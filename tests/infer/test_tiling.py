@@ -94,3 +94,23 @@ def trained_tiny_model(tmp_path_factory, synthetic_root):
     model, config, normalization = model_from_checkpoint(load_checkpoint(run / "best.pt"))
     sample = load_sample(find_samples(config.data, "val")[0], config.data)
     return model.eval(), normalization.apply(sample.image)
+
+
+def test_unaligned_windows_sit_where_monai_puts_them():
+    """align=False: stride int(tile * (1 - overlap)), the last window flush with the edge (MONAI's
+    dense_patch_slices); every window is seen exactly once, in that order."""
+    seen = []
+
+    def forward(tiles):
+        seen.extend(tile[0, 0, 0].item() for tile in tiles)  # encodes the window's origin
+        return torch.zeros(tiles.shape[0], 2, *tiles.shape[-2:])
+
+    height, width = 584, 565
+    rows = torch.arange(height).view(-1, 1).expand(height, width)
+    image = (rows * 1000 + torch.arange(width)).float()[None]
+    sliding_window_inference(image, forward, 256, 0.25, batch_size=4, size_multiple=16, align=False)
+    expected = [y * 1000 + x for y in (0, 192, 328) for x in (0, 192, 309)]
+    assert seen == expected
+    seen.clear()
+    sliding_window_inference(image, forward, 256, 0.25, batch_size=4, size_multiple=16)  # aligned
+    assert seen == [y * 1000 + x for y in (0, 192, 336) for x in (0, 192, 320)]
