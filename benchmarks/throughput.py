@@ -70,7 +70,7 @@ class Runner:
         if is_unetkit:
             optimizer = build_optimizer(self.model.parameters(), TrainConfig(optimizer="adam", lr=1e-3))
             self.step = TrainStep(self.model, optimizer, build_loss("ce"), device, precision, fmt,
-                                  compile=args.compile)
+                                  compile=args.compile, compile_mode=args.compile_mode)
         else:  # the peers' own loop, as ../shared/bench/peers.py runs it
             optimizer = torch.optim.Adam(self.model.parameters(), 1e-3)
             model = self.model
@@ -124,6 +124,7 @@ def main() -> None:
     parser.add_argument("--peers", default=str(Path(__file__).resolve().parents[2] / "shared" / "bench"))
     parser.add_argument("--only", default="")
     parser.add_argument("--compile", action="store_true", help="torch.compile unetkit's models (train.compile)")
+    parser.add_argument("--compile-mode", default="default", choices=("default", "reduce-overhead", "max-autotune"))
     parser.add_argument("--no-append", action="store_true")
     args = parser.parse_args()
     torch.manual_seed(0)
@@ -153,7 +154,7 @@ def main() -> None:
     results = {name: runner.result() for name, runner in runners.items()}
     lines = [(f"{precision}, channels_last={precision != 'fp32'}, batch {args.batch}, {args.size}x{args.size}, "
              f"best of {args.rounds} interleaved rounds of {args.reps} steps; unetkit: fused Adam"
-             f"{', torch.compile' if args.compile else ''}; matmul ceiling: {ceiling_bf16:.0f} GFLOP/s bf16, "
+             f"{f', torch.compile ({args.compile_mode})' if args.compile else ''}; matmul ceiling: {ceiling_bf16:.0f} GFLOP/s bf16, "
              f"{ceiling_fp32:.0f} GFLOP/s fp32\n"),
              ("| model | Mparam | GFLOP/img fwd | train img/s | infer img/s | train GFLOP/s | % of bf16 ceiling | "
              "train vs textbook | infer vs textbook |"),

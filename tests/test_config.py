@@ -41,6 +41,7 @@ def test_yaml_file_then_overrides(tmp_path):
     ("infer.batch=-1", "'infer.batch' must be >= 0 (0 = auto)"),
     ("infer.grid=random", "config key 'infer.grid' must be one of aligned, flush"),
     ("train.compile=yes please", "config key 'train.compile' expects true/false"),
+    ("train.compile_mode=fast", "config key 'train.compile_mode' must be one of default, reduce-overhead"),
 ])
 def test_bad_overrides_name_the_key(override, words):
     with pytest.raises(ConfigError, match=re.escape(words)):

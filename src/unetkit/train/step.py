@@ -32,11 +32,13 @@ class TrainStep:
     scheduler: Any = None
     scaler: torch.amp.GradScaler | None = None
     compile: bool = False
+    compile_mode: str = "default"  # or 'reduce-overhead' (CUDA graphs), 'max-autotune'
 
     def __post_init__(self):
         if self.scaler is None:
             self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
-        self._forward = torch.compile(self.model) if self.compile else self.model
+        mode = None if self.compile_mode == "default" else self.compile_mode
+        self._forward = torch.compile(self.model, mode=mode) if self.compile else self.model
         self._compile_unproven = self.compile  # compile errors surface on the first forward/backward
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:

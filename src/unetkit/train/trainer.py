@@ -151,7 +151,7 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
     save_config(config, out_dir / "config.yaml")
 
     step = TrainStep(model, optimizer, build_loss(config.train.loss), device, precision, fmt, scheduler,
-                     compile=config.train.compile)
+                     compile=config.train.compile, compile_mode=config.train.compile_mode)
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
                            build_augmentation(config.augment), seed=config.train.seed)
     loader = _make_loader(dataset, config, device)
