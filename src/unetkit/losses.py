@@ -6,7 +6,7 @@ ignore label is how every loss honours the ROI. Losses are computed in float32 w
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from unetkit.config import load_config
-from unetkit.data.augment import GridElastic, augment, build_augmentation, displacement_maps
+from unetkit.data.augment import (
+    GridElastic,
+    augment,
+    build_augmentation,
+    displacement_maps,
+)
 
 
 def _pipeline(*overrides):

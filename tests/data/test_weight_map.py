@@ -1,7 +1,11 @@
 import numpy as np
 import pytest
 
-from unetkit.data.weight_map import border_weight_map, class_balance_weights, two_nearest_object_distances
+from unetkit.data.weight_map import (
+    border_weight_map,
+    class_balance_weights,
+    two_nearest_object_distances,
+)
 
 
 def _two_touching_squares():

@@ -69,6 +69,7 @@ def test_cli_fps_and_tile_overrides(capsys, tmp_path, checkpoint, synthetic_root
 def test_valid_model_is_overlap_tiled_when_its_input_exceeds_the_tile(monkeypatch):
     """The paper's setting: 572 tiles on a 512 slice need 2x2 overlap-tiles, equal to the whole-image result."""
     import torch
+
     from unetkit.config import load_config
     from unetkit.data.dataset import Normalization
     from unetkit.infer import tiling

@@ -4,7 +4,12 @@ import torch
 
 from unetkit.infer import predict_probabilities
 from unetkit.infer.padding import mirror_indices, mirror_window
-from unetkit.infer.tiling import gaussian_importance, overlap_tile_inference, sliding_window_inference, tile_starts
+from unetkit.infer.tiling import (
+    gaussian_importance,
+    overlap_tile_inference,
+    sliding_window_inference,
+    tile_starts,
+)
 from unetkit.losses import class_probabilities
 from unetkit.models import UNet
 
@@ -84,9 +89,10 @@ def test_constant_blend_and_bad_overlap():
 @pytest.fixture(scope="module")
 def trained_tiny_model(tmp_path_factory, synthetic_root):
     from unetkit.config import load_config
-    from unetkit.data import load_sample, find_samples
+    from unetkit.data import find_samples, load_sample
     from unetkit.train import train
     from unetkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+
     from ..conftest import tiny_overrides
     run = tmp_path_factory.mktemp("tiling") / "run"
     config = load_config(None, [*tiny_overrides(synthetic_root), "train.epochs=3", "model.base_channels=8"])

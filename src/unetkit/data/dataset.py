@@ -81,7 +81,7 @@ class Normalization:
         return {"mean": list(self.mean), "std": list(self.std)}
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Normalization":
+    def from_dict(cls, values: dict) -> Normalization:
         return cls(tuple(values["mean"]), tuple(values["std"]))
 
 

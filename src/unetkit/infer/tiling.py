@@ -11,7 +11,7 @@ each tile gathers its pixels through mirrored indices, so any pad amount costs n
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 

@@ -1,7 +1,7 @@
 """Test-time augmentation: average probabilities over flips (and 90-degree rotations), each undone exactly."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

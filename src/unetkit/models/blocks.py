@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
+
 
 def activation_layer(name: str) -> nn.Module:
     if name == "relu":

@@ -1,9 +1,9 @@
 """The one place that maps model names to classes (timm-style): build_model(config.model, ...)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-import torch.nn as nn
+from torch import nn
 
 from ..config import ModelConfig
 from .unet import UNet

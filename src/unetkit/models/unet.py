@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from .blocks import ConvBlock, crop_and_concat, down_layer, he_init, up_layer
 

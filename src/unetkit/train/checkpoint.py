@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from ..config import Config, from_dict, output_channels
 from ..data.dataset import Normalization

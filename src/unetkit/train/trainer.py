@@ -16,10 +16,16 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from ..config import Config, save_config, to_dict, output_channels
-from ..data import Normalization, PatchDataset, compute_normalization, find_samples, load_samples
-from ..data.dataset import attach_weight_maps
+from ..config import Config, output_channels, save_config, to_dict
+from ..data import (
+    Normalization,
+    PatchDataset,
+    compute_normalization,
+    find_samples,
+    load_samples,
+)
 from ..data.augment import build_augmentation
+from ..data.dataset import attach_weight_maps
 from ..errors import CheckpointError, ConfigError, UnetkitError
 from ..evaluate import evaluate_samples, sample_panel, write_json
 from ..infer.predictor import Predictor
