@@ -64,7 +64,7 @@ def main() -> None:
     ours = predictor.tile_batch
     runs = {"unetkit": predictor.probabilities,
             "monai": monai_with(predictor.model, args.batch),
-            "monai+optimized": monai_with(predictor._runner, args.batch),
+            "monai+optimized": monai_with(predictor.inference_model, args.batch),
             "monai@ours": monai_with(predictor.model, ours)}
     timings, outputs = {}, {}
     for _ in range(args.repeats):  # interleaved, best of the repeats

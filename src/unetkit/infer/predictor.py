@@ -76,7 +76,9 @@ class Predictor:
         self.model = model.to(self.device, memory_format=memory_format(self.precision, self.device)).eval()
         self.normalization = normalization
         self.config = config
-        self._runner = optimize_for_inference(self.model, self.precision) if optimize else None
+        self._optimized = optimize_for_inference(self.model, self.precision) if optimize else None
+        self._mean = torch.tensor(normalization.mean, device=self.device).view(1, -1, 1, 1)
+        self._std = torch.tensor(normalization.std, device=self.device).view(1, -1, 1, 1)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto",
@@ -105,17 +107,19 @@ class Predictor:
         return 1 if self.device.type == "cpu" else 8
 
     @property
+    def inference_model(self) -> nn.Module:
+        """The network predictions run: the optimized copy, else `model` in eval mode (a model
+        shared with a training loop may have been put back in training mode)."""
+        return self._optimized if self._optimized is not None else self.model.eval()
+
+    @property
     def threshold(self) -> float:
         return self.config.infer.threshold
 
     def forward_tiles(self, tiles: torch.Tensor) -> torch.Tensor:
         """uint8 tiles (N, C, h, w) on the device -> probabilities (N, K, h', w') on the device."""
-        model = self._runner
-        if model is None:
-            model = self.model.eval()  # a model shared with a training loop may be back in training mode
-        mean = torch.tensor(self.normalization.mean, device=self.device).view(1, -1, 1, 1)
-        std = torch.tensor(self.normalization.std, device=self.device).view(1, -1, 1, 1)
-        images = (tiles.to(self.device, non_blocking=True).float() / 255.0 - mean) / std
+        model = self.inference_model
+        images = (tiles.to(self.device, non_blocking=True).float() / 255.0 - self._mean) / self._std
         dtype = next(model.parameters()).dtype  # bf16 for an optimized bf16 copy
         images = images.to(dtype).contiguous(memory_format=memory_format(self.precision, self.device))
         with torch.no_grad(), autocast(self.device, self.precision):
@@ -123,11 +127,8 @@ class Predictor:
         return class_probabilities(logits)
 
     def _probabilities_at_native_size(self, image: torch.Tensor) -> torch.Tensor:
-        """uint8 (C, H, W) -> (K, H, W) on the device: whole image when it fits in a tile, else tiled.
-
-        The image goes to the device once; tiles are cut and blended there (on a GPU the CPU would
-        otherwise be the bottleneck)."""
-        image = image.to(self.device)
+        """uint8 (C, H, W) on the device -> (K, H, W) on the device: whole image when it fits in a
+        tile, else tiled; tiles are cut and blended on the device."""
         infer = self.config.infer
         height, width = image.shape[-2:]
         # whole image when the network input it needs (with padding or the valid model's border
@@ -154,7 +155,9 @@ class Predictor:
             image, plan = letterbox(image, infer.size, infer.pad_value)
         elif infer.resize == "stretch":
             image, plan = stretch(image, infer.size)
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+        # the image goes to the device once (TTA flips it there); on a GPU, cutting and blending
+        # tiles on the CPU would otherwise be the bottleneck
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).to(self.device)
         if infer.tta or infer.tta_rotations:
             probabilities = tta_average(tensor, self._probabilities_at_native_size, flips=infer.tta,
                                         rotations=infer.tta_rotations)
