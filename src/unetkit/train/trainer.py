@@ -91,20 +91,28 @@ def _make_loader(dataset: PatchDataset, config: Config, device: torch.device) ->
                       pin_memory=device.type == "cuda")
 
 
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 class _StopSignals:
-    """Turn SIGTERM (kill) into the same orderly stop as Ctrl-C while training runs."""
+    """Turn SIGTERM (kill) into the same orderly stop as Ctrl-C while training runs.
+
+    The handler only records the request; the loop acts on it between steps (`check`), so the stop
+    never lands half-way through a checkpoint or TensorBoard write.
+    """
 
     def __enter__(self):
+        self.requested = False
         self.previous = signal.getsignal(signal.SIGTERM)
         try:
-            signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+            signal.signal(signal.SIGTERM, self._request)
         except ValueError:  # not in the main thread: leave signals alone
             self.previous = None
         return self
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
 
     def __exit__(self, *exc):
         if self.previous is not None:
@@ -119,14 +127,14 @@ def train(config: Config, out_dir: str | Path, resume: bool = False) -> dict:
     file_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("unetkit").addHandler(file_log)
     try:
-        with _StopSignals():
-            return _train(config, out_dir, resume)
+        with _StopSignals() as stop:
+            return _train(config, out_dir, resume, stop)
     finally:
         logging.getLogger("unetkit").removeHandler(file_log)
         file_log.close()
 
 
-def _train(config: Config, out_dir: Path, resume: bool) -> dict:
+def _train(config: Config, out_dir: Path, resume: bool, stop: _StopSignals) -> dict:
     device = resolve_device(config.train.device)
     precision = resolve_precision(config.train.precision, device)
     fmt = memory_format(precision, device)
@@ -173,7 +181,7 @@ def _train(config: Config, out_dir: Path, resume: bool) -> dict:
             dataset.set_epoch(epoch)
             _seed_epoch(config.train.seed, epoch)
             model.train()
-            epoch_loss, out_of_time = _run_epoch(step, loader, state, config, writer, budget_seconds)
+            epoch_loss, out_of_time = _run_epoch(step, loader, state, config, writer, budget_seconds, stop)
             state.epoch += 1
             record = {"epoch": state.epoch, "step": state.step, "loss": epoch_loss,
                       "lr": optimizer.param_groups[0]["lr"], "train_seconds": round(state.train_seconds, 2)}
@@ -242,7 +250,7 @@ def _log_validation(writer, predictor: Predictor, sample, metrics: dict, state: 
 
 
 def _run_epoch(step: TrainStep, loader, state: TrainState, config: Config, writer,
-               budget_seconds: float) -> tuple[float, bool]:
+               budget_seconds: float, stop: _StopSignals) -> tuple[float, bool]:
     """One pass over the epoch's patches. Returns (mean loss, whether the time budget ran out)."""
     from tqdm import tqdm
     total_steps = config.train.epochs * len(loader)
@@ -251,6 +259,7 @@ def _run_epoch(step: TrainStep, loader, state: TrainState, config: Config, write
     losses = []
     started = time.perf_counter()  # step time includes waiting for data, so budgets are wall-clock
     for images, labels, *weights in bar:
+        stop.check()
         loss = step(images, labels, weights[0] if weights else None)
         state.step += 1
         now = time.perf_counter()
