@@ -1,4 +1,4 @@
-"""Shared fixtures: small datasets the tests make themselves, and a fast config."""
+"""Shared fixtures: small datasets the tests make themselves, a fast config, and one trained run."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,3 +39,18 @@ def write_png(path: Path, array: np.ndarray, mode: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(array, mode=mode).save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, synthetic_root) -> Path:
+    """A run directory trained once per session through the command line (2 tiny epochs)."""
+    from unetkit.cli import main
+    run = tmp_path_factory.mktemp("trained") / "run"
+    assert main(["train", "--out", str(run), *tiny_overrides(synthetic_root)]) == 0
+    return run
+
+
+@pytest.fixture(scope="session")
+def checkpoint(trained_run) -> Path:
+    """best.pt of the shared trained run."""
+    return trained_run / "best.pt"

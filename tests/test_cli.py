@@ -7,7 +7,7 @@ import pytest
 
 from unetkit.cli import main
 
-from .conftest import tiny_overrides, write_png
+from .conftest import write_png
 
 
 def _run(capsys, *argv):
@@ -93,13 +93,6 @@ def test_missing_dataset_and_checkpoint(capsys, tmp_path):
 def test_resume_without_run(capsys, tmp_path):
     code, err = _run(capsys, "train", "--out", str(tmp_path / "run"), "--resume", f"data.root={tmp_path}")
     _assert_one_line_error(code, err, "nothing to resume")
-
-
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, synthetic_root):
-    run = tmp_path_factory.mktemp("cli") / "run"
-    assert main(["train", "--out", str(run), *tiny_overrides(synthetic_root)]) == 0
-    return run
 
 
 def test_train_evaluate_predict(capsys, tmp_path, trained_run, synthetic_root):

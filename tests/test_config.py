@@ -6,10 +6,10 @@ from unetkit.config import (
     Config,
     config_for_checkpoint,
     load_config,
-    output_channels,
     save_config,
 )
 from unetkit.errors import ConfigError
+from unetkit.losses import LOSSES
 
 
 def test_defaults_and_overrides_are_typed():
@@ -58,8 +58,10 @@ def test_unknown_key_in_yaml_names_it(tmp_path):
 def test_bce_needs_binary():
     with pytest.raises(ConfigError, match="bce"):
         load_config(None, ["data.root=/x", "data.num_classes=3", "train.loss=bce"])
-    assert output_channels(load_config(None, ["data.root=/x", "train.loss=bce"])) == 1
-    assert output_channels(load_config(None, ["data.root=/x", "data.num_classes=5"])) == 5
+    config = load_config(None, ["data.root=/x", "train.loss=bce"])
+    assert LOSSES[config.train.loss].output_channels(config.data.num_classes) == 1
+    config = load_config(None, ["data.root=/x", "data.num_classes=5"])
+    assert LOSSES[config.train.loss].output_channels(config.data.num_classes) == 5
 
 
 def test_saved_config_round_trips(tmp_path):

@@ -1,4 +1,4 @@
-"""Command line: argument parsing only; each subcommand calls one package function.
+"""Command line: argument parsing only; each subcommand calls one function of apps/ and prints its result.
 
 User errors (UnetkitError) become one line on stderr and exit code 2.
 """
@@ -71,30 +71,22 @@ def _split_overrides(items: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _cmd_train(args) -> int:
-    from .config import load_config
+    from .apps.train import train_from_config
     from .metrics import format_table
-    from .train import train
-    out = Path(args.out) if args.out else Path("runs") / (Path(args.config).stem if args.config else "default")
-    config_path = args.config
-    if args.resume and config_path is None and (out / "config.yaml").is_file():
-        config_path = out / "config.yaml"
-    config = load_config(config_path, args.overrides)
+    result = train_from_config(args.config, args.out, args.resume, args.folds, args.overrides)
     if args.folds:
-        from .train.folds import train_folds
-        summary = train_folds(config, out, args.folds, resume=args.resume)
         print(f"mean over {args.folds} folds:")
-        print(format_table({**summary["mean"], "iou_per_class": {}}))
-        print(f"per-fold metrics: {out / 'folds.json'}")
+        print(format_table({**result["mean"], "iou_per_class": {}}))
+        print(f"per-fold metrics: {result['run_dir'] / 'folds.json'}")
         return 0
-    result = train(config, out, resume=args.resume)
     if result["metrics"]:
         print(format_table(result["metrics"]))
-    print(f"run directory: {out} (best.pt, last.pt, config.yaml, history.jsonl, tensorboard/)")
+    print(f"run directory: {result['run_dir']} (best.pt, last.pt, config.yaml, history.jsonl, tensorboard/)")
     return 0
 
 
 def _cmd_evaluate(args) -> int:
-    from .evaluate import evaluate_checkpoint
+    from .apps.evaluate import evaluate_checkpoint
     from .metrics import format_table
     metrics = evaluate_checkpoint(args.checkpoint, args.split, args.config, args.overrides, args.json, args.device)
     print(format_table(metrics))
@@ -104,48 +96,36 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_predict(args) -> int:
-    from .infer.outputs import OutputOptions, list_inputs, predict_files
-    from .infer.predictor import Predictor
-    from .infer.video import is_video_file, predict_video
+    from .apps.predict import measure_speed, predict
+    from .apps.prediction_outputs import OutputOptions
     inputs, overrides = _split_overrides(args.inputs)
-    if args.tta:
-        overrides.append("infer.tta=true")
-    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device, overrides=overrides)
     if args.fps:
-        from .data.io import read_image
-        from .infer.speed import measure_fps
-        first = list_inputs(inputs)[0]
-        speed = measure_fps(predictor, read_image(first, predictor.config.data.channels), args.fps)
-        print(f"{first.name} ({speed['width']}x{speed['height']}): {speed['images_per_second']:.2f} images/s, "
+        speed = measure_speed(args.checkpoint, inputs, args.fps, overrides, args.device, args.tta)
+        print(f"{speed['image'].name} ({speed['width']}x{speed['height']}): {speed['images_per_second']:.2f} images/s, "
               f"{speed['ms_per_image']:.1f} ms/image over {args.fps} warm repetitions "
-              f"({predictor.device}, {predictor.precision})")
+              f"({speed['device']}, {speed['precision']})")
         return 0
-    videos = [Path(i) for i in inputs if is_video_file(Path(i))]
-    for video in videos:
-        out_path = Path(args.out) / f"{video.stem}_overlay.mp4"
-        frames = predict_video(predictor, video, out_path, alpha=args.alpha)
+    options = OutputOptions(overlay=args.overlay, probabilities=args.probs_format if args.probs else None,
+                            panel=args.panel, contours=args.contours, alpha=args.alpha)
+    summary = predict(args.checkpoint, inputs, args.out, options, args.roi, args.masks, overrides, args.device,
+                      args.tta)
+    for video, frames, out_path in summary.videos:
         print(f"{video}: {frames} frames -> {out_path}")
-    images = [i for i in inputs if Path(i) not in videos]
-    if images:
-        options = OutputOptions(overlay=args.overlay, probabilities=args.probs_format if args.probs else None,
-                                panel=args.panel,
-                                contours=args.contours, alpha=args.alpha)
-        summary = predict_files(predictor, images, args.out, options, roi_dir=args.roi, masks_dir=args.masks)
+    if summary.written or summary.skipped:
         print(f"wrote {len(summary.written)} files to {args.out}" +
               (f"; skipped {len(summary.skipped)} unreadable inputs" if summary.skipped else ""))
     return 0
 
 
 def _cmd_weights_map(args) -> int:
-    from .config import load_config
-    from .weights_map import write_weight_map
-    result = write_weight_map(load_config(args.config, args.overrides), args.image, args.out)
+    from .apps.weights_map import write_weight_map
+    result = write_weight_map(args.config, args.image, args.out, args.overrides)
     print(f"{result['image']}: weights {result['min']:.2f} .. {result['max']:.2f} -> {args.out}")
     return 0
 
 
 def _cmd_demo(args) -> int:
-    from .demo import run_demo
+    from .apps.demo import run_demo
     from .metrics import format_table
     metrics = run_demo(args.out, args.overrides)
     print("synthetic validation images:")
@@ -176,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    from .train.trainer import Interrupted
+    from .train import Interrupted
     try:
         return COMMANDS[args.command](args)
     except UnetkitError as error:

@@ -1,9 +1,12 @@
 """Typed run configuration: dataclasses with defaults, YAML loading and dotted key=value overrides.
 
 A config is validated once, when loaded; everything downstream can trust its types and values.
+The allowed values of `model.name`, `train.loss` and `data.format` come from their registries
+(see registry.py), and the chosen entries check the keys that concern them (`check_config`).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import typing
 from dataclasses import dataclass, field
@@ -13,11 +16,12 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .registry import registry_for, registry_keys
 
 
 @dataclass
 class DataConfig:
-    format: str = "folder"              # folder | drive | isbi | synthetic
+    format: str = "folder"              # a registered data format: folder | drive | isbi | synthetic
     root: str = ""
     mask: str = "binary"                # binary: value > 127 is foreground; index: class ids, 255 = ignore
     num_classes: int = 2
@@ -54,7 +58,7 @@ class AugmentConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = "unet"
+    name: str = "unet"                  # a registered model; the other keys are its arguments (those it takes)
     base_channels: int = 32
     depth: int = 4
     padding: str = "same"               # same | valid (the 2015 paper)
@@ -70,7 +74,8 @@ class ModelConfig:
 class TrainConfig:
     epochs: int = 20
     batch_size: int = 4
-    loss: str = "ce"                    # bce | ce | dice | ce_dice | weighted_ce (the paper's border weights)
+    loss: str = "ce"                    # a registered loss: bce | ce | dice | ce_dice | weighted_ce (the paper's
+                                        # border weights)
     border_w0: float = 10.0             # weighted_ce: w0 and sigma (px) of the border term
     border_sigma: float = 5.0
     optimizer: str = "adam"             # adam | adamw | sgd
@@ -122,11 +127,9 @@ class Config:
     infer: InferConfig = field(default_factory=InferConfig)
 
 
-CHOICES = {
-    "data.format": ("folder", "drive", "isbi", "synthetic"),
+CHOICES = {  # fixed choices; model.name, train.loss and data.format come from their registries
     "data.mask": ("binary", "index"),
     "data.channels": (1, 3),
-    "model.name": ("unet",),
     "model.padding": ("same", "valid"),
     "model.norm": ("batch", "none"),
     "model.activation": ("relu", "leaky_relu"),
@@ -141,9 +144,12 @@ CHOICES = {
     "train.optimizer": ("adam", "adamw", "sgd"),
     "train.schedule": ("cosine", "step", "poly", "constant"),
     "train.precision": ("auto", "fp32", "bf16", "fp16"),
-    "train.monitor": ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", "precision", "recall",
-                      "sensitivity", "specificity", "pixel_error", "rand_error"),
 }
+
+# metrics every evaluation computes; a data format may add its own (ISBI: pixel_error, rand_error),
+# so train.monitor is checked by the chosen format (data/formats/base.py: check_config)
+BASE_METRICS = ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", "precision", "recall",
+                "sensitivity", "specificity")
 
 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
@@ -203,36 +209,53 @@ def _get(config: Config, dotted_key: str) -> Any:
     return getattr(getattr(config, section), name)
 
 
+def check_infer_config(infer: InferConfig) -> None:
+    """The inference settings on their own (a Predictor given new settings checks them here too)."""
+    for key, allowed in CHOICES.items():
+        section, name = key.split(".")
+        if section == "infer" and getattr(infer, name) not in allowed:
+            raise ConfigError(f"config key '{key}' must be one of {', '.join(map(str, allowed))}; "
+                              f"got {getattr(infer, name)!r}")
+    if infer.batch < 0:
+        raise ConfigError("config key 'infer.batch' must be >= 0 (0 = auto)")
+    if not 0.0 <= infer.overlap < 1.0:
+        raise ConfigError("config key 'infer.overlap' must be in [0, 1)")
+    if infer.tile < 0 or not 0 <= infer.pad_value <= 255:
+        raise ConfigError("config keys 'infer.tile' >= 0 and 0 <= 'infer.pad_value' <= 255")
+    if infer.size <= 0 or not 0.0 <= infer.threshold <= 1.0:
+        raise ConfigError("config keys 'infer.size' > 0 and 0 <= 'infer.threshold' <= 1")
+
+
 def _validate(config: Config) -> None:
     for key, allowed in CHOICES.items():
         value = _get(config, key)
         if value not in allowed:
             raise ConfigError(f"config key '{key}' must be one of {', '.join(map(str, allowed))}; got {value!r}")
+    chosen = []
+    for key in registry_keys():
+        registry = registry_for(key)
+        value = _get(config, key)
+        if value not in registry:
+            raise ConfigError(f"config key '{key}' must be one of {', '.join(registry.names())}; got {value!r}")
+        chosen.append(registry[value])
     positive = ["data.num_classes", "data.patch_size", "data.patches_per_epoch", "model.base_channels",
                 "model.depth", "train.epochs", "train.batch_size", "train.val_every"]
     for key in positive:
         if _get(config, key) <= 0:
             raise ConfigError(f"config key '{key}' must be positive")
-    if config.infer.batch < 0:
-        raise ConfigError("config key 'infer.batch' must be >= 0 (0 = auto)")
-    if not 0.0 <= config.infer.overlap < 1.0:
-        raise ConfigError("config key 'infer.overlap' must be in [0, 1)")
-    if config.infer.tile < 0 or not 0 <= config.infer.pad_value <= 255:
-        raise ConfigError("config keys 'infer.tile' >= 0 and 0 <= 'infer.pad_value' <= 255")
+    check_infer_config(config.infer)
     if config.data.num_classes < 2:
         raise ConfigError("config key 'data.num_classes' must be at least 2 (background + one class)")
-    if config.train.loss == "bce" and config.data.num_classes != 2:
-        raise ConfigError("train.loss=bce needs data.num_classes=2 (one sigmoid channel); use ce for more classes")
     if config.data.class_names and len(config.data.class_names) != config.data.num_classes:
         raise ConfigError(f"data.class_names has {len(config.data.class_names)} names "
                           f"but data.num_classes is {config.data.num_classes}")
     for key in ("model.dropout", "model.bottleneck_dropout"):
         if not 0.0 <= _get(config, key) < 1.0:
             raise ConfigError(f"config key '{key}' must be in [0, 1)")
-    if config.train.monitor in ("pixel_error", "rand_error") and config.data.format != "isbi":
-        raise ConfigError(f"train.monitor={config.train.monitor} is scored on ISBI data only (data.format=isbi)")
-    if config.data.format in ("folder", "drive", "isbi") and not config.data.root:
-        raise ConfigError(f"data.format={config.data.format} needs data.root (the dataset folder)")
+    for entry in chosen:  # rules that belong to the chosen model, loss or data format
+        check = getattr(entry, "check_config", None)
+        if check is not None:
+            check(config)
 
 
 def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: str = "config") -> Config:
@@ -279,24 +302,47 @@ def save_config(config: Config, path: str | Path) -> None:
     Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
 
 
-def output_channels(config: Config) -> int:
-    """A binary model trained with BCE has one sigmoid channel; all others one channel per class."""
-    return 1 if config.train.loss == "bce" else config.data.num_classes
-
-
-def config_for_checkpoint(saved: Config, path: str | Path | None = None,
+def config_for_checkpoint(saved: Config | dict[str, Any], path: str | Path | None = None,
                           overrides: list[str] | None = None) -> Config:
-    """The checkpoint's own config with the data/infer sections of a config file and key=value
-    overrides laid over it; model-defining keys must stay as the checkpoint was trained."""
-    tree = to_dict(saved)
+    """A checkpoint's stored run config (a Config or its nested dict) with the data/infer sections of
+    a config file and key=value overrides laid over it; model-defining keys must stay as the
+    checkpoint was trained."""
+    tree = to_dict(saved) if isinstance(saved, Config) else copy.deepcopy(saved)
+    saved_data = dict(tree.get("data", {}))
     if path is not None:
         other = to_dict(load_config(path))
-        for section in ("data", "infer"):
-            keep = {key: tree[section][key] for key in ("channels", "num_classes", "class_names") if section == "data"}
-            tree[section] = {**other[section], **keep}
+        keep = {key: saved_data[key] for key in ("channels", "num_classes", "class_names") if key in saved_data}
+        tree["data"] = {**other["data"], **keep}
+        tree["infer"] = other["infer"]
     config = from_dict(tree, overrides, source=str(path or "checkpoint config"))
     for key in ("channels", "num_classes"):
-        if getattr(config.data, key) != getattr(saved.data, key):
+        if key in saved_data and getattr(config.data, key) != saved_data[key]:
             raise ConfigError(f"data.{key}={getattr(config.data, key)} does not match the checkpoint's "
-                              f"{getattr(saved.data, key)} (the model was trained with it)")
+                              f"{saved_data[key]} (the model was trained with it)")
     return config
+
+
+def override_infer(settings: InferConfig, overrides: list[str]) -> InferConfig:
+    """Inference settings with 'infer.key=value' overrides applied (other sections are refused)."""
+    settings = copy.deepcopy(settings)
+    config = Config(infer=settings)
+    for override in overrides:
+        key = override.split("=", 1)[0].strip()
+        if "=" not in override or not key.startswith("infer."):
+            raise ConfigError(f"override '{override}': only inference settings (infer.key=value) apply here")
+        _set(config, key, yaml.safe_load(override.split("=", 1)[1]) if override.split("=", 1)[1].strip() else "")
+    check_infer_config(settings)
+    return settings
+
+
+def section_from_dict(section_type: type, values: dict[str, Any], source: str = "config") -> Any:
+    """One section (e.g. InferConfig) from a mapping such as a checkpoint's stored run config; missing
+    keys keep their defaults, unknown keys and wrong types are errors naming the key."""
+    section_name = next(name for name, kind in typing.get_type_hints(Config).items() if kind is section_type)
+    section = section_type()
+    types_ = _section_types(section)
+    for name, value in values.items():
+        if name not in types_:
+            raise ConfigError(f"{source}: unknown config key '{section_name}.{name}'")
+        setattr(section, name, _coerce(value, types_[name], f"{section_name}.{name}"))
+    return section

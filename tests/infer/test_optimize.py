@@ -3,10 +3,8 @@ import pytest
 import torch
 
 from unetkit import Predictor
-from unetkit.config import Config
-from unetkit.data.dataset import Normalization
 from unetkit.infer.optimize import fold_batchnorm, optimize_for_inference
-from unetkit.models import UNet
+from unetkit.models import Normalization, UNet
 
 
 def _trained_statistics_unet(padding="same"):
@@ -55,10 +53,9 @@ def test_folding_needs_eval_mode():
 
 def test_optimized_predictor_matches_plain_predictor():
     model = _trained_statistics_unet()
-    config = Config()
-    config.data.channels = 3
+    classes = ["background", "foreground"]
     image = np.random.default_rng(0).integers(0, 256, (70, 90, 3), dtype=np.uint8)
     normalization = Normalization((0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
-    plain = Predictor(model, normalization, config, precision="fp32").probabilities(image)
-    optimized = Predictor(model, normalization, config, precision="fp32", optimize=True).probabilities(image)
+    plain = Predictor(model, normalization, classes, precision="fp32").probabilities(image)
+    optimized = Predictor(model, normalization, classes, precision="fp32", optimize=True).probabilities(image)
     assert torch.allclose(plain, optimized, atol=1e-4)

@@ -1,20 +1,9 @@
 import numpy as np
-import pytest
 from PIL import Image
 
 from unetkit import Predictor
-from unetkit.infer.outputs import OutputOptions, predict_files
-from unetkit.train import train
-
-from ..conftest import tiny_overrides
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, synthetic_root):
-    from unetkit.config import load_config
-    run = tmp_path_factory.mktemp("predictor") / "run"
-    train(load_config(None, tiny_overrides(synthetic_root)), run)
-    return run / "best.pt"
+from unetkit.apps.predict import predict_files
+from unetkit.apps.prediction_outputs import OutputOptions
 
 
 def test_predictor_on_any_size(checkpoint):

@@ -90,16 +90,16 @@ def test_constant_blend_and_bad_overlap():
 def trained_tiny_model(tmp_path_factory, synthetic_root):
     from unetkit.config import load_config
     from unetkit.data import find_samples, load_sample
+    from unetkit.models import load_model
     from unetkit.train import train
-    from unetkit.train.checkpoint import load_checkpoint, model_from_checkpoint
 
     from ..conftest import tiny_overrides
     run = tmp_path_factory.mktemp("tiling") / "run"
     config = load_config(None, [*tiny_overrides(synthetic_root), "train.epochs=3", "model.base_channels=8"])
     train(config, run)
-    model, config, normalization = model_from_checkpoint(load_checkpoint(run / "best.pt"))
+    model, meta = load_model(run / "best.pt")
     sample = load_sample(find_samples(config.data, "val")[0], config.data)
-    return model.eval(), normalization.apply(sample.image)
+    return model.eval(), meta.normalization.apply(sample.image)
 
 
 def test_unaligned_windows_sit_where_monai_puts_them():

@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from unetkit.config import load_config, output_channels
-from unetkit.models import UNet, build_model
+from unetkit.config import load_config
+from unetkit.models import UNet
+from unetkit.train import model_for_config
 
 
 def test_paper_network_shape_and_parameters():
@@ -52,7 +53,7 @@ def test_lab_network_config():
     """configs/drive_lab.yaml: BN, dropout 0.3/0.4, LeakyReLU, stride-2 conv down, nearest up + 1x1, sigmoid."""
     from pathlib import Path
     config = load_config(Path(__file__).parents[2] / "configs" / "drive_lab.yaml")
-    model = build_model(config.model, config.data.channels, output_channels(config))
+    model = model_for_config(config)
     kinds = {type(m).__name__ for m in model.modules()}
     assert {"BatchNorm2d", "LeakyReLU", "Dropout", "Upsample"} <= kinds and "MaxPool2d" not in kinds
     assert model.head.out_channels == 1 and config.train.loss == "bce"

@@ -5,8 +5,9 @@ import pytest
 
 from unetkit.cli import main
 from unetkit.config import load_config
+from unetkit.data.formats.isbi import fold_slices
 from unetkit.errors import ConfigError
-from unetkit.train.folds import fold_slices, train_folds
+from unetkit.train.folds import train_folds
 
 from ..conftest import write_png
 

@@ -6,7 +6,8 @@ import torch
 from unetkit.config import load_config
 from unetkit.data.dataset import PatchDataset
 from unetkit.errors import ConfigError
-from unetkit.train import Interrupted, load_checkpoint, train
+from unetkit.models import load_checkpoint
+from unetkit.train import Interrupted, train
 
 from ..conftest import tiny_overrides
 
@@ -116,7 +117,7 @@ def test_killed_cli_run_resumes(tmp_path, synthetic_root):
 
 
 def test_diverging_loss_is_a_clear_error(tmp_path, synthetic_root):
-    from unetkit.train.trainer import TrainingDiverged
+    from unetkit.train import TrainingDiverged
     config = _config(synthetic_root, "train.lr=1e30", "train.optimizer=sgd", "train.momentum=0.99",
                      "model.norm=none", "train.epochs=3")
     with pytest.raises(TrainingDiverged, match="lower train.lr"):

@@ -14,15 +14,18 @@ from torch.utils.data import Dataset
 
 from ..config import DataConfig
 from ..errors import DataError
+from ..labels import IGNORE_INDEX
+from ..models.normalization import Normalization
 from .augment import augment
 from .formats import SampleFiles
-from .io import IGNORE_INDEX, read_image, read_mask, read_roi
+from .io import read_image, read_mask, read_roi
 from .weight_map import border_weight_map
 
 
 @dataclass
 class Sample:
-    """One decoded sample: image uint8 (H, W, C); label uint8 (H, W) with 255 = ignore or outside ROI;
+    """One decoded sample: image uint8 (H, W, C); label uint8 (H, W) with the ignore label (255) on
+    ignored pixels and outside the ROI;
     weights float32 (H, W), the per-pixel loss weights when the loss uses them."""
     name: str
     image: np.ndarray
@@ -32,10 +35,11 @@ class Sample:
     weights: np.ndarray | None = None
 
 
-def attach_weight_maps(samples: list[Sample], num_classes: int, w0: float, sigma: float) -> None:
+def attach_weight_maps(samples: list[Sample], num_classes: int, w0: float, sigma: float,
+                       ignore_index: int = IGNORE_INDEX) -> None:
     """Compute the paper's border weight map once per training sample (cached on the sample)."""
     for sample in samples:
-        sample.weights = border_weight_map(sample.label, num_classes, w0=w0, sigma=sigma)
+        sample.weights = border_weight_map(sample.label, num_classes, w0=w0, sigma=sigma, ignore_index=ignore_index)
 
 
 def _check_size(files: SampleFiles, what: str, path, shape, image_shape) -> None:
@@ -44,45 +48,24 @@ def _check_size(files: SampleFiles, what: str, path, shape, image_shape) -> None
                         f"{image_shape[1]}x{image_shape[0]}")
 
 
-def load_sample(files: SampleFiles, data: DataConfig) -> Sample:
-    """Read and cross-check the files of one sample."""
+def load_sample(files: SampleFiles, data: DataConfig, ignore_index: int = IGNORE_INDEX) -> Sample:
+    """Read and cross-check the files of one sample; outside its ROI the label is `ignore_index`."""
     image = read_image(files.image, data.channels, files.page)
     label = roi = None
     if files.mask is not None:
-        label = read_mask(files.mask, data.mask, data.num_classes, files.page)
+        label = read_mask(files.mask, data.mask, data.num_classes, files.page, ignore_index)
         _check_size(files, "mask", files.mask, label.shape, image.shape[:2])
     if files.roi is not None:
         roi = read_roi(files.roi, files.page)
         _check_size(files, "roi mask", files.roi, roi.shape, image.shape[:2])
         if label is not None:
             label = label.copy()
-            label[~roi] = IGNORE_INDEX
+            label[~roi] = ignore_index
     return Sample(files.name, image, label, roi, files)
 
 
-def load_samples(files: list[SampleFiles], data: DataConfig) -> list[Sample]:
-    return [load_sample(f, data) for f in files]
-
-
-@dataclass(frozen=True)
-class Normalization:
-    """Per-channel mean and std on the 0..1 scale; stored in checkpoints so predictions match training."""
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    def apply(self, image: np.ndarray) -> torch.Tensor:
-        """uint8 (H, W, C) -> normalised float32 tensor (C, H, W)."""
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-        mean = torch.tensor(self.mean).view(-1, 1, 1)
-        std = torch.tensor(self.std).view(-1, 1, 1)
-        return tensor.sub_(mean).div_(std)
-
-    def to_dict(self) -> dict:
-        return {"mean": list(self.mean), "std": list(self.std)}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> Normalization:
-        return cls(tuple(values["mean"]), tuple(values["std"]))
+def load_samples(files: list[SampleFiles], data: DataConfig, ignore_index: int = IGNORE_INDEX) -> list[Sample]:
+    return [load_sample(f, data, ignore_index) for f in files]
 
 
 def compute_normalization(samples: list[Sample]) -> Normalization:

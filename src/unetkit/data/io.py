@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError
+from ..labels import IGNORE_INDEX
 
-IGNORE_INDEX = 255
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp", ".ppm", ".pgm")
 
 
@@ -93,25 +93,28 @@ def read_binary_mask(path: str | Path, page: int | None = None) -> np.ndarray:
     return (plane > 127).astype(np.uint8)
 
 
-def read_index_mask(path: str | Path, num_classes: int, page: int | None = None) -> np.ndarray:
-    """Read class ids (palette indices or gray values); 255 = ignore. uint8 (H, W).
+def read_index_mask(path: str | Path, num_classes: int, page: int | None = None,
+                    ignore_index: int = IGNORE_INDEX) -> np.ndarray:
+    """Read class ids (palette indices or gray values); `ignore_index` = ignore. uint8 (H, W).
 
-    Raises DataError when a value is neither a class id nor 255.
+    Raises DataError when a value is neither a class id nor the ignore label.
     """
     path = Path(path)
     plane = _mask_plane(path, page, keep_palette_indices=True)
-    bad = np.unique(plane[(plane >= num_classes) & (plane != IGNORE_INDEX)])
+    bad = np.unique(plane[(plane >= num_classes) & (plane != ignore_index)])
     if bad.size:
         shown = ", ".join(str(v) for v in bad[:5]) + (" ..." if bad.size > 5 else "")
-        raise DataError(f"{path}: label values {shown} outside classes 0..{num_classes - 1} (255 = ignore)")
+        raise DataError(f"{path}: label values {shown} outside classes 0..{num_classes - 1} "
+                        f"({ignore_index} = ignore)")
     return plane.astype(np.uint8)
 
 
-def read_mask(path: str | Path, mode: str, num_classes: int, page: int | None = None) -> np.ndarray:
+def read_mask(path: str | Path, mode: str, num_classes: int, page: int | None = None,
+              ignore_index: int = IGNORE_INDEX) -> np.ndarray:
     """Read a label mask in the configured mode ('binary' or 'index')."""
     if mode == "binary":
         return read_binary_mask(path, page)
-    return read_index_mask(path, num_classes, page)
+    return read_index_mask(path, num_classes, page, ignore_index)
 
 
 def read_roi(path: str | Path, page: int | None = None) -> np.ndarray:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .io import IGNORE_INDEX
+from ..labels import IGNORE_INDEX
 
 
-def class_balance_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
+def class_balance_weights(labels: np.ndarray, num_classes: int, ignore_index: int = IGNORE_INDEX) -> np.ndarray:
     """Per-class weights n / (K * n_c) over the non-ignored pixels (1 for absent classes). (K,)"""
-    valid = labels[labels != IGNORE_INDEX]
+    valid = labels[labels != ignore_index]
     counts = np.bincount(valid.ravel(), minlength=num_classes)[:num_classes].astype(np.float64)
     weights = np.ones(num_classes)
     present = counts > 0
@@ -50,14 +50,14 @@ def two_nearest_object_distances(instances: np.ndarray, reach: float = np.inf) -
 
 
 def border_weight_map(labels: np.ndarray, num_classes: int = 2, w0: float = 10.0, sigma: float = 5.0,
-                      instances: np.ndarray | None = None) -> np.ndarray:
-    """The paper's weight map for one label image (H, W) (255 = ignore, weight 0 there). float32 (H, W).
+                      instances: np.ndarray | None = None, ignore_index: int = IGNORE_INDEX) -> np.ndarray:
+    """The paper's weight map for one label image (H, W) (weight 0 on the ignore label). float32 (H, W).
 
     Objects are the connected components of the foreground (label > 0, 4-connected) unless
     `instances` (H, W, 0 = background) is given. The border term applies to background pixels.
     """
-    weights = class_balance_weights(labels, num_classes)
-    valid = labels != IGNORE_INDEX
+    weights = class_balance_weights(labels, num_classes, ignore_index)
+    valid = labels != ignore_index
     result = np.zeros(labels.shape, np.float32)
     result[valid] = weights[labels[valid]]
     if instances is None:

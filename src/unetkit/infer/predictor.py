@@ -1,16 +1,22 @@
-"""Run a trained model on images of any size: resize (optional), tile or pad, TTA, post-process."""
+"""Run a trained model on images of any size: resize (optional), tile or pad, TTA, post-process.
+
+The Predictor relies only on the SegmentationModel contract (models/base.py) for sizes, and is
+given the model's metadata (normalisation, class names) and the inference settings explicitly.
+"""
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
-from ..config import Config
-from ..data.dataset import Normalization
+from ..config import InferConfig, check_infer_config, section_from_dict
 from ..losses import class_probabilities
+from ..models import ModelMeta, Normalization, SegmentationModel, load_model
 from ..runtime import autocast, memory_format, resolve_device, resolve_precision
 from .optimize import optimize_for_inference
 from .padding import crop_output, pad_for_model
@@ -41,7 +47,7 @@ class Prediction:
         return blend_overlay(self.image, self.labels, alpha=alpha, palette=palette)
 
 
-def predict_probabilities(model: nn.Module, images: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
+def predict_probabilities(model: SegmentationModel, images: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
     """Class probabilities (N, K, H, W) for normalised images (N, C, H, W) of any size, whole-image."""
     padded, plan = pad_for_model(model, images)
     with torch.no_grad(), autocast(images.device, precision):
@@ -49,7 +55,7 @@ def predict_probabilities(model: nn.Module, images: torch.Tensor, precision: str
     return class_probabilities(crop_output(logits, plan))
 
 
-def largest_valid_input(model: nn.Module, limit: int) -> int:
+def largest_valid_input(model: SegmentationModel, limit: int) -> int:
     """The largest input side <= limit that a (valid-padding) model accepts."""
     for size in range(limit, 0, -1):
         try:
@@ -60,40 +66,54 @@ def largest_valid_input(model: nn.Module, limit: int) -> int:
     raise ValueError(f"no input size up to {limit} fits this model; raise infer.tile")
 
 
+def inference_settings(meta: ModelMeta) -> InferConfig:
+    """The inference settings a training run stored with its checkpoint (defaults otherwise)."""
+    stored = (meta.run_config or {}).get("infer", {})
+    return section_from_dict(InferConfig, stored, source="checkpoint config")
+
+
 class Predictor:
     """A model with everything needed to turn images into predictions (usable without the CLI).
 
-    Inference settings come from config.infer (tile, overlap, blend, batch, tta, resize, ...).
+    `settings` (tile, overlap, blend, batch, tta, resize, threshold, ...) default to InferConfig().
     optimize=True runs an inference copy of the model (BatchNorm folded into the convs, bf16 weights
     when running in bf16; see infer/optimize.py); `model` itself is left as it is. Leave it False
     when the model is still being trained (the copy would go stale).
     """
 
-    def __init__(self, model: nn.Module, normalization: Normalization, config: Config,
-                 device: str | torch.device = "auto", precision: str = "auto", optimize: bool = False):
+    def __init__(self, model: SegmentationModel, normalization: Normalization, class_names: Sequence[str],
+                 settings: InferConfig | None = None, device: str | torch.device = "auto",
+                 precision: str = "auto", optimize: bool = False):
         self.device = resolve_device(str(device))
         self.precision = resolve_precision(precision, self.device)
         self.model = model.to(self.device, memory_format=memory_format(self.precision, self.device)).eval()
         self.normalization = normalization
-        self.config = config
+        self.class_names = list(class_names)
+        self.settings = settings if settings is not None else InferConfig()
         self._optimized = optimize_for_inference(self.model, self.precision) if optimize else None
         self._mean = torch.tensor(normalization.mean, device=self.device).view(1, -1, 1, 1)
         self._std = torch.tensor(normalization.std, device=self.device).view(1, -1, 1, 1)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto",
-                        overrides: list[str] | None = None) -> Predictor:
-        """Load a checkpoint; `overrides` ('infer.tile=256', ...) adjust its inference settings."""
-        from ..config import config_for_checkpoint
-        from ..train.checkpoint import load_checkpoint, model_from_checkpoint
-        model, config, normalization = model_from_checkpoint(load_checkpoint(path), path)
-        if overrides:
-            config = config_for_checkpoint(config, None, overrides)
-        return cls(model, normalization, config, device=device, precision=precision, optimize=True)
+                        settings: InferConfig | None = None, **changes: Any) -> Predictor:
+        """Load a checkpoint. `settings` default to the inference settings stored with it; keyword
+        `changes` adjust them (`Predictor.from_checkpoint(path, tile=256, tta=True)`)."""
+        model, meta = load_model(path)
+        settings = settings if settings is not None else inference_settings(meta)
+        if changes:
+            settings = dataclasses.replace(settings, **changes)
+            check_infer_config(settings)
+        return cls(model, meta.normalization, meta.class_names, settings, device=device, precision=precision,
+                   optimize=True)
 
     @property
-    def class_names(self) -> list[str]:
-        return list(self.config.data.class_names)
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def in_channels(self) -> int:
+        return self.model.in_channels
 
     @property
     def tile_batch(self) -> int:
@@ -102,19 +122,19 @@ class Predictor:
         On a CPU a single 256x256 tile runs 14% faster per tile than a batch of 4 (activations stay in
         cache; docs/benchmarks.md); a GPU needs batches to fill it.
         """
-        if self.config.infer.batch:
-            return self.config.infer.batch
+        if self.settings.batch:
+            return self.settings.batch
         return 1 if self.device.type == "cpu" else 8
 
     @property
-    def inference_model(self) -> nn.Module:
+    def inference_model(self) -> SegmentationModel:
         """The network predictions run: the optimized copy, else `model` in eval mode (a model
         shared with a training loop may have been put back in training mode)."""
         return self._optimized if self._optimized is not None else self.model.eval()
 
     @property
     def threshold(self) -> float:
-        return self.config.infer.threshold
+        return self.settings.threshold
 
     def forward_tiles(self, tiles: torch.Tensor) -> torch.Tensor:
         """uint8 tiles (N, C, h, w) on the device -> probabilities (N, K, h', w') on the device."""
@@ -129,7 +149,7 @@ class Predictor:
     def _probabilities_at_native_size(self, image: torch.Tensor) -> torch.Tensor:
         """uint8 (C, H, W) on the device -> (K, H, W) on the device: whole image when it fits in a
         tile, else tiled; tiles are cut and blended on the device."""
-        infer = self.config.infer
+        infer = self.settings
         height, width = image.shape[-2:]
         # whole image when the network input it needs (with padding or the valid model's border
         # context) fits in one tile; a valid model on 512x512 slices with 572 tiles is overlap-tiled
@@ -139,7 +159,7 @@ class Predictor:
             return crop_output(self.forward_tiles(padded), plan)[0]
         # 'aligned' keeps every tile origin on the pooling grid, so tiles see what the whole image would
         align = infer.grid == "aligned"
-        if getattr(self.model, "padding", "same") == "valid":
+        if self.model.padding == "valid":
             input_tile = largest_valid_input(self.model, infer.tile)
             return overlap_tile_inference(image, self.forward_tiles, self.model.output_size(input_tile),
                                           input_tile, self.tile_batch, self.model.size_multiple, align)
@@ -149,7 +169,7 @@ class Predictor:
 
     def probabilities(self, image: np.ndarray) -> torch.Tensor:
         """uint8 image (H, W, C) -> probabilities (K, H, W) float32 on the CPU."""
-        infer = self.config.infer
+        infer = self.settings
         plan = None
         if infer.resize == "letterbox":
             image, plan = letterbox(image, infer.size, infer.pad_value)
@@ -176,7 +196,7 @@ class Predictor:
         """Segment one uint8 image (H, W, C) with C = the model's input channels."""
         if image.ndim == 2:
             image = image[..., None]
-        if image.shape[2] != self.config.data.channels:
-            raise ValueError(f"image has {image.shape[2]} channels, the model expects {self.config.data.channels}")
+        if image.shape[2] != self.in_channels:
+            raise ValueError(f"image has {image.shape[2]} channels, the model expects {self.in_channels}")
         probabilities = self.probabilities(image)
         return Prediction(self.labels_from(probabilities).numpy(), probabilities.numpy(), image)

@@ -1,26 +1,67 @@
-"""The one place that maps model names to classes (timm-style): build_model(config.model, ...)."""
+"""The one place that maps model names to networks (timm's `@register_model`).
+
+A registered builder takes (in_channels, out_channels, **model_args); its keyword arguments are the
+model's whole configuration, and exactly what a checkpoint stores to rebuild it. Adding a model is a
+builder function (or a SegmentationModel class) decorated with `@register_model` plus its file.
+The registry never imports the run config: callers pass plain keyword arguments.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from torch import nn
+from ..errors import ConfigError
+from ..registry import Registry
+from .base import SegmentationModel
 
-from ..config import ModelConfig
-from .unet import UNet
-
-
-def _build_unet(config: ModelConfig, in_channels: int, out_channels: int) -> nn.Module:
-    return UNet(in_channels=in_channels, num_classes=out_channels, base_channels=config.base_channels,
-                depth=config.depth, padding=config.padding, norm=config.norm, dropout=config.dropout,
-                bottleneck_dropout=config.bottleneck_dropout, activation=config.activation,
-                down=config.down, up=config.up)
+Builder = Callable[..., SegmentationModel]
+MODELS: Registry[Builder] = Registry("model", config_key="model.name")
 
 
-MODELS: dict[str, Callable[[ModelConfig, int, int], nn.Module]] = {"unet": _build_unet}
+@dataclass(frozen=True)
+class ModelSpec:
+    """What rebuilds a network: its registered name, channels and arguments (kept on the model by
+    build_model, stored in checkpoints)."""
+    name: str
+    in_channels: int
+    out_channels: int
+    args: dict[str, Any] = field(default_factory=dict)
 
 
-def build_model(config: ModelConfig, in_channels: int, out_channels: int) -> nn.Module:
-    """Instantiate the model named by config.name with `out_channels` output logits."""
-    if config.name not in MODELS:
-        raise ValueError(f"unknown model '{config.name}' (available: {', '.join(MODELS)})")
-    return MODELS[config.name](config, in_channels, out_channels)
+def register_model(builder: Builder | None = None, *, name: str | None = None):
+    """Decorator: `@register_model` or `@register_model(name="unet")` on a function or a model class."""
+    def decorate(target: Builder) -> Builder:
+        MODELS.register(name or target.__name__, target)
+        return target
+    return decorate(builder) if builder is not None else decorate
+
+
+def model_arguments(name: str) -> tuple[str, ...]:
+    """The keyword arguments model `name` takes besides its input and output channels."""
+    builder = MODELS[name]
+    target = builder.__init__ if inspect.isclass(builder) else builder
+    parameters = list(inspect.signature(target).parameters.values())
+    if inspect.isclass(builder):
+        parameters = parameters[1:]  # self
+    return tuple(p.name for p in parameters[2:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def select_model_args(name: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of `values` (e.g. the config's model section) that model `name` takes."""
+    accepted = model_arguments(name)
+    return {key: value for key, value in values.items() if key in accepted}
+
+
+def build_model(name: str, in_channels: int, out_channels: int, **model_args: Any) -> SegmentationModel:
+    """Instantiate the model registered as `name`; the result carries its ModelSpec as `model.spec`."""
+    unknown = sorted(set(model_args) - set(model_arguments(name)))
+    if unknown:
+        raise ConfigError(f"model '{name}' takes no argument {', '.join(unknown)} "
+                          f"(it takes: {', '.join(model_arguments(name))})")
+    model = MODELS[name](in_channels, out_channels, **model_args)
+    if not isinstance(model, SegmentationModel):
+        raise TypeError(f"model '{name}' built a {type(model).__name__}, not a SegmentationModel")
+    model.spec = ModelSpec(name, in_channels, out_channels, dict(model_args))
+    return model

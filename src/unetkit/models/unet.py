@@ -4,10 +4,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import SegmentationModel
 from .blocks import ConvBlock, crop_and_concat, down_layer, he_init, up_layer
+from .registry import register_model
 
 
-class UNet(nn.Module):
+@register_model(name="unet")
+class UNet(SegmentationModel):
     """U-Net with `depth` down/up steps and `base_channels` doubled at each step.
 
     The defaults with padding='valid' are the paper's network: valid 3x3 convs, 2x2 max-pool,
@@ -20,12 +23,11 @@ class UNet(nn.Module):
                  padding: str = "same", norm: str = "none", dropout: float = 0.0,
                  bottleneck_dropout: float = 0.0, activation: str = "relu", down: str = "maxpool",
                  up: str = "transpose"):
-        super().__init__()
+        super().__init__(in_channels, num_classes)
         if padding not in ("same", "valid"):
             raise ValueError(f"unknown padding '{padding}' (same, valid)")
         self.padding = padding
         self.depth = depth
-        self.in_channels = in_channels
         self.num_classes = num_classes
         widths = [base_channels * 2 ** level for level in range(depth + 1)]
         block = dict(padding=padding, norm=norm, activation=activation, dropout=dropout)
@@ -42,9 +44,8 @@ class UNet(nn.Module):
         he_init(self, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.padding == "same" and (x.shape[-2] % self.size_multiple or x.shape[-1] % self.size_multiple):
-            raise ValueError(f"input {x.shape[-2]}x{x.shape[-1]} must be a multiple of {self.size_multiple} "
-                             f"(pad it, as the Predictor does)")
+        if self.padding == "same":
+            self.check_input_shape(x.shape[-2], x.shape[-1])
         skips = []
         for encoder, down in zip(self.encoders, self.downs):
             x = encoder(x)
@@ -62,9 +63,7 @@ class UNet(nn.Module):
     def output_size(self, input_size: int) -> int:
         """Side length of the output for a given input side length (raises if the size does not fit)."""
         if self.padding == "same":
-            if input_size % self.size_multiple:
-                raise ValueError(f"input size {input_size} is not a multiple of {self.size_multiple}")
-            return input_size
+            return super().output_size(input_size)
         size = input_size
         for _ in range(self.depth):
             size -= 4
@@ -81,7 +80,7 @@ class UNet(nn.Module):
     def input_size_for(self, output_size: int) -> int:
         """The smallest valid input whose output is at least `output_size` pixels wide."""
         if self.padding == "same":
-            return -(-output_size // self.size_multiple) * self.size_multiple
+            return super().input_size_for(output_size)
         first = max(output_size, 1)
         for size in range(first, first + 2 ** (self.depth + 1)):
             exact = self._input_for_exact(size)

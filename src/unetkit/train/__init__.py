@@ -1,5 +1,6 @@
-"""Training: the loop, atomic checkpoints, learning-rate schedules."""
-from .checkpoint import load_checkpoint, save_checkpoint
-from .trainer import Interrupted, train
+"""Training: the loop (trainer), its set-up, the run directory, schedules and k-fold runs."""
+from .setup import model_for_config
+from .state import Interrupted, TrainingDiverged
+from .trainer import train
 
-__all__ = ["Interrupted", "load_checkpoint", "save_checkpoint", "train"]
+__all__ = ["Interrupted", "TrainingDiverged", "model_for_config", "train"]

@@ -1,7 +1,9 @@
-"""Class colours: the PASCAL VOC palette (class 0 black, 255 = ignore drawn white)."""
+"""Class colours: the PASCAL VOC palette (class 0 black, the ignore label drawn white)."""
 from __future__ import annotations
 
 import numpy as np
+
+from ..labels import IGNORE_INDEX
 
 
 def voc_palette(num_colors: int = 256) -> np.ndarray:
@@ -15,7 +17,7 @@ def voc_palette(num_colors: int = 256) -> np.ndarray:
             blue |= ((value >> 2) & 1) << shift
             value >>= 3
         palette[index] = (red, green, blue)
-    palette[255] = (255, 255, 255)
+    palette[IGNORE_INDEX] = (255, 255, 255)
     return palette
 
 
@@ -23,7 +25,7 @@ def binary_palette() -> np.ndarray:
     """Binary tasks: background black, foreground white (as DRIVE and ISBI labels are drawn)."""
     palette = np.zeros((256, 3), np.uint8)
     palette[1] = (255, 255, 255)
-    palette[255] = (128, 128, 128)
+    palette[IGNORE_INDEX] = (128, 128, 128)
     return palette
 
 

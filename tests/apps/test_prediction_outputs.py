@@ -4,11 +4,13 @@ import numpy as np
 from PIL import Image
 
 from unetkit import Predictor
+from unetkit.apps.prediction_outputs import (
+    OutputOptions,
+    write_classes_json,
+    write_prediction,
+)
 from unetkit.cli import main
-from unetkit.infer.outputs import OutputOptions, write_classes_json, write_prediction
 from unetkit.infer.predictor import Prediction
-
-from .test_predictor import checkpoint  # noqa: F401  (module-scoped trained checkpoint)
 
 
 def _prediction(num_classes):
@@ -42,19 +44,19 @@ def test_classes_json(tmp_path):
     assert [c["name"] for c in classes] == ["background", "cat", "dog"] and classes[1]["color"] == [128, 0, 0]
 
 
-def test_tiled_and_letterboxed_prediction_keep_image_size(checkpoint):  # noqa: F811
+def test_tiled_and_letterboxed_prediction_keep_image_size(checkpoint):
     image = np.random.default_rng(1).integers(0, 255, (150, 97, 3), dtype=np.uint8)
-    whole = Predictor.from_checkpoint(checkpoint, overrides=["infer.tile=0"]).predict(image)
-    tiled = Predictor.from_checkpoint(checkpoint, overrides=["infer.tile=64", "infer.overlap=0.5"]).predict(image)
+    whole = Predictor.from_checkpoint(checkpoint, tile=0).predict(image)
+    tiled = Predictor.from_checkpoint(checkpoint, tile=64, overlap=0.5).predict(image)
     assert tiled.probabilities.shape == whole.probabilities.shape == (2, 150, 97)
     assert np.abs(tiled.probabilities - whole.probabilities).mean() < 0.05
-    boxed = Predictor.from_checkpoint(checkpoint, overrides=["infer.resize=letterbox", "infer.size=64"]).predict(image)
+    boxed = Predictor.from_checkpoint(checkpoint, resize="letterbox", size=64).predict(image)
     assert boxed.labels.shape == (150, 97)
-    tta = Predictor.from_checkpoint(checkpoint, overrides=["infer.tta=true"]).predict(image)
+    tta = Predictor.from_checkpoint(checkpoint, tta=True).predict(image)
     assert tta.labels.shape == (150, 97)
 
 
-def test_cli_fps_and_tile_overrides(capsys, tmp_path, checkpoint, synthetic_root):  # noqa: F811
+def test_cli_fps_and_tile_overrides(capsys, tmp_path, checkpoint, synthetic_root):
     image = synthetic_root / "val/images/val_000.png"
     code = main(["predict", "--checkpoint", str(checkpoint), str(image), "--out", str(tmp_path), "--fps", "3"])
     out = capsys.readouterr().out
@@ -70,10 +72,9 @@ def test_valid_model_is_overlap_tiled_when_its_input_exceeds_the_tile(monkeypatc
     """The paper's setting: 572 tiles on a 512 slice need 2x2 overlap-tiles, equal to the whole-image result."""
     import torch
 
-    from unetkit.config import load_config
-    from unetkit.data.dataset import Normalization
+    from unetkit.config import InferConfig
     from unetkit.infer import tiling
-    from unetkit.models import UNet
+    from unetkit.models import Normalization, UNet
     torch.manual_seed(0)
     model = UNet(1, 2, base_channels=2, depth=2, padding="valid")
     calls = []
@@ -81,9 +82,8 @@ def test_valid_model_is_overlap_tiled_when_its_input_exceeds_the_tile(monkeypatc
     monkeypatch.setattr("unetkit.infer.predictor.overlap_tile_inference",
                         lambda *a, **k: calls.append(1) or original(*a, **k))
     image = np.random.default_rng(0).integers(0, 255, (60, 60, 1), dtype=np.uint8)
-    config = load_config(None, ["data.root=/x", "data.channels=1", "infer.tile=44"])
-    tiled = Predictor(model, Normalization((0.5,), (0.25,)), config, precision="fp32").predict(image)
+    classes = ["background", "foreground"]
+    tiled = Predictor(model, Normalization((0.5,), (0.25,)), classes, InferConfig(tile=44), precision="fp32").predict(image)
     assert calls and model.input_size_for(60) > 44
-    config = load_config(None, ["data.root=/x", "data.channels=1", "infer.tile=0"])
-    whole = Predictor(model, Normalization((0.5,), (0.25,)), config, precision="fp32").predict(image)
+    whole = Predictor(model, Normalization((0.5,), (0.25,)), classes, InferConfig(tile=0), precision="fp32").predict(image)
     assert np.allclose(tiled.probabilities, whole.probabilities, atol=1e-5)

@@ -1,7 +1,7 @@
 """Segmentation metrics accumulated over a dataset: a confusion matrix (and, for binary tasks, score
 histograms for ROC AUC), so memory stays constant however many pixels are scored.
 
-Pixels with the ignore label (255, which includes everything outside the ROI) are never counted.
+Pixels with the ignore label (which includes everything outside the ROI) are never counted.
 """
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import math
 import numpy as np
 import torch
 
-from .data.io import IGNORE_INDEX
+from ..labels import IGNORE_INDEX
 
 AUC_BINS = 65536  # probabilities are binned to 1/65535: exact AUC for scores on that grid
-LOWER_IS_BETTER = frozenset({"pixel_error", "rand_error"})
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -28,8 +27,10 @@ def _nanmean(values) -> float:
 class SegmentationMetrics:
     """Accumulate predictions with `update`, read every metric with `compute`."""
 
-    def __init__(self, num_classes: int, class_names: list[str] | None = None, threshold: float = 0.5):
+    def __init__(self, num_classes: int, class_names: list[str] | None = None, threshold: float = 0.5,
+                 ignore_index: int = IGNORE_INDEX):
         self.num_classes = num_classes
+        self.ignore_index = ignore_index
         self.class_names = class_names or [str(i) for i in range(num_classes)]
         self.threshold = threshold
         self.confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64)  # [true, predicted]
@@ -41,12 +42,12 @@ class SegmentationMetrics:
         return self.num_classes == 2
 
     def update(self, probabilities: torch.Tensor, labels: torch.Tensor) -> None:
-        """probabilities float (C, H, W) or (N, C, H, W); labels int (H, W) or (N, H, W), 255 = ignore."""
+        """probabilities float (C, H, W) or (N, C, H, W); labels int (H, W) or (N, H, W) (ignore label left out)."""
         if probabilities.dim() == 3:
             probabilities, labels = probabilities.unsqueeze(0), labels.unsqueeze(0)
         probabilities = probabilities.detach().float().cpu()
         labels = labels.detach().to(torch.int64).cpu()
-        valid = labels != IGNORE_INDEX
+        valid = labels != self.ignore_index
         if self.binary:
             foreground = probabilities[:, 1]
             predicted = (foreground > self.threshold).to(torch.int64)
@@ -93,15 +94,3 @@ class SegmentationMetrics:
         else:  # macro averages over the classes that occur
             result.update(precision=_nanmean(precision), recall=_nanmean(recall), f1=_nanmean(f1), dice=_nanmean(f1))
         return result
-
-
-def format_table(metrics: dict) -> str:
-    """A plain-text table of the scalar metrics followed by per-class IoU."""
-    lines = [f"{'metric':<16}{'value':>10}", "-" * 26]
-    for key, value in metrics.items():
-        if isinstance(value, dict):
-            continue
-        lines.append(f"{key:<16}{value:>10.4f}")
-    lines += ["", f"{'class':<16}{'IoU':>10}", "-" * 26]
-    lines += [f"{name:<16}{value:>10.4f}" for name, value in metrics["iou_per_class"].items()]
-    return "\n".join(lines)

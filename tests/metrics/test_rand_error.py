@@ -2,7 +2,11 @@ import numpy as np
 import pytest
 from skimage.metrics import adapted_rand_error as skimage_rand_error
 
-from unetkit.rand_error import RandErrorScores, adapted_rand_error, segment_foreground
+from unetkit.metrics.rand_error import (
+    RandErrorScores,
+    adapted_rand_error,
+    segment_foreground,
+)
 
 
 def _random_segments(seed, shape=(30, 40), count=6):

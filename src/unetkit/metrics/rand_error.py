@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from .data.io import IGNORE_INDEX
+from ..labels import IGNORE_INDEX
 
 
 def adapted_rand_error(true_segments: np.ndarray, predicted_segments: np.ndarray) -> tuple[float, float, float]:
@@ -41,12 +41,13 @@ def segment_foreground(mask: np.ndarray) -> np.ndarray:
 class RandErrorScores:
     """Mean Rand error over images, from predicted labels (H, W) and true labels (H, W) (1 = object)."""
 
-    def __init__(self):
+    def __init__(self, ignore_index: int = IGNORE_INDEX):
+        self.ignore_index = ignore_index
         self.errors: list[float] = []
 
     def update(self, predicted_labels: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> None:
         predicted_labels, labels = np.asarray(predicted_labels), np.asarray(labels)
-        valid = labels != IGNORE_INDEX
+        valid = labels != self.ignore_index
         true_segments = segment_foreground((labels == 1) & valid)
         predicted_segments = segment_foreground((predicted_labels == 1) & valid)
         error, _, _ = adapted_rand_error(true_segments, predicted_segments)

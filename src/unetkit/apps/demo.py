@@ -5,11 +5,11 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-from .config import load_config
+from ..config import load_config
+from ..train import train
 from .evaluate import evaluate_checkpoint
-from .infer.outputs import OutputOptions, predict_files
-from .infer.predictor import Predictor
-from .train import train
+from .predict import predict
+from .prediction_outputs import OutputOptions
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,8 @@ def run_demo(out_dir: str | Path, overrides: list[str] | None = None) -> dict:
     if not finished:  # a fresh run, or one that was interrupted and continues from last.pt
         train(config, out_dir, resume=(out_dir / "last.pt").is_file())
     metrics = evaluate_checkpoint(out_dir / "best.pt", "val", json_path=out_dir / "metrics_val.json")
-    predictor = Predictor.from_checkpoint(out_dir / "best.pt")
     val_dir = Path(config.data.root) / "val"
     options = OutputOptions(overlay=True, probabilities="npy", panel=True, contours=True)
-    predict_files(predictor, [val_dir / "images"], out_dir / "predictions", options, roi_dir=val_dir / "roi",
-                  masks_dir=val_dir / "masks")
+    predict(out_dir / "best.pt", [val_dir / "images"], out_dir / "predictions", options, roi_dir=val_dir / "roi",
+            masks_dir=val_dir / "masks")
     return metrics

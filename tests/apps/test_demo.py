@@ -1,4 +1,4 @@
-from unetkit.demo import run_demo
+from unetkit.apps.demo import run_demo
 
 
 def test_demo_end_to_end_short(tmp_path):

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from ..errors import DataError
-from .predictor import Predictor
+from ..infer.predictor import Predictor
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 
@@ -37,7 +37,7 @@ def predict_video(predictor: Predictor, path: str | Path, out_path: str | Path, 
             if not ok:
                 break
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            image = rgb if predictor.config.data.channels == 3 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
+            image = rgb if predictor.in_channels == 3 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
             overlay = predictor.predict(image).overlay(alpha)
             writer.write(cv2.cvtColor(np.ascontiguousarray(overlay), cv2.COLOR_RGB2BGR))
             frames += 1

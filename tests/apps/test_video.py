@@ -3,13 +3,11 @@ import numpy as np
 import pytest
 
 from unetkit import Predictor
+from unetkit.apps.video import predict_video
 from unetkit.errors import DataError
-from unetkit.infer.video import predict_video
-
-from .test_predictor import checkpoint  # noqa: F401  (module-scoped trained checkpoint)
 
 
-def test_video_keeps_frame_count_and_rate(tmp_path, checkpoint):  # noqa: F811
+def test_video_keeps_frame_count_and_rate(tmp_path, checkpoint):
     source = tmp_path / "clip.mp4"
     writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 12.0, (48, 32))
     for index in range(7):
@@ -25,7 +23,7 @@ def test_video_keeps_frame_count_and_rate(tmp_path, checkpoint):  # noqa: F811
     assert (int(result.get(cv2.CAP_PROP_FRAME_WIDTH)), int(result.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (48, 32)
 
 
-def test_unreadable_video(tmp_path, checkpoint):  # noqa: F811
+def test_unreadable_video(tmp_path, checkpoint):
     (tmp_path / "bad.mp4").write_bytes(b"nothing")
     with pytest.raises(DataError, match="bad.mp4"):
         predict_video(Predictor.from_checkpoint(checkpoint), tmp_path / "bad.mp4", tmp_path / "o.mp4")

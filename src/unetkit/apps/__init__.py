@@ -1,0 +1,13 @@
+"""The commands, one module each: the only code that reads user-named paths and writes user files.
+
+cli.py parses arguments and calls one function here; the Python API offers the same calls.
+"""
+from .demo import run_demo
+from .evaluate import evaluate_checkpoint
+from .predict import measure_speed, predict, predict_files
+from .prediction_outputs import OutputOptions
+from .train import train_from_config
+from .weights_map import write_weight_map
+
+__all__ = ["OutputOptions", "evaluate_checkpoint", "measure_speed", "predict", "predict_files", "run_demo",
+           "train_from_config", "write_weight_map"]

@@ -1,0 +1,127 @@
+"""`unetkit predict`: segment images, folders of images and videos with a checkpoint, write the results.
+
+Python API: `predict(checkpoint, inputs, out_dir, ...)` as the command does it; `predict_files` for a
+Predictor already in hand; `measure_speed` for the fps figure.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config import override_infer
+from ..data.formats import find_partner
+from ..data.io import is_image_file, read_image, read_mask, read_roi
+from ..errors import DataError, UnetkitError
+from ..infer.predictor import Predictor, inference_settings
+from ..infer.speed import measure_fps
+from ..labels import IGNORE_INDEX
+from ..models import ModelMeta, load_model
+from .common import mask_mode
+from .prediction_outputs import OutputOptions, write_classes_json, write_prediction
+from .video import is_video_file, predict_video
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PredictSummary:
+    written: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    videos: list[tuple[Path, int, Path]] = field(default_factory=list)   # (input, frames, output)
+
+
+def list_inputs(inputs: list[str | Path]) -> list[Path]:
+    """Expand files and directories (recursively) into image files, in a stable order."""
+    files: list[Path] = []
+    for entry in map(Path, inputs):
+        if entry.is_dir():
+            files += sorted(p for p in entry.rglob("*") if is_image_file(p))
+        elif entry.is_file():
+            files.append(entry)
+        else:
+            raise DataError(f"{entry}: no such file or folder")
+    if not files:
+        raise DataError(f"no image files found in {', '.join(map(str, inputs))}")
+    return files
+
+
+def load_predictor(checkpoint: str | Path, overrides: list[str] | None = None, device: str = "auto",
+                   tta: bool = False) -> tuple[Predictor, ModelMeta]:
+    """The checkpoint's Predictor with its stored inference settings, 'infer.key=value' overrides laid
+    over them; and the checkpoint's metadata."""
+    model, meta = load_model(checkpoint)
+    settings = override_infer(inference_settings(meta), [*(overrides or []), *(["infer.tta=true"] if tta else [])])
+    predictor = Predictor(model, meta.normalization, meta.class_names, settings, device=device, optimize=True)
+    return predictor, meta
+
+
+def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str | Path,
+                  options: OutputOptions | None = None, progress: bool = True, roi_dir: str | Path | None = None,
+                  masks_dir: str | Path | None = None, masks_mode: str = "binary",
+                  ignore_index: int = IGNORE_INDEX) -> PredictSummary:
+    """Segment every image in `inputs`; unreadable files are skipped with a warning, not fatal.
+
+    `roi_dir`: masks of the same stem (e.g. DRIVE's FOV) limit the prediction to their inside.
+    `masks_dir`: ground-truth masks of the same stem (read as `masks_mode`), drawn in the panels.
+    """
+    options = options or OutputOptions()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = list_inputs(inputs)
+    write_classes_json(out_dir, predictor.class_names, ignore_index)
+    summary = PredictSummary()
+    unique_stems = len(files) == len({f.stem for f in files})
+    from tqdm import tqdm
+    for path in tqdm(files, desc="predict", unit="img", disable=not progress or len(files) < 2):
+        try:
+            image = read_image(path, predictor.in_channels)
+            roi = read_roi(find_partner(Path(roi_dir), path.stem, path, "roi")) if roi_dir else None
+            truth = (read_mask(find_partner(Path(masks_dir), path.stem, path, "mask"), masks_mode,
+                               predictor.num_classes, ignore_index=ignore_index) if masks_dir else None)
+        except UnetkitError as error:
+            log.warning("skipped: %s", error)
+            summary.skipped.append(str(error))
+            continue
+        prediction = predictor.predict(image)
+        if roi is not None:
+            prediction = prediction.restrict_to(roi)
+            if truth is not None:
+                truth = np.where(roi, truth, ignore_index).astype(np.uint8)  # outside the ROI: ignored (grey)
+        stem = path.stem if unique_stems else "_".join(path.with_suffix("").parts[-2:])
+        summary.written += write_prediction(prediction, stem, out_dir, predictor.num_classes, options, truth)
+    if summary.skipped:
+        log.warning("skipped %d of %d inputs (unreadable or missing partner files)", len(summary.skipped), len(files))
+    return summary
+
+
+def predict(checkpoint: str | Path, inputs: list[str | Path], out_dir: str | Path,
+            options: OutputOptions | None = None, roi_dir: str | Path | None = None,
+            masks_dir: str | Path | None = None, overrides: list[str] | None = None, device: str = "auto",
+            tta: bool = False, progress: bool = True) -> PredictSummary:
+    """Videos become <name>_overlay.mp4 in out_dir; images (files or folders) go through predict_files."""
+    predictor, meta = load_predictor(checkpoint, overrides, device, tta)
+    options = options or OutputOptions()
+    videos = [Path(i) for i in inputs if is_video_file(Path(i))]
+    summary = PredictSummary()
+    for video in videos:
+        out_path = Path(out_dir) / f"{video.stem}_overlay.mp4"
+        frames = predict_video(predictor, video, out_path, alpha=options.alpha, progress=progress)
+        summary.videos.append((video, frames, out_path))
+    images = [i for i in inputs if Path(i) not in videos]
+    if images:
+        found = predict_files(predictor, images, out_dir, options, progress, roi_dir, masks_dir, mask_mode(meta),
+                              meta.ignore_index)
+        summary.written, summary.skipped = found.written, found.skipped
+    return summary
+
+
+def measure_speed(checkpoint: str | Path, inputs: list[str | Path], repetitions: int,
+                  overrides: list[str] | None = None, device: str = "auto", tta: bool = False) -> dict:
+    """The fps figure on the first input image: images/s and ms/image over warm repetitions."""
+    predictor, _ = load_predictor(checkpoint, overrides, device, tta)
+    first = list_inputs(inputs)[0]
+    speed = measure_fps(predictor, read_image(first, predictor.in_channels), repetitions)
+    return {**speed, "image": first, "device": str(predictor.device), "precision": predictor.precision}

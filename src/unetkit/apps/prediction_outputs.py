@@ -1,0 +1,57 @@
+"""The files `predict` writes per image: label PNGs, probabilities, overlays, panels and contours,
+plus classes.json describing the colours."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..files import write_json
+from ..infer.predictor import Prediction
+from ..labels import IGNORE_INDEX
+from ..viz.overlay import draw_contours, save_label_png, save_probabilities_png
+from ..viz.palette import binary_palette, voc_palette
+from ..viz.panels import side_by_side
+
+
+@dataclass
+class OutputOptions:
+    """Which files to write per input besides the label PNG."""
+    overlay: bool = False
+    probabilities: str | None = None   # None | 'npy' (float16 (K, H, W)) | 'png' (16-bit)
+    panel: bool = False                # input | prediction | ground truth (when masks are given)
+    contours: bool = False
+    alpha: float = 0.7
+
+
+def write_classes_json(out_dir: Path, class_names: list[str], ignore_index: int = IGNORE_INDEX) -> Path:
+    """classes.json: class id -> name and the colour used in label PNGs."""
+    palette = binary_palette() if len(class_names) == 2 else voc_palette()
+    classes = [{"id": i, "name": name, "color": [int(c) for c in palette[i]]} for i, name in enumerate(class_names)]
+    return write_json({"classes": classes, "ignore_index": ignore_index}, out_dir / "classes.json")
+
+
+def write_prediction(prediction: Prediction, stem: str, out_dir: Path, num_classes: int,
+                     options: OutputOptions, ground_truth: np.ndarray | None = None) -> list[Path]:
+    """Write <stem>.png and the optional <stem>_probs.npy/.png, _overlay, _panel, _contours PNGs."""
+    written = [out_dir / f"{stem}.png"]
+    save_label_png(prediction.labels, written[0], num_classes)
+    if options.probabilities == "npy":
+        written.append(out_dir / f"{stem}_probs.npy")
+        np.save(written[-1], prediction.probabilities.astype(np.float16))
+    elif options.probabilities == "png":
+        written.append(out_dir / f"{stem}_probs.png")
+        save_probabilities_png(prediction.probabilities, written[-1])
+    pictures = {
+        "overlay": options.overlay and (lambda: prediction.overlay(options.alpha)),
+        "panel": options.panel and (lambda: side_by_side(prediction.image, prediction.labels, ground_truth,
+                                                         num_classes)),
+        "contours": options.contours and (lambda: draw_contours(prediction.image, prediction.labels)),
+    }
+    for name, make in pictures.items():
+        if make:
+            written.append(out_dir / f"{stem}_{name}.png")
+            Image.fromarray(make()).save(written[-1])
+    return written

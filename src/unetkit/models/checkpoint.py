@@ -1,0 +1,125 @@
+"""Checkpoints, saved and loaded in one place: the schema is this file.
+
+A checkpoint holds a model's weights beside its own name and arguments (nanoGPT's `model_args`,
+smp's stored init kwargs), so the network is rebuilt without the run config; beside them, what
+prediction needs (class names, input normalisation, ignore label), the run's resolved config
+when a training run wrote it (its data and inference settings are the defaults of `evaluate` and
+`predict`), and optionally what a resumed run needs (optimizer, scheduler, counters).
+
+Files are written atomically (temp file + rename) and loaded with weights_only=True, so a crash
+never leaves half a checkpoint and loading one never runs pickled code.
+"""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import CheckpointError, ConfigError
+from ..files import write_atomically
+from ..labels import IGNORE_INDEX
+from .base import SegmentationModel
+from .normalization import Normalization
+from .registry import MODELS, build_model, select_model_args
+
+FORMAT_VERSION = 2
+# version 2 keys; version 1 (unetkit before the model contract) had only model, config, normalization
+# and the training state, and is upgraded on load (_upgrade_version_1)
+MODEL_KEYS = ("model", "model_name", "model_args", "in_channels", "out_channels")
+META_KEYS = ("class_names", "normalization", "ignore_index", "config")
+TRAINING_KEYS = ("optimizer", "scheduler", "train_state")
+
+
+@dataclass
+class ModelMeta:
+    """What a checkpoint says besides the network: how to feed it and how to read its output."""
+    class_names: list[str]
+    normalization: Normalization
+    ignore_index: int = IGNORE_INDEX
+    run_config: dict[str, Any] | None = None   # the training run's resolved config, as in its config.yaml
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def save_checkpoint(path: str | Path, model: SegmentationModel, meta: ModelMeta,
+                    training: dict[str, Any] | None = None) -> Path:
+    """Write model (built by build_model, so it knows its spec), meta and optional training state
+    (keys optimizer, scheduler, train_state) to `path`, atomically."""
+    spec = getattr(model, "spec", None)
+    if spec is None:
+        raise ValueError("save_checkpoint needs a model made by build_model (it records the model's name "
+                         "and arguments so the checkpoint can rebuild it)")
+    unknown = set(training or {}) - set(TRAINING_KEYS)
+    if unknown:
+        raise ValueError(f"unknown training state keys {sorted(unknown)} (expected {TRAINING_KEYS})")
+    state = {"format_version": FORMAT_VERSION, "model": model.state_dict(), "model_name": spec.name,
+             "model_args": dict(spec.args), "in_channels": spec.in_channels, "out_channels": spec.out_channels,
+             "class_names": list(meta.class_names), "normalization": meta.normalization.to_dict(),
+             "ignore_index": meta.ignore_index, "config": meta.run_config, **(training or {})}
+    return write_atomically(path, lambda file: torch.save(state, file))
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The checkpoint's contents (current schema, whatever version wrote it), loaded without running
+    any pickled code."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({first_line[:200]})") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise CheckpointError(f"{path}: not a unetkit checkpoint (no model weights inside)")
+    if state.get("format_version", 1) == 1:
+        state = _upgrade_version_1(state, path)
+    missing = [key for key in MODEL_KEYS + ("class_names", "normalization") if key not in state]
+    if missing:
+        raise CheckpointError(f"{path}: not a unetkit checkpoint (missing {', '.join(missing)})")
+    return state
+
+
+def _upgrade_version_1(state: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Version 1 described the model by the whole run config; derive the model's own arguments."""
+    config = state.get("config")
+    if not isinstance(config, dict) or "normalization" not in state:
+        raise CheckpointError(f"{path}: not a unetkit checkpoint (no model weights and config inside)")
+    try:
+        data, model, train = config["data"], config["model"], config["train"]
+        name = model.get("name", "unet")
+        upgraded = {"model_name": name, "model_args": select_model_args(name, model),
+                    "in_channels": data["channels"],
+                    # version 1's rule for the head: one sigmoid channel for BCE, else one per class
+                    "out_channels": 1 if train["loss"] == "bce" else data["num_classes"],
+                    "class_names": data["class_names"], "ignore_index": IGNORE_INDEX}
+    except (KeyError, TypeError, ConfigError) as error:
+        raise CheckpointError(f"{path}: version-1 checkpoint with an incomplete config ({error})") from None
+    return {**state, **upgraded, "format_version": FORMAT_VERSION}
+
+
+def model_from_state(state: dict[str, Any], path: str | Path = "checkpoint") -> tuple[SegmentationModel, ModelMeta]:
+    """Rebuild the network of a loaded checkpoint, load its weights; returns (model in eval mode, meta)."""
+    name = state["model_name"]
+    if name not in MODELS:
+        raise CheckpointError(f"{path}: model '{name}' is not available in this unetkit "
+                              f"(available: {', '.join(MODELS.names())})")
+    try:
+        model = build_model(name, state["in_channels"], state["out_channels"], **state["model_args"])
+        model.load_state_dict(state["model"])
+    except (RuntimeError, ConfigError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: weights do not fit model '{name}' with its stored arguments "
+                              f"({str(error).splitlines()[0][:200]})") from None
+    meta = ModelMeta(list(state["class_names"]), Normalization.from_dict(state["normalization"]),
+                     state.get("ignore_index", IGNORE_INDEX), state.get("config"))
+    return model.eval(), meta
+
+
+def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[SegmentationModel, ModelMeta]:
+    """(model, meta) from a checkpoint file: the network rebuilt from its own name and arguments."""
+    return model_from_state(load_checkpoint(path, map_location), path)

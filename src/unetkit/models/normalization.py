@@ -1,0 +1,33 @@
+"""Input normalisation: part of what a trained model is, so it travels in the checkpoint."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Per-channel mean and std on the 0..1 scale; stored in checkpoints so predictions match training."""
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    def apply(self, image: np.ndarray) -> torch.Tensor:
+        """uint8 (H, W, C) -> normalised float32 tensor (C, H, W)."""
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+        mean = torch.tensor(self.mean).view(-1, 1, 1)
+        std = torch.tensor(self.std).view(-1, 1, 1)
+        return tensor.sub_(mean).div_(std)
+
+    def to_dict(self) -> dict:
+        return {"mean": list(self.mean), "std": list(self.std)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Normalization:
+        return cls(tuple(values["mean"]), tuple(values["std"]))
+
+    @classmethod
+    def identity(cls, channels: int) -> Normalization:
+        """Pixels scaled to 0..1 only (for models built outside a training run)."""
+        return cls((0.0,) * channels, (1.0,) * channels)

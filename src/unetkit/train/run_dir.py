@@ -1,0 +1,65 @@
+"""A run directory: config.yaml, last.pt, best.pt (and epoch_NNN.pt), history.jsonl, train.log,
+metrics.json (the final validation) and tensorboard/. The trainer's own output, written here only."""
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, save_config
+from ..errors import CheckpointError, ConfigError
+from ..files import write_json
+from ..models import ModelMeta, SegmentationModel, save_checkpoint
+
+
+class RunDir:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.last = self.path / "last.pt"
+        self.best = self.path / "best.pt"
+        self.tensorboard = self.path / "tensorboard"
+
+    def prepare(self, resume: bool) -> None:
+        """Create the folder; refuse to overwrite a run, or to resume one that is not there."""
+        if resume:
+            if not self.last.is_file():
+                raise CheckpointError(f"{self.last}: nothing to resume (train without --resume first)")
+        elif self.last.is_file():
+            raise ConfigError(f"{self.path}: already holds a training run; pass --resume to continue it "
+                              f"or choose another --out")
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def logging_to_file(self):
+        """While training, unetkit's log also goes to train.log."""
+        handler = logging.FileHandler(self.path / "train.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("unetkit")
+        logger.addHandler(handler)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+
+    def save_config(self, config: Config) -> None:
+        save_config(config, self.path / "config.yaml")
+
+    def save_checkpoints(self, model: SegmentationModel, meta: ModelMeta, training: dict[str, Any], epoch: int,
+                         is_best: bool, save_every: int) -> None:
+        """best.pt when it is the best, epoch_NNN.pt every `save_every` epochs, and always last.pt --
+        last, so a resume never starts ahead of best.pt."""
+        if is_best:
+            save_checkpoint(self.best, model, meta, training)
+        if save_every and epoch % save_every == 0:
+            save_checkpoint(self.path / f"epoch_{epoch:03d}.pt", model, meta, training)
+        save_checkpoint(self.last, model, meta, training)
+
+    def append_history(self, record: dict[str, Any]) -> None:
+        with open(self.path / "history.jsonl", "a") as history_file:
+            history_file.write(json.dumps(record) + "\n")
+
+    def save_metrics(self, metrics: dict[str, Any]) -> None:
+        write_json(metrics, self.path / "metrics.json")

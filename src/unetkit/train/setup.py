@@ -1,0 +1,146 @@
+"""Everything a run needs before its first step: data, model, optimizer, schedule, resumed state.
+
+The model comes from the config through the registries only: the model section's keys that the
+chosen model takes become its arguments, and the chosen loss says how many output channels it needs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from ..config import Config, to_dict
+from ..data import (
+    FORMATS,
+    DataFormat,
+    PatchDataset,
+    Sample,
+    compute_normalization,
+    find_samples,
+    load_samples,
+)
+from ..data.augment import build_augmentation
+from ..data.dataset import attach_weight_maps
+from ..errors import CheckpointError
+from ..infer.predictor import Predictor
+from ..labels import IGNORE_INDEX
+from ..losses import LOSSES, Loss, build_loss
+from ..models import (
+    ModelMeta,
+    Normalization,
+    SegmentationModel,
+    build_model,
+    load_checkpoint,
+    select_model_args,
+)
+from ..runtime import memory_format, resolve_device, resolve_precision
+from .run_dir import RunDir
+from .schedules import build_optimizer, build_scheduler
+from .signals import StopSignals
+from .state import TrainState
+from .step import TrainStep
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
+
+log = logging.getLogger(__name__)
+
+
+def model_for_config(config: Config) -> SegmentationModel:
+    """The untrained network a config describes."""
+    name = config.model.name
+    out_channels = LOSSES[config.train.loss].output_channels(config.data.num_classes)
+    return build_model(name, config.data.channels, out_channels,
+                       **select_model_args(name, dataclasses.asdict(config.model)))
+
+
+@dataclass
+class TrainingRun:
+    """The objects of one training run, shared by the steps of the loop (trainer.fit)."""
+    config: Config
+    run_dir: RunDir
+    model: SegmentationModel
+    meta: ModelMeta
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    step: TrainStep
+    dataset: PatchDataset
+    loader: DataLoader
+    predictor: Predictor
+    val_samples: list[Sample]
+    data_format: DataFormat
+    writer: SummaryWriter
+    stop: StopSignals
+    state: TrainState = field(default_factory=TrainState)
+    metrics: dict = field(default_factory=dict)   # the latest validation
+
+    def training_state(self) -> dict[str, Any]:
+        """What a checkpoint needs besides the model to resume this run."""
+        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "train_state": dict(vars(self.state))}
+
+
+def _load_data(config: Config, data_format: DataFormat, loss: Loss) -> tuple[list[Sample], list[Sample]]:
+    train_samples = load_samples(find_samples(config.data, "train"), config.data, IGNORE_INDEX)
+    val_samples = (load_samples(find_samples(config.data, "val"), config.data, IGNORE_INDEX)
+                   if data_format.has_validation(config.data) else [])
+    log.info("%d training images, %d validation images", len(train_samples), len(val_samples))
+    if loss.needs_weight_map:
+        attach_weight_maps(train_samples, config.data.num_classes, config.train.border_w0, config.train.border_sigma,
+                           IGNORE_INDEX)
+    return train_samples, val_samples
+
+
+def _make_loader(dataset: PatchDataset, config: Config, device: torch.device) -> DataLoader:
+    workers = config.data.workers
+    return DataLoader(dataset, batch_size=config.train.batch_size, shuffle=False, drop_last=True,
+                      num_workers=workers, persistent_workers=workers > 0, pin_memory=device.type == "cuda")
+
+
+def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals) -> TrainingRun:
+    """Build every object of the run; on `resume`, load weights, optimizer, schedule and counters
+    from last.pt."""
+    device = resolve_device(config.train.device)
+    precision = resolve_precision(config.train.precision, device)
+    fmt = memory_format(precision, device)
+    log.info("device %s, precision %s", device, precision)
+    data_format, loss = FORMATS[config.data.format], LOSSES[config.train.loss]
+    train_samples, val_samples = _load_data(config, data_format, loss)
+
+    resumed = load_checkpoint(run_dir.last) if resume else None
+    normalization = (compute_normalization(train_samples) if resumed is None
+                     else Normalization.from_dict(resumed["normalization"]))
+    torch.manual_seed(config.train.seed)
+    model = model_for_config(config).to(device, memory_format=fmt)
+    optimizer = build_optimizer(model.parameters(), config.train)
+    steps_per_epoch = max(1, config.data.patches_per_epoch // config.train.batch_size)
+    scheduler = build_scheduler(optimizer, config.train, steps_per_epoch)
+    state = TrainState()
+    if resumed is not None:
+        try:
+            model.load_state_dict(resumed["model"])
+        except RuntimeError as error:
+            raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
+                                  f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
+        optimizer.load_state_dict(resumed["optimizer"])
+        scheduler.load_state_dict(resumed["scheduler"])
+        state = TrainState(**resumed["train_state"])
+        log.info("resumed from %s at epoch %d", run_dir.last, state.epoch)
+    run_dir.save_config(config)
+
+    meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config))
+    step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX), device, precision, fmt,
+                     scheduler, compile=config.train.compile, compile_mode=config.train.compile_mode)
+    dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
+                           build_augmentation(config.augment), seed=config.train.seed)
+    predictor = Predictor(model, normalization, meta.class_names, config.infer, device=device, precision=precision)
+    from torch.utils.tensorboard import (
+        SummaryWriter,  # imported here: it is slow, and only training needs it
+    )
+    return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset,
+                       _make_loader(dataset, config, device), predictor, val_samples, data_format,
+                       SummaryWriter(str(run_dir.tensorboard)), stop, state)

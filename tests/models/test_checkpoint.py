@@ -1,0 +1,109 @@
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from unetkit import Predictor
+from unetkit.errors import CheckpointError
+from unetkit.models import (
+    ModelMeta,
+    Normalization,
+    build_model,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+)
+
+PREVIOUS_MAIN = Path(__file__).parents[1] / "fixtures" / "previous_main"
+
+
+def _model_and_meta():
+    torch.manual_seed(0)
+    model = build_model("unet", 3, 2, base_channels=4, depth=2)
+    meta = ModelMeta(["background", "vessel"], Normalization((0.5, 0.4, 0.3), (0.2, 0.2, 0.2)))
+    return model, meta
+
+
+def test_atomic_save_leaves_old_file_on_failure(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    model, meta = _model_and_meta()
+    save_checkpoint(path, model, meta)
+    before = load_checkpoint(path)["model"]
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(torch, "save", broken_save)
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)
+    with pytest.raises(OSError):
+        save_checkpoint(path, model, meta)
+    monkeypatch.undo()
+    after = load_checkpoint(path)["model"]
+    assert all(torch.equal(before[key], after[key]) for key in before)
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary files left behind
+
+
+def test_round_trip_rebuilds_the_model_from_its_own_arguments(tmp_path):
+    model, meta = _model_and_meta()
+    save_checkpoint(tmp_path / "m.pt", model, meta, {"train_state": {"epoch": 3}})
+    state = load_checkpoint(tmp_path / "m.pt")
+    assert state["model_name"] == "unet" and state["model_args"] == {"base_channels": 4, "depth": 2}
+    assert state["in_channels"] == 3 and state["out_channels"] == 2 and state["train_state"] == {"epoch": 3}
+    loaded, loaded_meta = load_model(tmp_path / "m.pt")
+    assert loaded_meta == meta and not loaded.training
+    image = torch.randn(1, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(loaded(image), model.eval()(image))
+
+
+def test_model_not_made_by_build_model_is_refused(tmp_path):
+    from unetkit.models import UNet
+    with pytest.raises(ValueError, match="build_model"):
+        save_checkpoint(tmp_path / "m.pt", UNet(3, 2, base_channels=4, depth=2), _model_and_meta()[1])
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ("arbitrary code ran",))
+
+
+def test_refuses_arbitrary_pickles(tmp_path):
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as file:
+        pickle.dump({"model": Evil(), "config": {}}, file)
+    with pytest.raises(CheckpointError, match="evil.pt: not a readable checkpoint"):
+        load_checkpoint(path)
+
+
+def test_missing_and_foreign_files(tmp_path):
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "none.pt")
+    torch.save({"state_dict": {}}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not a unetkit checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    (tmp_path / "junk.pt").write_bytes(b"\x00garbage")
+    with pytest.raises(CheckpointError, match="junk.pt: not a readable checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+
+
+def test_unknown_model_name_is_a_clear_error(tmp_path):
+    model, meta = _model_and_meta()
+    save_checkpoint(tmp_path / "m.pt", model, meta)
+    state = torch.load(tmp_path / "m.pt", weights_only=True)
+    torch.save({**state, "model_name": "transunet"}, tmp_path / "other_model.pt")
+    with pytest.raises(CheckpointError, match="model 'transunet' is not available"):
+        load_model(tmp_path / "other_model.pt")
+
+
+@pytest.mark.parametrize("name, out_channels", [("v1_same_ce", 2), ("v1_valid_bce", 1)])
+def test_checkpoints_of_the_previous_main_load_and_predict_identically(name, out_channels):
+    model, meta = load_model(PREVIOUS_MAIN / f"{name}.pt")
+    assert model.spec.out_channels == out_channels and meta.class_names == ["background", "foreground"]
+    assert meta.run_config["model"]["base_channels"] == 4
+    predictor = Predictor.from_checkpoint(PREVIOUS_MAIN / f"{name}.pt", device="cpu", precision="fp32")
+    probabilities = predictor.probabilities(np.load(PREVIOUS_MAIN / "image.npy")).numpy()
+    expected = np.load(PREVIOUS_MAIN / f"{name}_probs.npy")
+    assert probabilities.shape == expected.shape
+    assert np.abs(probabilities - expected).max() < 1e-5
