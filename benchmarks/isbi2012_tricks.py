@@ -23,8 +23,7 @@ from pathlib import Path
 import torch
 
 from unetkit.config import load_config
-from unetkit.train import train
-from unetkit.train.trainer import TrainingDiverged
+from unetkit.train import TrainingDiverged, train
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 VARIANTS = {  # name: (config file, loss without weights, loss with weights)

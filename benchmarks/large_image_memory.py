@@ -27,11 +27,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--no-append", action="store_true")
     args = parser.parse_args()
-    predictor = Predictor.from_checkpoint(args.checkpoint, overrides=[f"infer.tile={args.tile}",
-                                                                      f"infer.batch={args.batch}"])
+    predictor = Predictor.from_checkpoint(args.checkpoint, tile=args.tile, batch=args.batch)
     rng = np.random.default_rng(0)
     # a tiled texture, cheap to make, so the image itself is the only large input allocation
-    patch = rng.integers(0, 255, (500, 500, predictor.config.data.channels), dtype=np.uint8)
+    patch = rng.integers(0, 255, (500, 500, predictor.in_channels), dtype=np.uint8)
     image = np.tile(patch, (args.size // 500 + 1, args.size // 500 + 1, 1))[:args.size, :args.size].copy()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()

@@ -41,10 +41,9 @@ def main() -> None:
     parser.add_argument("--no-append", action="store_true")
     args = parser.parse_args()
     from monai.inferers import sliding_window_inference
-    predictor = Predictor.from_checkpoint(args.checkpoint, overrides=[
-        f"infer.tile={args.tile}", f"infer.overlap={args.overlap}", f"infer.batch={args.unetkit_batch}",
-        f"infer.grid={args.grid}"])
-    images = [read_image(p, predictor.config.data.channels)
+    predictor = Predictor.from_checkpoint(args.checkpoint, tile=args.tile, overlap=args.overlap,
+                                          batch=args.unetkit_batch, grid=args.grid)
+    images = [read_image(p, predictor.in_channels)
               for p in sorted((Path(args.drive) / "test" / "images").iterdir())]
     device, precision = predictor.device, predictor.precision
 

@@ -20,36 +20,34 @@ import torch
 from _report import append_report
 from torch.utils.data import DataLoader
 
-from unetkit.config import load_config, output_channels
+from unetkit.config import load_config
 from unetkit.data import PatchDataset, compute_normalization, find_samples, load_samples
 from unetkit.data.augment import build_augmentation
 from unetkit.evaluate import evaluate_samples
 from unetkit.infer.predictor import Predictor
-from unetkit.losses import build_loss
-from unetkit.models import build_model
+from unetkit.losses import LOSSES, build_loss
+from unetkit.models import SegmentationModel
 from unetkit.runtime import memory_format, resolve_device, resolve_precision
+from unetkit.train import model_for_config
 from unetkit.train.schedules import build_optimizer, lr_factor
 from unetkit.train.step import TrainStep
 
 
-class SmpUNet(torch.nn.Module):
-    """The peer, given the size contract unetkit's Predictor uses (inputs padded to multiples of 32)."""
-    padding = "same"
-    size_multiple = 32
+class SmpUNet(SegmentationModel):
+    """The peer under unetkit's SegmentationModel contract: same padding, input sides a multiple of 32
+    (the output stride of its ResNet-34 encoder), so the Predictor pads and tiles it as its own."""
 
     def __init__(self, in_channels: int, classes: int):
-        super().__init__()
+        super().__init__(in_channels, classes)
         import segmentation_models_pytorch as smp
         self.net = smp.Unet("resnet34", encoder_weights=None, in_channels=in_channels, classes=classes)
 
+    @property
+    def size_multiple(self) -> int:
+        return 32
+
     def forward(self, x):
         return self.net(x)
-
-    def input_size_for(self, size: int) -> int:
-        return -(-size // 32) * 32
-
-    def output_size(self, size: int) -> int:
-        return size
 
 
 def main() -> None:
@@ -71,14 +69,16 @@ def main() -> None:
     train_samples = load_samples(find_samples(config.data, "train"), config.data)
     test_samples = load_samples(find_samples(config.data, "test"), config.data)
     normalization = compute_normalization(train_samples)
-    model = (build_model(config.model, config.data.channels, output_channels(config)) if args.model == "unetkit"
-             else SmpUNet(config.data.channels, output_channels(config))).to(device, memory_format=fmt)
+    out_channels = LOSSES[config.train.loss].output_channels(config.data.num_classes)
+    model = (model_for_config(config) if args.model == "unetkit"
+             else SmpUNet(config.data.channels, out_channels)).to(device, memory_format=fmt)
     optimizer = build_optimizer(model.parameters(), config.train)
     step = TrainStep(model, optimizer, build_loss(config.train.loss), device, precision, fmt)
     dataset = PatchDataset(train_samples, config.data.patch_size, 10**7, normalization,
                            build_augmentation(config.augment), seed=config.train.seed)
     batches = iter(DataLoader(dataset, batch_size=config.train.batch_size, num_workers=config.data.workers))
-    predictor = Predictor(model, normalization, config, device=device, precision=precision)
+    predictor = Predictor(model, normalization, config.data.class_names, config.infer, device=device,
+                          precision=precision)
 
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(3):  # warm-up: allocator, cuDNN autotuning
