@@ -58,14 +58,17 @@ def flat_root(tmp_path):
 
 
 def test_a_registered_model_is_a_config_choice_and_trains(tmp_path, synthetic_root):
-    overrides = [*tiny_overrides(synthetic_root), "model.name=pixelnet"]
+    overrides = [o for o in tiny_overrides(synthetic_root) if not o.startswith("model.depth")] + ["model.name=pixelnet"]
     with MODELS.registered("pixelnet", PixelNet):
         train(load_config(None, overrides), tmp_path / "run")
-        model, meta = load_model(tmp_path / "run" / "best.pt")
+        model, _ = load_model(tmp_path / "run" / "best.pt")
         assert type(model) is PixelNet and model.spec.args == {"base_channels": 4}  # the config's, as it takes it
         prediction = Predictor.from_checkpoint(tmp_path / "run" / "best.pt").predict(
             np.zeros((13, 17, 3), np.uint8))
         assert prediction.labels.shape == (13, 17)
+        with pytest.raises(ConfigError, match="model.depth=3 does not apply to model 'pixelnet' "
+                                             "\\(it takes: base_channels\\)"):
+            train(load_config(None, [*overrides, "model.depth=3"]), tmp_path / "other")
     with pytest.raises(ConfigError, match="'model.name' must be one of unet; got 'pixelnet'"):
         load_config(None, overrides)
 

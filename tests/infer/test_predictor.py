@@ -1,9 +1,7 @@
 import numpy as np
-from PIL import Image
+import pytest
 
 from unetkit import Predictor
-from unetkit.apps.predict import predict_files
-from unetkit.apps.prediction_outputs import OutputOptions
 
 
 def test_predictor_on_any_size(checkpoint):
@@ -22,20 +20,6 @@ def test_predictor_on_any_size(checkpoint):
         assert np.abs(overlay[changed].astype(int) - expected).max() <= 1
 
 
-def test_predict_files_skips_unreadable(tmp_path, checkpoint, synthetic_root):
-    predictor = Predictor.from_checkpoint(checkpoint)
-    folder = tmp_path / "in"
-    folder.mkdir()
-    Image.open(synthetic_root / "val/images/val_000.png").save(folder / "good.png")
-    (folder / "bad.png").write_bytes(b"nope")
-    summary = predict_files(predictor, [folder], tmp_path / "out", OutputOptions(probabilities="npy"), progress=False)
-    assert len(summary.skipped) == 1 and "bad.png" in summary.skipped[0]
-    labels = np.asarray(Image.open(tmp_path / "out" / "good.png"))
-    assert labels.shape == (64, 64) and set(np.unique(labels)) <= {0, 255}
-    probabilities = np.load(tmp_path / "out" / "good_probs.npy")
-    assert probabilities.dtype == np.float16 and probabilities.shape == (2, 64, 64)
-
-
 def test_restrict_to_roi(checkpoint):
     predictor = Predictor.from_checkpoint(checkpoint)
     image = np.full((16, 16, 3), 120, np.uint8)
@@ -45,3 +29,46 @@ def test_restrict_to_roi(checkpoint):
     assert (restricted.labels[~roi] == 0).all()
     assert np.allclose(restricted.probabilities.sum(0), 1, atol=1e-3)
     assert (restricted.probabilities[0][~roi] == 1).all()
+
+
+def test_settings_from_checkpoint_and_keyword_changes(checkpoint):
+    from unetkit.errors import ConfigError
+    predictor = Predictor.from_checkpoint(checkpoint, tile=64, tta=True)
+    assert predictor.settings.tile == 64 and predictor.settings.tta and predictor.settings.overlap == 0.25
+    with pytest.raises(ConfigError, match="unknown inference setting 'tiles'"):
+        Predictor.from_checkpoint(checkpoint, tiles=64)
+    with pytest.raises(ConfigError, match="infer.tile"):
+        Predictor.from_checkpoint(checkpoint, tile=-1)
+
+
+def test_tiled_and_letterboxed_prediction_keep_image_size(checkpoint):
+    image = np.random.default_rng(1).integers(0, 255, (150, 97, 3), dtype=np.uint8)
+    whole = Predictor.from_checkpoint(checkpoint, tile=0).predict(image)
+    tiled = Predictor.from_checkpoint(checkpoint, tile=64, overlap=0.5).predict(image)
+    assert tiled.probabilities.shape == whole.probabilities.shape == (2, 150, 97)
+    assert np.abs(tiled.probabilities - whole.probabilities).mean() < 0.05
+    boxed = Predictor.from_checkpoint(checkpoint, resize="letterbox", size=64).predict(image)
+    assert boxed.labels.shape == (150, 97)
+    tta = Predictor.from_checkpoint(checkpoint, tta=True).predict(image)
+    assert tta.labels.shape == (150, 97)
+
+
+def test_valid_model_is_overlap_tiled_when_its_input_exceeds_the_tile(monkeypatch):
+    """The paper's setting: 572 tiles on a 512 slice need 2x2 overlap-tiles, equal to the whole-image result."""
+    import torch
+
+    from unetkit.config import InferConfig
+    from unetkit.infer import tiling
+    from unetkit.models import Normalization, UNet
+    torch.manual_seed(0)
+    model = UNet(1, 2, base_channels=2, depth=2, padding="valid")
+    calls = []
+    original = tiling.overlap_tile_inference
+    monkeypatch.setattr("unetkit.infer.predictor.overlap_tile_inference",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    image = np.random.default_rng(0).integers(0, 255, (60, 60, 1), dtype=np.uint8)
+    classes = ["background", "foreground"]
+    tiled = Predictor(model, Normalization((0.5,), (0.25,)), classes, InferConfig(tile=44), precision="fp32").predict(image)
+    assert calls and model.input_size_for(60) > 44
+    whole = Predictor(model, Normalization((0.5,), (0.25,)), classes, InferConfig(tile=0), precision="fp32").predict(image)
+    assert np.allclose(tiled.probabilities, whole.probabilities, atol=1e-5)

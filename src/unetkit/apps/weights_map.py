@@ -7,7 +7,7 @@ from PIL import Image
 
 from ..config import load_config
 from ..data import find_samples, load_sample
-from ..data.weight_map import border_weight_map
+from ..data.border_weights import border_weight_map
 from ..errors import DataError
 from ..labels import IGNORE_INDEX
 from ..viz.heatmap import heatmap

@@ -19,7 +19,7 @@ from ..models.normalization import Normalization
 from .augment import augment
 from .formats import SampleFiles
 from .io import read_image, read_mask, read_roi
-from .weight_map import border_weight_map
+from .border_weights import border_weight_map
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Inference: padding to the network's sizes, the Predictor, and its outputs."""
+"""Inference: padding and tiling to the network's sizes, the Predictor and its Prediction."""
 from .padding import crop_output, mirror_pad, pad_for_model, plan_padding
 from .predictor import Prediction, Predictor, predict_probabilities
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..config import InferConfig, check_infer_config, section_from_dict
+from ..errors import ConfigError
 from ..losses import class_probabilities
 from ..models import ModelMeta, Normalization, SegmentationModel, load_model
 from ..runtime import autocast, memory_format, resolve_device, resolve_precision
@@ -102,6 +103,10 @@ class Predictor:
         model, meta = load_model(path)
         settings = settings if settings is not None else inference_settings(meta)
         if changes:
+            unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(InferConfig)})
+            if unknown:
+                raise ConfigError(f"unknown inference setting {unknown[0]!r} "
+                                  f"(settings: {', '.join(f.name for f in dataclasses.fields(InferConfig))})")
             settings = dataclasses.replace(settings, **changes)
             check_infer_config(settings)
         return cls(model, meta.normalization, meta.class_names, settings, device=device, precision=precision,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.utils.data import DataLoader
 
-from ..config import Config, to_dict
+from ..config import Config, ModelConfig, to_dict
 from ..data import (
     FORMATS,
     DataFormat,
@@ -25,7 +25,7 @@ from ..data import (
 )
 from ..data.augment import build_augmentation
 from ..data.dataset import attach_weight_maps
-from ..errors import CheckpointError
+from ..errors import CheckpointError, ConfigError
 from ..infer.predictor import Predictor
 from ..labels import IGNORE_INDEX
 from ..losses import LOSSES, Loss, build_loss
@@ -35,6 +35,7 @@ from ..models import (
     SegmentationModel,
     build_model,
     load_checkpoint,
+    model_arguments,
     select_model_args,
 )
 from ..runtime import memory_format, resolve_device, resolve_precision
@@ -50,12 +51,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def model_args_for(config: Config) -> dict[str, Any]:
+    """The model section's keys that the chosen model takes; a key set to a non-default value that
+    the model does not take is an error, not silently dropped."""
+    name, values = config.model.name, dataclasses.asdict(config.model)
+    defaults, taken = dataclasses.asdict(ModelConfig()), model_arguments(name)
+    for key, value in values.items():
+        if key != "name" and key not in taken and value != defaults[key]:
+            raise ConfigError(f"model.{key}={value!r} does not apply to model '{name}' "
+                              f"(it takes: {', '.join(taken) or 'no arguments'})")
+    return select_model_args(name, values)
+
+
 def model_for_config(config: Config) -> SegmentationModel:
     """The untrained network a config describes."""
-    name = config.model.name
     out_channels = LOSSES[config.train.loss].output_channels(config.data.num_classes)
-    return build_model(name, config.data.channels, out_channels,
-                       **select_model_args(name, dataclasses.asdict(config.model)))
+    return build_model(config.model.name, config.data.channels, out_channels, **model_args_for(config))
 
 
 @dataclass
@@ -108,6 +119,7 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     precision = resolve_precision(config.train.precision, device)
     fmt = memory_format(precision, device)
     log.info("device %s, precision %s", device, precision)
+    model_args_for(config)  # a model key the model does not take fails now, not after loading the data
     data_format, loss = FORMATS[config.data.format], LOSSES[config.train.loss]
     train_samples, val_samples = _load_data(config, data_format, loss)
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from unetkit.data.weight_map import (
+from unetkit.data.border_weights import (
     border_weight_map,
     class_balance_weights,
     two_nearest_object_distances,
