@@ -21,7 +21,7 @@ from .registry import registry_for, registry_keys
 
 @dataclass
 class DataConfig:
-    format: str = "folder"              # a registered data format: folder | drive | isbi | synthetic
+    format: str = "folder"              # a registered data format: folder | drive | isbi | voc | synthetic
     root: str = ""
     mask: str = "binary"                # binary: value > 127 is foreground; index: class ids, 255 = ignore
     num_classes: int = 2
@@ -274,8 +274,11 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
         key, raw = override.split("=", 1)
         _set(config, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
     if not config.data.class_names:
-        config.data.class_names = (["background", "foreground"] if config.data.num_classes == 2
-                                   else [f"class_{i}" for i in range(config.data.num_classes)])
+        data_formats = registry_for("data.format")
+        data_format = data_formats[config.data.format] if config.data.format in data_formats else None
+        named = getattr(data_format, "default_class_names", lambda count: None)(config.data.num_classes)
+        config.data.class_names = named or (["background", "foreground"] if config.data.num_classes == 2
+                                            else [f"class_{i}" for i in range(config.data.num_classes)])
     _validate(config)
     return config
 

@@ -1,5 +1,5 @@
 """Dataset layouts, one registered DataFormat per file; `find_samples` lists a split's files."""
-from . import drive, folder, isbi, synthetic  # noqa: F401  (registers the built-in formats)
+from . import drive, folder, isbi, synthetic, voc  # noqa: F401  (registers the built-in formats)
 from .base import (
     FORMATS,
     SPLITS,

@@ -1,0 +1,89 @@
+"""data.format=voc: the VOCdevkit layout, palette masks with 255 borders, any number of classes."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from unetkit.config import load_config
+from unetkit.data import find_samples, load_samples
+from unetkit.errors import ConfigError, DataError
+from unetkit.viz.palette import voc_palette
+
+from ..conftest import SHARED_DATA
+
+
+def make_voc(root, ids_per_split=None, size=40, num_classes=3, palette=True):
+    """A VOCdevkit/VOC2012 folder: JPEG images, palette (or index) masks with 255 object borders."""
+    year = root / "VOCdevkit" / "VOC2012"
+    for folder in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
+        (year / folder).mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    ids_per_split = ids_per_split or {"train": 4, "val": 2, "test": 2}
+    counter = 0
+    for split, count in ids_per_split.items():
+        ids = []
+        for _ in range(count):
+            counter += 1
+            sample_id = f"2007_{counter:06d}"
+            label = np.zeros((size, size), np.uint8)
+            for class_id in range(1, num_classes):
+                top, left = rng.integers(0, size - 12, 2)
+                label[top:top + 12, left:left + 12] = class_id
+            border = label.copy()
+            border[1:-1, 1:-1][(label[1:-1, 1:-1] != label[:-2, 1:-1]) | (label[1:-1, 1:-1] != label[1:-1, :-2])] = 255
+            image = (np.stack([label * 60, 200 - label * 50, label * 20 + 40], axis=2)
+                     + rng.integers(0, 25, (size, size, 3))).astype(np.uint8)
+            Image.fromarray(image).save(year / "JPEGImages" / f"{sample_id}.jpg", quality=95)
+            mask = Image.fromarray(border, mode="P" if palette else "L")
+            if palette:
+                mask.putpalette(voc_palette().reshape(-1).tolist())
+            mask.save(year / "SegmentationClass" / f"{sample_id}.png")
+            ids.append(sample_id)
+        (year / "ImageSets" / "Segmentation" / f"{split}.txt").write_text("\n".join(ids) + "\n")
+    return root / "VOCdevkit"
+
+
+def _data(root, *extra, classes=3):
+    return load_config(None, [f"data.root={root}", "data.format=voc", "data.mask=index",
+                              f"data.num_classes={classes}", *extra]).data
+
+
+def test_splits_come_from_the_image_sets(tmp_path):
+    root = make_voc(tmp_path)
+    data = _data(root)
+    assert [s.name for s in find_samples(data, "val")] == ["2007_000005", "2007_000006"]
+    samples = load_samples(find_samples(data, "train"), data)
+    assert len(samples) == 4 and samples[0].image.shape == (40, 40, 3)
+    assert set(np.unique(samples[0].label)) <= {0, 1, 2, 255} and (samples[0].label == 255).any()
+
+
+def test_class_index_masks_work_too(tmp_path):
+    data = _data(make_voc(tmp_path, palette=False))
+    label = load_samples(find_samples(data, "train"), data)[0].label
+    assert {1, 2} <= set(np.unique(label))
+
+
+def test_voc_names_for_21_classes():
+    config = load_config(None, ["data.root=/x", "data.format=voc", "data.mask=index", "data.num_classes=21"])
+    assert config.data.class_names[:3] == ["background", "aeroplane", "bicycle"]
+    assert config.data.class_names[-1] == "tvmonitor"
+
+
+def test_missing_listed_file_and_wrong_mask_mode_are_one_line_errors(tmp_path):
+    root = make_voc(tmp_path)
+    (root / "VOC2012" / "SegmentationClass" / "2007_000002.png").unlink()
+    with pytest.raises(DataError, match=r"2007_000002\.png: listed in train\.txt but not found"):
+        find_samples(_data(root), "train")
+    with pytest.raises(ConfigError, match="data.mask=index"):
+        load_config(None, [f"data.root={root}", "data.format=voc"])
+    (root / "VOC2007" / "JPEGImages").mkdir(parents=True)
+    with pytest.raises(DataError, match="holds VOC2007, VOC2012; set data.root to one of them"):
+        find_samples(_data(root), "train")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "rock_voc").is_dir(), reason="needs ../shared/data/rock_voc")
+def test_real_rock_voc_loads():
+    data = _data(SHARED_DATA / "rock_voc", "data.channels=1", classes=4)
+    files = find_samples(data, "test")
+    assert len(files) == 26
+    sample = load_samples(files[:2], data)[0]
+    assert sample.image.shape == (256, 256, 1) and set(np.unique(sample.label)) <= {0, 1, 2, 3}
