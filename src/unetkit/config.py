@@ -274,8 +274,7 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
         key, raw = override.split("=", 1)
         _set(config, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
     if not config.data.class_names:
-        data_formats = registry_for("data.format")
-        data_format = data_formats[config.data.format] if config.data.format in data_formats else None
+        data_format = registry_for("data.format").get(config.data.format)
         named = getattr(data_format, "default_class_names", lambda count: None)(config.data.num_classes)
         config.data.class_names = named or (["background", "foreground"] if config.data.num_classes == 2
                                             else [f"class_{i}" for i in range(config.data.num_classes)])

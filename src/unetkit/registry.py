@@ -57,6 +57,9 @@ class Registry(Generic[T]):
             raise ConfigError(f"{where}: unknown {self.kind} '{name}' "
                               f"(available: {', '.join(self._items)})") from None
 
+    def get(self, name: str, default: T | None = None) -> T | None:
+        return self._items.get(name, default)
+
     def __contains__(self, name: object) -> bool:
         return name in self._items
 

@@ -17,9 +17,9 @@ from ..errors import DataError
 from ..labels import IGNORE_INDEX
 from ..models.normalization import Normalization
 from .augment import augment
+from .border_weights import border_weight_map
 from .formats import SampleFiles
 from .io import read_image, read_mask, read_roi
-from .border_weights import border_weight_map
 
 
 @dataclass
