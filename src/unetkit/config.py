@@ -68,6 +68,7 @@ class ModelConfig:
     activation: str = "relu"            # relu | leaky_relu
     down: str = "maxpool"               # maxpool | strided_conv
     up: str = "transpose"               # transpose | bilinear | nearest
+    encoder_weights: str = ""           # encoder U-Nets: a local torchvision state dict (.pth / .safetensors)
 
 
 @dataclass

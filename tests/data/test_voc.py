@@ -87,3 +87,23 @@ def test_real_rock_voc_loads():
     assert len(files) == 26
     sample = load_samples(files[:2], data)[0]
     assert sample.image.shape == (256, 256, 1) and set(np.unique(sample.label)) <= {0, 1, 2, 3}
+
+
+def test_encoder_unet_trains_evaluates_and_predicts_on_voc_data(capsys, tmp_path):
+    from unetkit.cli import main
+    root = make_voc(tmp_path / "data")
+    run = tmp_path / "run"
+    common = [f"data.root={root}", "data.format=voc", "data.mask=index", "data.num_classes=3",
+              "data.class_names=background,square,patch"]
+    assert main(["train", "--out", str(run), *common, "model.name=resnet18_unet", "model.up=bilinear",
+                 "data.patch_size=32", "data.patches_per_epoch=8", "train.batch_size=4", "train.epochs=2",
+                 "train.progress=false", "train.precision=fp32", "train.monitor=miou"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--checkpoint", str(run / "best.pt"), "--split", "test"]) == 0
+    out = capsys.readouterr().out
+    assert "square" in out and "patch" in out and "miou" in out
+    images = root / "VOC2012" / "JPEGImages"
+    assert main(["predict", "--checkpoint", str(run / "best.pt"), str(images), "--out", str(tmp_path / "p"),
+                 "--overlay"]) == 0
+    label = np.asarray(Image.open(tmp_path / "p" / "2007_000001.png"))
+    assert label.shape == (40, 40) and set(np.unique(label)) <= {0, 1, 2}

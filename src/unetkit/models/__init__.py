@@ -1,4 +1,8 @@
 """Everything a model is: the contract (base), the networks, the registry and the checkpoint."""
+# isort: off
+from .unet import UNet  # registered first: the plain U-Net leads the list of model choices
+from .encoder_unet import EncoderUNet
+# isort: on
 from .base import SegmentationModel
 from .checkpoint import ModelMeta, load_checkpoint, load_model, save_checkpoint
 from .normalization import Normalization
@@ -10,8 +14,7 @@ from .registry import (
            register_model,
            select_model_args,
 )
-from .unet import UNet
 
-__all__ = ["MODELS", "ModelMeta", "ModelSpec", "Normalization", "SegmentationModel", "UNet", "build_model",
+__all__ = ["MODELS", "EncoderUNet", "ModelMeta", "ModelSpec", "Normalization", "SegmentationModel", "UNet", "build_model",
            "load_checkpoint", "load_model", "model_arguments", "register_model", "save_checkpoint",
            "select_model_args"]

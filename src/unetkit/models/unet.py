@@ -30,7 +30,7 @@ class UNet(SegmentationModel):
         self.depth = depth
         self.num_classes = num_classes
         widths = [base_channels * 2 ** level for level in range(depth + 1)]
-        block = dict(padding=padding, norm=norm, activation=activation, dropout=dropout)
+        block = {"padding": padding, "norm": norm, "activation": activation, "dropout": dropout}
         self.encoders = nn.ModuleList(
             [ConvBlock(in_channels, widths[0], **block)]
             + [ConvBlock(widths[level], widths[level + 1], **block) for level in range(depth - 1)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -51,13 +52,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+TRAINING_KEYS = ("name", "encoder_weights")   # model-section keys that are not the network's arguments
+
+
 def model_args_for(config: Config) -> dict[str, Any]:
     """The model section's keys that the chosen model takes; a key set to a non-default value that
     the model does not take is an error, not silently dropped."""
     name, values = config.model.name, dataclasses.asdict(config.model)
     defaults, taken = dataclasses.asdict(ModelConfig()), model_arguments(name)
     for key, value in values.items():
-        if key != "name" and key not in taken and value != defaults[key]:
+        if key not in TRAINING_KEYS and key not in taken and value != defaults[key]:
             raise ConfigError(f"model.{key}={value!r} does not apply to model '{name}' "
                               f"(it takes: {', '.join(taken) or 'no arguments'})")
     return select_model_args(name, values)
@@ -67,6 +71,15 @@ def model_for_config(config: Config) -> SegmentationModel:
     """The untrained network a config describes."""
     out_channels = LOSSES[config.train.loss].output_channels(config.data.num_classes)
     return build_model(config.model.name, config.data.channels, out_channels, **model_args_for(config))
+
+
+def load_encoder_weights(model: SegmentationModel, config: Config) -> None:
+    """Pretrained encoder weights from model.encoder_weights (models whose encoder can take them)."""
+    if not hasattr(model, "load_encoder_weights"):
+        raise ConfigError(f"model.encoder_weights: model '{config.model.name}' has no pretrained encoder "
+                          f"(encoder U-Nets have: vgg16_unet, resnet50_unet, ...)")
+    model.load_encoder_weights(config.model.encoder_weights)
+    log.info("encoder weights from %s; inputs normalised with ImageNet statistics", config.model.encoder_weights)
 
 
 @dataclass
@@ -120,14 +133,22 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     fmt = memory_format(precision, device)
     log.info("device %s, precision %s", device, precision)
     model_args_for(config)  # a model key the model does not take fails now, not after loading the data
+    if config.model.encoder_weights and not resume and not Path(config.model.encoder_weights).is_file():
+        raise ConfigError(f"{config.model.encoder_weights}: encoder weights file not found (model.encoder_weights)")
     data_format, loss = FORMATS[config.data.format], LOSSES[config.train.loss]
     train_samples, val_samples = _load_data(config, data_format, loss)
 
     resumed = load_checkpoint(run_dir.last) if resume else None
-    normalization = (compute_normalization(train_samples) if resumed is None
-                     else Normalization.from_dict(resumed["normalization"]))
     torch.manual_seed(config.train.seed)
-    model = model_for_config(config).to(device, memory_format=fmt)
+    model = model_for_config(config)
+    if resumed is not None:
+        normalization = Normalization.from_dict(resumed["normalization"])
+    elif config.model.encoder_weights:
+        load_encoder_weights(model, config)
+        normalization = Normalization.imagenet(config.data.channels)
+    else:
+        normalization = compute_normalization(train_samples)
+    model = model.to(device, memory_format=fmt)
     optimizer = build_optimizer(model.parameters(), config.train)
     steps_per_epoch = max(1, config.data.patches_per_epoch // config.train.batch_size)
     scheduler = build_scheduler(optimizer, config.train, steps_per_epoch)
