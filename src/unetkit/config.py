@@ -69,6 +69,8 @@ class ModelConfig:
     down: str = "maxpool"               # maxpool | strided_conv
     up: str = "transpose"               # transpose | bilinear | nearest
     encoder_weights: str = ""           # encoder U-Nets: a local torchvision state dict (.pth / .safetensors)
+    init_from: str = ""                 # start from another unetkit checkpoint's weights (head re-made if
+                                        # the number of classes differs)
 
 
 @dataclass
@@ -93,6 +95,10 @@ class TrainConfig:
     patience: int = 0                   # validations without improvement before stopping; 0 = never
     save_every: int = 0                 # keep epoch_NNN.pt every N epochs; 0 = never
     max_minutes: float = 0.0            # stop after this much training wall time; 0 = no limit
+    freeze_encoder_epochs: int = 0      # encoder U-Nets: train with the encoder frozen for this many epochs
+    freeze_lr: float = 0.0              # ... at this learning rate (0 = train.lr)
+    freeze_batch_size: int = 0          # ... and batch size (0 = train.batch_size)
+    encoder_lr_scale: float = 1.0       # after unfreezing, the encoder learns at lr x this
     precision: str = "auto"             # auto | fp32 | bf16 | fp16
     compile: bool = False               # torch.compile the model (first step compiles: ~25 s on 2 cores)
     compile_mode: str = "default"       # default | reduce-overhead (CUDA graphs: 2.7x at batch 4 on an H100)
@@ -250,6 +256,14 @@ def _validate(config: Config) -> None:
     if config.data.class_names and len(config.data.class_names) != config.data.num_classes:
         raise ConfigError(f"data.class_names has {len(config.data.class_names)} names "
                           f"but data.num_classes is {config.data.num_classes}")
+    for key in ("train.freeze_encoder_epochs", "train.freeze_lr", "train.freeze_batch_size"):
+        if _get(config, key) < 0:
+            raise ConfigError(f"config key '{key}' must be >= 0 (0 = as without freezing)")
+    if config.train.freeze_encoder_epochs > config.train.epochs:
+        raise ConfigError(f"train.freeze_encoder_epochs={config.train.freeze_encoder_epochs} exceeds "
+                          f"train.epochs={config.train.epochs}")
+    if config.train.encoder_lr_scale <= 0:
+        raise ConfigError("config key 'train.encoder_lr_scale' must be positive")
     for key in ("model.dropout", "model.bottleneck_dropout"):
         if not 0.0 <= _get(config, key) < 1.0:
             raise ConfigError(f"config key '{key}' must be in [0, 1)")

@@ -23,20 +23,43 @@ def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch:
     return 1.0
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
+def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int,
+                    frozen_steps_per_epoch: int | None = None):
+    """The schedule over all epochs, one factor per parameter group.
+
+    With a frozen-encoder phase (train.freeze_encoder_epochs) its steps may be of another batch size:
+    a step is mapped to the step of the main batch size at the same point of training, so the
+    schedule's shape does not depend on the phases. During that phase every group learns at
+    train.freeze_lr (when set); after it, a group's `lr_scale` (train.encoder_lr_scale) applies.
+    """
+    frozen_epochs = config.freeze_encoder_epochs
+    frozen_steps_per_epoch = frozen_steps_per_epoch or steps_per_epoch
+    frozen_steps = frozen_epochs * frozen_steps_per_epoch
     total_steps = config.epochs * steps_per_epoch
+    freeze_scale = config.freeze_lr / config.lr if config.freeze_lr and config.lr else 1.0
+
+    def schedule(group_scale: float):
+        def factor(step: int) -> float:
+            if step < frozen_steps:
+                equivalent = step * steps_per_epoch / frozen_steps_per_epoch
+                return lr_factor(int(equivalent), config, total_steps, steps_per_epoch) * freeze_scale
+            equivalent = frozen_epochs * steps_per_epoch + step - frozen_steps
+            return lr_factor(equivalent, config, total_steps, steps_per_epoch) * group_scale
+        return factor
     return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, config, total_steps, steps_per_epoch))
+        optimizer, [schedule(group.get("lr_scale", 1.0)) for group in optimizer.param_groups])
 
 
 def build_optimizer(parameters, config: TrainConfig) -> torch.optim.Optimizer:
     """Adam / AdamW / SGD, fused (one kernel for all parameters) on CPU and CUDA, else multi-tensor.
+    `parameters`: tensors, or parameter-group dicts (an `lr_scale` key is read by build_scheduler).
 
     On the 2-core CPU a fused Adam step over the 31M-parameter U-Net takes 14 ms against 69 ms for the
     multi-tensor one (docs/benchmarks.md); both compute the same update.
     """
     parameters = list(parameters)
-    fast = ({"fused": True} if all(p.device.type in ("cpu", "cuda") for p in parameters)
+    tensors = [t for p in parameters for t in (p["params"] if isinstance(p, dict) else [p])]
+    fast = ({"fused": True} if all(t.device.type in ("cpu", "cuda") for t in tensors)
             else {"foreach": True})
     if config.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,

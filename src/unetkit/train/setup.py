@@ -40,6 +40,8 @@ from ..models import (
     select_model_args,
 )
 from ..runtime import memory_format, resolve_device, resolve_precision
+from .freezing import parameter_groups
+from .initial_weights import init_from_checkpoint, load_encoder_weights
 from .run_dir import RunDir
 from .schedules import build_optimizer, build_scheduler
 from .signals import StopSignals
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-TRAINING_KEYS = ("name", "encoder_weights")   # model-section keys that are not the network's arguments
+TRAINING_KEYS = ("name", "encoder_weights", "init_from")   # model-section keys that are not the network's arguments
 
 
 def model_args_for(config: Config) -> dict[str, Any]:
@@ -71,15 +73,6 @@ def model_for_config(config: Config) -> SegmentationModel:
     """The untrained network a config describes."""
     out_channels = LOSSES[config.train.loss].output_channels(config.data.num_classes)
     return build_model(config.model.name, config.data.channels, out_channels, **model_args_for(config))
-
-
-def load_encoder_weights(model: SegmentationModel, config: Config) -> None:
-    """Pretrained encoder weights from model.encoder_weights (models whose encoder can take them)."""
-    if not hasattr(model, "load_encoder_weights"):
-        raise ConfigError(f"model.encoder_weights: model '{config.model.name}' has no pretrained encoder "
-                          f"(encoder U-Nets have: vgg16_unet, resnet50_unet, ...)")
-    model.load_encoder_weights(config.model.encoder_weights)
-    log.info("encoder weights from %s; inputs normalised with ImageNet statistics", config.model.encoder_weights)
 
 
 @dataclass
@@ -101,6 +94,12 @@ class TrainingRun:
     stop: StopSignals
     state: TrainState = field(default_factory=TrainState)
     metrics: dict = field(default_factory=dict)   # the latest validation
+    frozen_loader: DataLoader | None = None       # batches of the frozen-encoder phase
+    frozen: bool = False                          # this epoch trains with the encoder frozen
+
+    @property
+    def epoch_loader(self) -> DataLoader:
+        return self.frozen_loader if self.frozen and self.frozen_loader is not None else self.loader
 
     def training_state(self) -> dict[str, Any]:
         """What a checkpoint needs besides the model to resume this run."""
@@ -119,9 +118,9 @@ def _load_data(config: Config, data_format: DataFormat, loss: Loss) -> tuple[lis
     return train_samples, val_samples
 
 
-def _make_loader(dataset: PatchDataset, config: Config, device: torch.device) -> DataLoader:
+def _make_loader(dataset: PatchDataset, config: Config, device: torch.device, batch_size: int) -> DataLoader:
     workers = config.data.workers
-    return DataLoader(dataset, batch_size=config.train.batch_size, shuffle=False, drop_last=True,
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=True,
                       num_workers=workers, persistent_workers=workers > 0, pin_memory=device.type == "cuda")
 
 
@@ -133,8 +132,10 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     fmt = memory_format(precision, device)
     log.info("device %s, precision %s", device, precision)
     model_args_for(config)  # a model key the model does not take fails now, not after loading the data
-    if config.model.encoder_weights and not resume and not Path(config.model.encoder_weights).is_file():
-        raise ConfigError(f"{config.model.encoder_weights}: encoder weights file not found (model.encoder_weights)")
+    for key in ("encoder_weights", "init_from"):
+        path = getattr(config.model, key)
+        if path and not resume and not Path(path).is_file():
+            raise ConfigError(f"{path}: file not found (model.{key})")
     data_format, loss = FORMATS[config.data.format], LOSSES[config.train.loss]
     train_samples, val_samples = _load_data(config, data_format, loss)
 
@@ -143,15 +144,18 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     model = model_for_config(config)
     if resumed is not None:
         normalization = Normalization.from_dict(resumed["normalization"])
+    elif config.model.init_from:
+        normalization = init_from_checkpoint(model, config)
     elif config.model.encoder_weights:
-        load_encoder_weights(model, config)
-        normalization = Normalization.imagenet(config.data.channels)
+        normalization = load_encoder_weights(model, config)
     else:
         normalization = compute_normalization(train_samples)
     model = model.to(device, memory_format=fmt)
-    optimizer = build_optimizer(model.parameters(), config.train)
+    optimizer = build_optimizer(parameter_groups(model, config), config.train)
+    frozen_batch_size = config.train.freeze_batch_size or config.train.batch_size
     steps_per_epoch = max(1, config.data.patches_per_epoch // config.train.batch_size)
-    scheduler = build_scheduler(optimizer, config.train, steps_per_epoch)
+    scheduler = build_scheduler(optimizer, config.train, steps_per_epoch,
+                                max(1, config.data.patches_per_epoch // frozen_batch_size))
     state = TrainState()
     if resumed is not None:
         try:
@@ -174,6 +178,9 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     from torch.utils.tensorboard import (
         SummaryWriter,  # imported here: it is slow, and only training needs it
     )
-    return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset,
-                       _make_loader(dataset, config, device), predictor, val_samples, data_format,
-                       SummaryWriter(str(run_dir.tensorboard)), stop, state)
+    loader = _make_loader(dataset, config, device, config.train.batch_size)
+    frozen_loader = (_make_loader(dataset, config, device, frozen_batch_size)
+                     if config.train.freeze_encoder_epochs and frozen_batch_size != config.train.batch_size else loader)
+    return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset, loader, predictor,
+                       val_samples, data_format, SummaryWriter(str(run_dir.tensorboard)), stop, state,
+                       frozen_loader=frozen_loader)

@@ -16,6 +16,7 @@ import torch
 from ..config import Config
 from ..evaluate import evaluate_samples, sample_panel
 from ..metrics import format_table
+from .freezing import encoder_frozen, set_training_mode
 from .run_dir import RunDir
 from .setup import TrainingRun, prepare_run
 from .signals import StopSignals
@@ -55,10 +56,15 @@ def fit(run: TrainingRun) -> dict:
 
 
 def begin_epoch(run: TrainingRun) -> None:
-    """Seed the epoch's random numbers: a resumed run draws exactly those of an unbroken one."""
+    """Seed the epoch's random numbers (a resumed run draws exactly those of an unbroken one) and
+    set the encoder's phase (frozen or learning)."""
     run.dataset.set_epoch(run.state.epoch)
     torch.manual_seed(run.config.train.seed * 1_000_003 + run.state.epoch)  # dropout
-    run.model.train()
+    frozen = encoder_frozen(run.config, run.state.epoch)
+    if run.config.train.freeze_encoder_epochs and (frozen != run.frozen or run.state.epoch == 0):
+        log.info("epoch %d: encoder %s", run.state.epoch + 1, "frozen" if frozen else "unfrozen")
+    run.frozen = frozen
+    set_training_mode(run.model, frozen)
 
 
 def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
@@ -66,8 +72,9 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
     from tqdm import tqdm
     config, state = run.config.train, run.state
     budget_seconds = config.max_minutes * 60
-    total_steps = config.epochs * len(run.loader)
-    bar = tqdm(run.loader, desc=f"epoch {state.epoch + 1}/{config.epochs}", unit="batch", leave=False,
+    loader = run.epoch_loader
+    total_steps = config.epochs * len(loader)
+    bar = tqdm(loader, desc=f"epoch {state.epoch + 1}/{config.epochs}", unit="batch", leave=False,
                disable=not config.progress, dynamic_ncols=True)
     losses, out_of_time = [], False
     started = time.perf_counter()  # step time includes waiting for data, so budgets are wall-clock
