@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--config", help="take data settings from this config instead of the checkpoint's")
     evaluate.add_argument("--split", default="test", choices=["train", "val", "test"])
     evaluate.add_argument("--json", help="also write the metrics to this JSON file")
+    evaluate.add_argument("--report", metavar="DIR", help="also write the per-class report: metrics.json, bar "
+                          "charts of IoU / recall / precision / F1, the confusion matrix")
     evaluate.add_argument("--device", default="auto")
     evaluate.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... data.format=drive")
 
@@ -87,9 +89,15 @@ def _cmd_train(args) -> int:
 
 def _cmd_evaluate(args) -> int:
     from .apps.evaluate import evaluate_checkpoint
-    from .metrics import format_table
-    metrics = evaluate_checkpoint(args.checkpoint, args.split, args.config, args.overrides, args.json, args.device)
+    from .metrics import format_per_class_table, format_table
+    metrics = evaluate_checkpoint(args.checkpoint, args.split, args.config, args.overrides, args.json, args.device,
+                                  args.report)
     print(format_table(metrics))
+    if args.report:
+        print()
+        print(format_per_class_table(metrics))
+        print(f"report written to {args.report} (metrics.json, iou.png, recall.png, precision.png, f1.png, "
+              f"confusion_matrix.png)")
     if args.json:
         print(f"metrics written to {args.json}")
     return 0

@@ -16,6 +16,12 @@ def evaluate_samples(predictor: Predictor, samples: list[Sample], extra_metrics:
                      ignore_index: int = IGNORE_INDEX, progress: bool = False) -> dict:
     """Metrics over `samples` (each must have a label), plus the named `extra_metrics` (a data
     format's own, e.g. ISBI's pixel_error and rand_error)."""
+    return score_samples(predictor, samples, extra_metrics, ignore_index, progress)[0]
+
+
+def score_samples(predictor: Predictor, samples: list[Sample], extra_metrics: tuple[str, ...] = (),
+                  ignore_index: int = IGNORE_INDEX, progress: bool = False) -> tuple[dict, np.ndarray]:
+    """evaluate_samples' metrics and the confusion matrix behind them (pixel counts (K, K), rows = true)."""
     metrics = SegmentationMetrics(predictor.num_classes, predictor.class_names, predictor.threshold, ignore_index)
     scorers = [EXTRA_METRICS[name].make_scorer(ignore_index) for name in extra_metrics]
     iterator = samples
@@ -34,7 +40,7 @@ def evaluate_samples(predictor: Predictor, samples: list[Sample], extra_metrics:
     result = metrics.compute()
     for scorer in scorers:
         result.update(scorer.compute())
-    return result
+    return result, metrics.confusion_matrix()
 
 
 def sample_panel(predictor: Predictor, sample: Sample) -> np.ndarray:
@@ -43,4 +49,4 @@ def sample_panel(predictor: Predictor, sample: Sample) -> np.ndarray:
     return side_by_side(sample.image, prediction.labels, sample.label, predictor.num_classes)
 
 
-__all__ = ["evaluate_samples", "sample_panel"]
+__all__ = ["evaluate_samples", "sample_panel", "score_samples"]

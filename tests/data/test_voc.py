@@ -1,4 +1,6 @@
 """data.format=voc: the VOCdevkit layout, palette masks with 255 borders, any number of classes."""
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -99,9 +101,16 @@ def test_encoder_unet_trains_evaluates_and_predicts_on_voc_data(capsys, tmp_path
                  "data.patch_size=32", "data.patches_per_epoch=8", "train.batch_size=4", "train.epochs=2",
                  "train.progress=false", "train.precision=fp32", "train.monitor=miou"]) == 0
     capsys.readouterr()
-    assert main(["evaluate", "--checkpoint", str(run / "best.pt"), "--split", "test"]) == 0
+    report = tmp_path / "report"
+    assert main(["evaluate", "--checkpoint", str(run / "best.pt"), "--split", "test", "--report", str(report)]) == 0
     out = capsys.readouterr().out
-    assert "square" in out and "patch" in out and "miou" in out
+    assert "square" in out and "patch" in out and "mPrecision" in out and "recall" in out
+    written = json.loads((report / "metrics.json").read_text())
+    assert set(written["iou_per_class"]) == {"background", "square", "patch"}
+    assert np.array(written["confusion_matrix"]).shape == (3, 3)
+    for name in ("iou", "recall", "precision", "f1", "confusion_matrix"):
+        with Image.open(report / f"{name}.png") as chart:
+            assert chart.size[0] > 200 and chart.size[1] > 100
     images = root / "VOC2012" / "JPEGImages"
     assert main(["predict", "--checkpoint", str(run / "best.pt"), str(images), "--out", str(tmp_path / "p"),
                  "--overlay"]) == 0

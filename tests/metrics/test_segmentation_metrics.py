@@ -38,8 +38,12 @@ def test_binary_metrics_match_sklearn():
     iou = skm.jaccard_score(y, predicted, average=None)
     assert list(result["iou_per_class"].values()) == pytest.approx(list(iou))
     assert result["miou"] == pytest.approx(iou.mean())
-    assert set(result) == {"pixel_accuracy", "mean_accuracy", "iou_per_class", "miou", "precision", "recall",
-                           "f1", "dice", "auc", "sensitivity", "specificity"}
+    assert list(result["recall_per_class"].values()) == pytest.approx(list(skm.recall_score(y, predicted, average=None)))
+    assert list(result["precision_per_class"].values()) == pytest.approx(
+        list(skm.precision_score(y, predicted, average=None)))
+    assert set(result) == {"pixel_accuracy", "mean_accuracy", "mean_precision", "iou_per_class", "recall_per_class",
+                           "precision_per_class", "f1_per_class", "miou", "precision", "recall", "f1", "dice", "auc",
+                           "sensitivity", "specificity"}
 
 
 def test_multiclass_metrics_match_sklearn():
@@ -68,3 +72,19 @@ def test_undefined_metrics_are_nan_and_table_prints():
     result = metric.compute()
     assert math.isnan(result["auc"]) and math.isnan(result["recall"])
     assert "pixel_accuracy" in format_table(result)
+
+
+def test_per_class_table_and_confusion_matrix():
+    from unetkit.metrics import format_per_class_table
+    metrics = SegmentationMetrics(3, ["bg", "cat", "dog"])
+    labels = torch.tensor([[0, 0, 1, 1], [2, 2, 2, 255]])
+    predicted = torch.tensor([[0, 1, 1, 1], [2, 2, 0, 0]])
+    metrics.update(torch.nn.functional.one_hot(predicted, 3).permute(2, 0, 1).float(), labels)
+    assert metrics.confusion_matrix().tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 2]]
+    result = metrics.compute()
+    assert result["recall_per_class"] == pytest.approx({"bg": 0.5, "cat": 1.0, "dog": 2 / 3})
+    assert result["precision_per_class"] == pytest.approx({"bg": 0.5, "cat": 2 / 3, "dog": 1.0})
+    assert result["f1_per_class"]["dog"] == pytest.approx(0.8)
+    assert result["mean_precision"] == pytest.approx((0.5 + 2 / 3 + 1.0) / 3)
+    table = format_per_class_table(result)
+    assert "cat" in table and "mPA 0.7222" in table and "mPrecision 0.7222" in table

@@ -84,8 +84,12 @@ class SegmentationMetrics:
         f1 = [_ratio(2 * true_positive[c], support[c] + predicted[c]) for c in range(self.num_classes)]
         result = {
             "pixel_accuracy": _ratio(true_positive.sum(), total),
-            "mean_accuracy": _nanmean(recall),
+            "mean_accuracy": _nanmean(recall),   # mPA = mRecall: the mean of the per-class recalls
+            "mean_precision": _nanmean(precision),
             "iou_per_class": dict(zip(self.class_names, iou)),
+            "recall_per_class": dict(zip(self.class_names, recall)),
+            "precision_per_class": dict(zip(self.class_names, precision)),
+            "f1_per_class": dict(zip(self.class_names, f1)),
             "miou": _nanmean(iou),
         }
         if self.binary:  # the foreground class is the positive class
@@ -94,3 +98,7 @@ class SegmentationMetrics:
         else:  # macro averages over the classes that occur
             result.update(precision=_nanmean(precision), recall=_nanmean(recall), f1=_nanmean(f1), dice=_nanmean(f1))
         return result
+
+    def confusion_matrix(self) -> np.ndarray:
+        """Pixel counts int64 (K, K): rows the true class, columns the predicted one."""
+        return self.confusion.numpy().copy()
