@@ -75,7 +75,8 @@ def main() -> None:
     optimizer = build_optimizer(model.parameters(), config.train)
     step = TrainStep(model, optimizer, build_loss(config.train.loss), device, precision, fmt)
     dataset = PatchDataset(train_samples, config.data.patch_size, 10**7, normalization,
-                           build_augmentation(config.augment), seed=config.train.seed)
+                           build_augmentation(config.augment, config.data.patch_size, config.data.channels),
+                           seed=config.train.seed, whole_images=config.augment.letterbox)
     batches = iter(DataLoader(dataset, batch_size=config.train.batch_size, num_workers=config.data.workers))
     predictor = Predictor(model, normalization, config.data.class_names, config.infer, device=device,
                           precision=precision)

@@ -54,6 +54,14 @@ class AugmentConfig:
     elastic_std: float = 10.0           # ... drawn with this standard deviation in pixels
     elastic_alpha: float = 30.0         # smooth: albumentations ElasticTransform alpha / sigma
     elastic_sigma: float = 6.0
+    vertical_flips: bool = True         # with flips: also upside down (false for natural images)
+    scale_range: list[float] = field(default_factory=list)  # [low, high] random scale, e.g. [0.5, 2.0]
+                                        # (natural images); empty = 1 -/+ scale
+    hue: float = 0.0                    # HSV jitter (RGB images): hue shift as a fraction of the hue circle,
+    saturation: float = 0.0             # saturation and value shifts as fractions of their range
+    value: float = 0.0
+    letterbox: bool = False             # train on whole images scaled to fit data.patch_size, padded with
+    pad_value: int = 128                # this grey (masks with the ignore label), as the VOC report does
 
 
 @dataclass
@@ -264,6 +272,14 @@ def _validate(config: Config) -> None:
                           f"train.epochs={config.train.epochs}")
     if config.train.encoder_lr_scale <= 0:
         raise ConfigError("config key 'train.encoder_lr_scale' must be positive")
+    scale_range = config.augment.scale_range
+    if scale_range and (len(scale_range) != 2 or not 0 < scale_range[0] <= scale_range[1]):
+        raise ConfigError(f"config key 'augment.scale_range' must be [low, high] with 0 < low <= high; got {scale_range}")
+    for key in ("augment.hue", "augment.saturation", "augment.value"):
+        if not 0.0 <= _get(config, key) <= 1.0:
+            raise ConfigError(f"config key '{key}' must be in [0, 1]")
+    if not 0 <= config.augment.pad_value <= 255:
+        raise ConfigError("config key 'augment.pad_value' must be in 0..255")
     for key in ("model.dropout", "model.bottleneck_dropout"):
         if not 0.0 <= _get(config, key) < 1.0:
             raise ConfigError(f"config key '{key}' must be in [0, 1)")

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from unetkit.config import load_config
 from unetkit.data.augment import (
@@ -59,3 +60,30 @@ def test_grid_elastic_is_the_paper_deformation():
                          "augment.rotate90=false", "augment.rotate_degrees=0", "augment.scale=0")
     _, deformed, _ = augment(pipeline, image, label, 3)
     assert (deformed != label).mean() > 0.02  # it actually moved pixels
+
+
+def test_natural_image_augmentation_letterboxes_whole_images_with_grey(tiny_config):
+    """The VOC report's pipeline: whole image to the patch size, grey padding, ignored labels there."""
+    import dataclasses
+
+    from unetkit.data import PatchDataset
+    from unetkit.data.dataset import Sample
+    from unetkit.models import Normalization
+    augment = dataclasses.replace(tiny_config.augment, letterbox=True, pad_value=128, scale_range=[0.5, 2.0],
+                                  hue=0.1, saturation=0.7, value=0.3, vertical_flips=False, rotate90=False,
+                                  rotate_degrees=0.0, brightness=0.0, contrast=0.0, gamma=0.0, enabled=False)
+    image = np.full((30, 60, 3), 10, np.uint8)
+    label = np.ones((30, 60), np.uint8)
+    sample = Sample("wide", image, label, None, None)
+    dataset = PatchDataset([sample], 40, 4, Normalization((0.0,) * 3, (1.0 / 255,) * 3),
+                           build_augmentation(augment, 40, 3), whole_images=True)
+    pixels, labels = dataset[0]
+    assert pixels.shape == (3, 40, 40) and labels.shape == (40, 40)
+    assert (labels[:10] == 255).all() and (labels[-10:] == 255).all() and (labels[10:30] == 1).all()
+    assert torch.allclose(pixels[:, 0, 0], torch.full((3,), 128.0))  # grey, not mirrored content
+    full = build_augmentation(dataclasses.replace(augment, enabled=True), 40, 3)
+    names = [type(t).__name__ for t in full.transforms]
+    assert names[:2] == ["LongestMaxSize", "PadIfNeeded"] and "VerticalFlip" not in names
+    assert "HueSaturationValue" in names and "Affine" in names
+    affine = next(t for t in full.transforms if type(t).__name__ == "Affine")
+    assert affine.fill == 128 and affine.fill_mask == 255

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from ..config import AugmentConfig
+from ..labels import IGNORE_INDEX
 
 
 class GridElastic(A.DualTransform):
@@ -50,19 +51,31 @@ def displacement_maps(coarse: np.ndarray, height: int, width: int) -> tuple[np.n
     return (cols + dx).astype(np.float32), (rows + dy).astype(np.float32)
 
 
-def build_augmentation(config: AugmentConfig) -> A.Compose | None:
-    """The training-time pipeline for `config`, or None when augmentation is off."""
-    if not config.enabled:
-        return None
+def build_augmentation(config: AugmentConfig, patch_size: int = 256, channels: int = 3,
+                       ignore_index: int = IGNORE_INDEX) -> A.Compose | None:
+    """The training-time pipeline for `config`, or None when there is nothing to do. With
+    config.letterbox it starts from the whole image and ends at patch_size x patch_size."""
     transforms: list[A.BasicTransform] = []
+    # letterbox: the whole image scaled to fit the patch and padded grey (labels: ignored), then the
+    # geometric transforms fill with the same grey; otherwise they mirror the patch's own pixels
+    border = ({"border_mode": cv2.BORDER_CONSTANT, "fill": config.pad_value, "fill_mask": ignore_index}
+              if config.letterbox else {"border_mode": cv2.BORDER_REFLECT_101})
+    if config.letterbox:
+        transforms += [A.LongestMaxSize(max_size=patch_size),
+                       A.PadIfNeeded(patch_size, patch_size, position="center", **border)]
+    if not config.enabled:
+        return A.Compose(transforms, seed=0, additional_targets={"weights": "mask"}) if transforms else None
     if config.flips:
-        transforms += [A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5)]
+        transforms += [A.HorizontalFlip(p=0.5)] + ([A.VerticalFlip(p=0.5)] if config.vertical_flips else [])
     if config.rotate90:
         transforms.append(A.RandomRotate90(p=0.5))
-    if config.rotate_degrees > 0 or config.scale > 0:
-        transforms.append(A.Affine(rotate=(-config.rotate_degrees, config.rotate_degrees),
-                                   scale=(1 - config.scale, 1 + config.scale),
-                                   border_mode=cv2.BORDER_REFLECT_101, p=0.7))
+    scale = tuple(config.scale_range) if config.scale_range else (1 - config.scale, 1 + config.scale)
+    if config.rotate_degrees > 0 or scale != (1.0, 1.0):
+        transforms.append(A.Affine(rotate=(-config.rotate_degrees, config.rotate_degrees), scale=scale,
+                                   p=0.7, **border))
+    if (config.hue or config.saturation or config.value) and channels == 3:
+        transforms.append(A.HueSaturationValue(hue_shift_limit=config.hue * 180, sat_shift_limit=config.saturation * 255,
+                                               val_shift_limit=config.value * 255, p=0.8))
     if config.elastic == "grid":
         transforms.append(GridElastic(config.elastic_grid_points, config.elastic_std, p=config.elastic_probability))
     elif config.elastic == "smooth":

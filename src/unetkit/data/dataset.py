@@ -103,7 +103,7 @@ class PatchDataset(Dataset):
     """
 
     def __init__(self, samples: list[Sample], patch_size: int, patches_per_epoch: int,
-                 normalization: Normalization, pipeline=None, seed: int = 0):
+                 normalization: Normalization, pipeline=None, seed: int = 0, whole_images: bool = False):
         if not samples:
             raise DataError("no training samples found")
         missing = [s.files.image for s in samples if s.label is None]
@@ -115,6 +115,7 @@ class PatchDataset(Dataset):
         self.normalization = normalization
         self.pipeline = pipeline
         self.seed = seed
+        self.whole_images = whole_images  # the pipeline brings whole images to the patch size (letterbox)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -130,7 +131,9 @@ class PatchDataset(Dataset):
         top = int(rng.integers(max(1, height - self.patch_size + 1)))
         left = int(rng.integers(max(1, width - self.patch_size + 1)))
         planes = [sample.image, sample.label] + ([sample.weights] if sample.weights is not None else [])
-        image, label, *weights = _crop_with_reflect(planes, top, left, self.patch_size)
+        if not self.whole_images:
+            planes = _crop_with_reflect(planes, top, left, self.patch_size)
+        image, label, *weights = planes
         image, label, weights = augment(self.pipeline, image, label, int(rng.integers(2**31)),
                                         weights[0] if weights else None)
         tensors = (self.normalization.apply(image), torch.from_numpy(label.astype(np.int64)))

@@ -173,7 +173,8 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX), device, precision, fmt,
                      scheduler, compile=config.train.compile, compile_mode=config.train.compile_mode)
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
-                           build_augmentation(config.augment), seed=config.train.seed)
+                           build_augmentation(config.augment, config.data.patch_size, config.data.channels),
+                           seed=config.train.seed, whole_images=config.augment.letterbox)
     predictor = Predictor(model, normalization, meta.class_names, config.infer, device=device, precision=precision)
     from torch.utils.tensorboard import (
         SummaryWriter,  # imported here: it is slow, and only training needs it
