@@ -69,7 +69,7 @@ def test_a_registered_model_is_a_config_choice_and_trains(tmp_path, synthetic_ro
         with pytest.raises(ConfigError, match="model.depth=3 does not apply to model 'pixelnet' "
                                              "\\(it takes: base_channels\\)"):
             train(load_config(None, [*overrides, "model.depth=3"]), tmp_path / "other")
-    with pytest.raises(ConfigError, match="'model.name' must be one of unet, vgg16_unet, .*; got 'pixelnet'"):
+    with pytest.raises(ConfigError, match="'model.name' must be one of unet, .*resnet50_unet; got 'pixelnet'"):
         load_config(None, overrides)
 
 

@@ -76,6 +76,7 @@ class ModelConfig:
     activation: str = "relu"            # relu | leaky_relu
     down: str = "maxpool"               # maxpool | strided_conv
     up: str = "transpose"               # transpose | bilinear | nearest
+    deep_supervision: bool = False      # unetpp: average the heads on every nested decoder column
     encoder_weights: str = ""           # encoder U-Nets: a local torchvision state dict (.pth / .safetensors)
     init_from: str = ""                 # start from another unetkit checkpoint's weights (head re-made if
                                         # the number of classes differs)

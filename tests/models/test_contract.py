@@ -19,7 +19,9 @@ from unetkit.models import (
 )
 
 SMALL = {"base_channels": 4, "depth": 2}   # where a model takes them: fast tests
-VARIANTS = {"unet": [{"padding": "valid"}, {"up": "bilinear", "down": "strided_conv"}]}
+VARIANTS = {"unet": [{"padding": "valid"}, {"up": "bilinear", "down": "strided_conv"}],
+            "attention_unet": [{"padding": "valid", "norm": "batch"}],
+            "unetpp": [{"deep_supervision": True, "up": "bilinear"}]}
 CASES = [(name, {}) for name in MODELS] + [(name, extra) for name, extras in VARIANTS.items() for extra in extras]
 
 
