@@ -1,0 +1,119 @@
+"""Issue 10: unetkit's models beside segmentation_models.pytorch's Unet (ResNet-34 encoder) on rock_voc.
+
+Every model trains from scratch through unetkit's own trainer with configs/rock_voc.yaml (same data,
+augmentation, loss, optimizer and schedule) for the same wall-clock budget; the smp network joins the
+model registry for the run (one register_model call, the SegmentationModel contract: sizes a
+multiple of 32). The cosine schedule is fitted to the budget: each model's speed is probed for a few
+steps and its epoch count set so that it finishes in time (train.max_minutes is the hard stop).
+best.pt is chosen on val.txt by mIoU and scored on test.txt.
+
+Usage: python benchmarks/rock_voc_models.py [--minutes 10] [--models unet,attention_unet,...]
+       [--root ../shared/data/rock_voc] [--out runs/rock_voc_bench] [--no-append] [key=value ...]
+Needs the bench extra for the smp model (pip install -e '.[bench]').
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+from _report import append_report
+
+from unetkit.apps.evaluate import evaluate_checkpoint
+from unetkit.config import load_config
+from unetkit.data import PatchDataset, compute_normalization, find_samples, load_samples
+from unetkit.losses import LOSSES, build_loss
+from unetkit.models import MODELS, SegmentationModel, register_model
+from unetkit.runtime import memory_format, resolve_device, resolve_precision
+from unetkit.train import model_for_config, train
+from unetkit.train.schedules import build_optimizer
+from unetkit.train.step import TrainStep
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "rock_voc.yaml"
+MODEL_ARGS = {"unet": [], "attention_unet": [], "unetpp": [], "vgg16_unet": ["model.up=bilinear"],
+              "resnet50_unet": ["model.up=bilinear"], "smp_unet_resnet34": []}
+
+
+class SmpUnetResNet34(SegmentationModel):
+    """segmentation_models.pytorch's Unet, ResNet-34 encoder, no pretrained weights."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(in_channels, out_channels)
+        import segmentation_models_pytorch as smp
+        self.net = smp.Unet("resnet34", encoder_weights=None, in_channels=in_channels, classes=out_channels)
+
+    @property
+    def size_multiple(self) -> int:
+        return 32
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def steps_per_second(config) -> float:
+    """Training steps per second of the config's model at its batch and patch size (warm)."""
+    device = resolve_device(config.train.device)
+    precision = resolve_precision(config.train.precision, device)
+    fmt = memory_format(precision, device)
+    samples = load_samples(find_samples(config.data, "train")[:8], config.data)
+    dataset = PatchDataset(samples, config.data.patch_size, 64, compute_normalization(samples))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=config.train.batch_size)
+    model = model_for_config(config).to(device, memory_format=fmt)
+    step = TrainStep(model, build_optimizer(model.parameters(), config.train), build_loss(config.train.loss),
+                     device, precision, fmt)
+    batches = list(loader)
+    for images, labels in batches[:2]:
+        step(images, labels)
+    started = time.perf_counter()
+    for images, labels in batches[2:8]:
+        step(images, labels)
+    return 6 / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--models", default=",".join(MODEL_ARGS))
+    parser.add_argument("--root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "rock_voc"))
+    parser.add_argument("--out", default="runs/rock_voc_bench")
+    parser.add_argument("--no-append", action="store_true")
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+    if "smp_unet_resnet34" not in MODELS:
+        register_model(SmpUnetResNet34, name="smp_unet_resnet34")
+    rows = {}
+    for name in args.models.split(","):
+        overrides = [f"data.root={args.root}", f"model.name={name}", *MODEL_ARGS[name], "train.progress=false",
+                     *args.overrides]
+        config = load_config(CONFIG, overrides)
+        steps_per_epoch = config.data.patches_per_epoch // config.train.batch_size
+        epochs = max(1, math.floor(args.minutes * 60 * steps_per_second(config) * 0.92 / steps_per_epoch))
+        config = load_config(CONFIG, [*overrides, f"train.epochs={epochs}", f"train.max_minutes={args.minutes}",
+                                      "train.val_every=1"])
+        run = Path(args.out) / name
+        if not (run / "metrics.json").is_file():
+            train(config, run, resume=(run / "last.pt").is_file())
+        test = evaluate_checkpoint(run / "best.pt", "test", overrides=[f"data.root={args.root}"],
+                                   json_path=run / "test.json")
+        history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+        params = sum(p.numel() for p in model_for_config(config).parameters()) / 1e6
+        rows[name] = (test, params, history[-1]["epoch"], history[-1]["train_seconds"])
+        print(name, json.dumps({k: v for k, v in test.items() if not isinstance(v, dict)}), flush=True)
+    classes = list(next(iter(rows.values()))[0]["iou_per_class"])
+    lines = [f"configs/rock_voc.yaml, from scratch, {args.minutes:g} min of training each (cosine fitted to "
+             f"the budget), best.pt on val.txt by mIoU, scored on test.txt (26 images)\n",
+             "| model | Mparam | epochs | train s | mIoU | mPA | pixel acc | " + " | ".join(f"IoU {c}" for c in classes)
+             + " |", "|---|---|---|---|---|---|---|" + "---|" * len(classes)]
+    for name, (test, params, epochs, seconds) in rows.items():
+        lines.append(f"| {name} | {params:.1f} | {epochs} | {seconds:.0f} | {test['miou']:.4f} | "
+                     f"{test['mean_accuracy']:.4f} | {test['pixel_accuracy']:.4f} | "
+                     + " | ".join(f"{test['iou_per_class'][c]:.4f}" for c in classes) + " |")
+    append_report("rock_voc: unetkit's models beside smp's Unet-ResNet34 (issue 10)", lines,
+                  append=not args.no_append)
+
+
+if __name__ == "__main__":
+    main()
