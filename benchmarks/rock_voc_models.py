@@ -21,12 +21,13 @@ from pathlib import Path
 
 import torch
 from _report import append_report
+from _smp_unet import SmpUnetResNet34
 
 from unetkit.apps.evaluate import evaluate_checkpoint
 from unetkit.config import load_config
 from unetkit.data import PatchDataset, compute_normalization, find_samples, load_samples
-from unetkit.losses import LOSSES, build_loss
-from unetkit.models import MODELS, SegmentationModel, register_model
+from unetkit.losses import build_loss
+from unetkit.models import MODELS, register_model
 from unetkit.runtime import memory_format, resolve_device, resolve_precision
 from unetkit.train import model_for_config, train
 from unetkit.train.schedules import build_optimizer
@@ -35,22 +36,6 @@ from unetkit.train.step import TrainStep
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "rock_voc.yaml"
 MODEL_ARGS = {"unet": [], "attention_unet": [], "unetpp": [], "vgg16_unet": ["model.up=bilinear"],
               "resnet50_unet": ["model.up=bilinear"], "smp_unet_resnet34": []}
-
-
-class SmpUnetResNet34(SegmentationModel):
-    """segmentation_models.pytorch's Unet, ResNet-34 encoder, no pretrained weights."""
-
-    def __init__(self, in_channels: int, out_channels: int):
-        super().__init__(in_channels, out_channels)
-        import segmentation_models_pytorch as smp
-        self.net = smp.Unet("resnet34", encoder_weights=None, in_channels=in_channels, classes=out_channels)
-
-    @property
-    def size_multiple(self) -> int:
-        return 32
-
-    def forward(self, x):
-        return self.net(x)
 
 
 def steps_per_second(config) -> float:
@@ -103,8 +88,8 @@ def main() -> None:
         rows[name] = (test, params, history[-1]["epoch"], history[-1]["train_seconds"])
         print(name, json.dumps({k: v for k, v in test.items() if not isinstance(v, dict)}), flush=True)
     classes = list(next(iter(rows.values()))[0]["iou_per_class"])
-    lines = [f"configs/rock_voc.yaml, from scratch, {args.minutes:g} min of training each (cosine fitted to "
-             f"the budget), best.pt on val.txt by mIoU, scored on test.txt (26 images)\n",
+    lines = [(f"configs/rock_voc.yaml, from scratch, {args.minutes:g} min of training each (cosine fitted to "
+              f"the budget), best.pt on val.txt by mIoU, scored on test.txt (26 images)\n"),
              "| model | Mparam | epochs | train s | mIoU | mPA | pixel acc | " + " | ".join(f"IoU {c}" for c in classes)
              + " |", "|---|---|---|---|---|---|---|" + "---|" * len(classes)]
     for name, (test, params, epochs, seconds) in rows.items():

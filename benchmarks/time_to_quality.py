@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 from _report import append_report
+from _smp_unet import SmpUnetResNet34
 from torch.utils.data import DataLoader
 
 from unetkit.config import load_config
@@ -26,28 +27,10 @@ from unetkit.data.augment import build_augmentation
 from unetkit.evaluate import evaluate_samples
 from unetkit.infer.predictor import Predictor
 from unetkit.losses import LOSSES, build_loss
-from unetkit.models import SegmentationModel
 from unetkit.runtime import memory_format, resolve_device, resolve_precision
 from unetkit.train import model_for_config
 from unetkit.train.schedules import build_optimizer, lr_factor
 from unetkit.train.step import TrainStep
-
-
-class SmpUNet(SegmentationModel):
-    """The peer under unetkit's SegmentationModel contract: same padding, input sides a multiple of 32
-    (the output stride of its ResNet-34 encoder), so the Predictor pads and tiles it as its own."""
-
-    def __init__(self, in_channels: int, classes: int):
-        super().__init__(in_channels, classes)
-        import segmentation_models_pytorch as smp
-        self.net = smp.Unet("resnet34", encoder_weights=None, in_channels=in_channels, classes=classes)
-
-    @property
-    def size_multiple(self) -> int:
-        return 32
-
-    def forward(self, x):
-        return self.net(x)
 
 
 def main() -> None:
@@ -71,7 +54,7 @@ def main() -> None:
     normalization = compute_normalization(train_samples)
     out_channels = LOSSES[config.train.loss].output_channels(config.data.num_classes)
     model = (model_for_config(config) if args.model == "unetkit"
-             else SmpUNet(config.data.channels, out_channels)).to(device, memory_format=fmt)
+             else SmpUnetResNet34(config.data.channels, out_channels)).to(device, memory_format=fmt)
     optimizer = build_optimizer(model.parameters(), config.train)
     step = TrainStep(model, optimizer, build_loss(config.train.loss), device, precision, fmt)
     dataset = PatchDataset(train_samples, config.data.patch_size, 10**7, normalization,

@@ -54,3 +54,19 @@ def trained_run(tmp_path_factory, synthetic_root) -> Path:
 def checkpoint(trained_run) -> Path:
     """best.pt of the shared trained run."""
     return trained_run / "best.pt"
+
+
+def train_interrupted_at(config, out_dir: Path, epoch: int) -> None:
+    """Run `train` as if Ctrl-C came when epoch `epoch` (0-based) starts; it must stop with Interrupted."""
+    from unittest import mock
+
+    from unetkit.data.dataset import PatchDataset
+    from unetkit.train import Interrupted, train
+    original = PatchDataset.set_epoch
+
+    def interrupt(self, current):
+        if current == epoch:
+            raise KeyboardInterrupt
+        original(self, current)
+    with mock.patch.object(PatchDataset, "set_epoch", interrupt), pytest.raises(Interrupted):
+        train(config, out_dir)

@@ -361,10 +361,10 @@ def override_infer(settings: InferConfig, overrides: list[str]) -> InferConfig:
     settings = copy.deepcopy(settings)
     config = Config(infer=settings)
     for override in overrides:
-        key = override.split("=", 1)[0].strip()
-        if "=" not in override or not key.startswith("infer."):
+        key, separator, raw = override.partition("=")
+        if not separator or not key.strip().startswith("infer."):
             raise ConfigError(f"override '{override}': only inference settings (infer.key=value) apply here")
-        _set(config, key, yaml.safe_load(override.split("=", 1)[1]) if override.split("=", 1)[1].strip() else "")
+        _set(config, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
     check_infer_config(settings)
     return settings
 

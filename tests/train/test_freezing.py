@@ -8,10 +8,10 @@ import torchvision
 from unetkit.config import load_config
 from unetkit.errors import ConfigError
 from unetkit.models import load_checkpoint
-from unetkit.train import Interrupted, train
+from unetkit.train import train
 from unetkit.train.schedules import build_scheduler
 
-from ..conftest import tiny_overrides
+from ..conftest import tiny_overrides, train_interrupted_at
 
 
 def _resnet18_file(tmp_path):
@@ -43,21 +43,11 @@ def test_encoder_is_unchanged_while_frozen_and_learns_after(tmp_path, synthetic_
     assert history[0]["step"] == 4 and history[1]["step"] == 6  # 8 patches: batches of 2, then of 4
 
 
-def test_resume_in_the_frozen_phase_matches_an_unbroken_run(tmp_path, synthetic_root, monkeypatch):
-    from unetkit.data.dataset import PatchDataset
+def test_resume_in_the_frozen_phase_matches_an_unbroken_run(tmp_path, synthetic_root):
     weights = _resnet18_file(tmp_path)
     config = _encoder_config(synthetic_root, weights, "train.freeze_encoder_epochs=2", "train.epochs=3")
     train(config, tmp_path / "straight")
-    original = PatchDataset.set_epoch
-
-    def stop_at_epoch_one(self, epoch):
-        if epoch == 1:
-            raise KeyboardInterrupt
-        original(self, epoch)
-    monkeypatch.setattr(PatchDataset, "set_epoch", stop_at_epoch_one)
-    with pytest.raises(Interrupted):
-        train(config, tmp_path / "broken")
-    monkeypatch.setattr(PatchDataset, "set_epoch", original)
+    train_interrupted_at(config, tmp_path / "broken", epoch=1)
     train(config, tmp_path / "broken", resume=True)
     straight = load_checkpoint(tmp_path / "straight" / "last.pt")["model"]
     resumed = load_checkpoint(tmp_path / "broken" / "last.pt")["model"]

@@ -4,12 +4,11 @@ import pytest
 import torch
 
 from unetkit.config import load_config
-from unetkit.data.dataset import PatchDataset
 from unetkit.errors import ConfigError
 from unetkit.models import load_checkpoint
-from unetkit.train import Interrupted, train
+from unetkit.train import train
 
-from ..conftest import tiny_overrides
+from ..conftest import tiny_overrides, train_interrupted_at
 
 
 def _config(root, *extra):
@@ -30,21 +29,11 @@ def test_training_writes_a_complete_run_dir(tmp_path, synthetic_root):
     assert state["normalization"]["mean"] and state["config"]["model"]["base_channels"] == 4
 
 
-def test_resumed_training_matches_uninterrupted(tmp_path, synthetic_root, monkeypatch):
+def test_resumed_training_matches_uninterrupted(tmp_path, synthetic_root):
     config = _config(synthetic_root, "train.epochs=3", "model.dropout=0.2")
     train(config, tmp_path / "straight")
-
-    original = PatchDataset.set_epoch
-
-    def interrupt_at_epoch_two(self, epoch):
-        if epoch == 2:
-            raise KeyboardInterrupt
-        original(self, epoch)
-    monkeypatch.setattr(PatchDataset, "set_epoch", interrupt_at_epoch_two)
-    with pytest.raises(Interrupted):
-        train(config, tmp_path / "broken")
+    train_interrupted_at(config, tmp_path / "broken", epoch=2)
     assert load_checkpoint(tmp_path / "broken" / "last.pt")["train_state"]["epoch"] == 2
-    monkeypatch.setattr(PatchDataset, "set_epoch", original)
     train(config, tmp_path / "broken", resume=True)
 
     straight = load_checkpoint(tmp_path / "straight" / "last.pt")

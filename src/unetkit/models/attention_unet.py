@@ -39,17 +39,7 @@ class AttentionUNet(UNet):
         self.gates = nn.ModuleList(AttentionGate(widths[level], widths[level], max(1, widths[level] // 2), norm)
                                    for level in reversed(range(depth)))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.padding == "same":
-            self.check_input_shape(x.shape[-2], x.shape[-1])
-        skips = []
-        for encoder, down in zip(self.encoders, self.downs):
-            x = encoder(x)
-            skips.append(x)
-            x = down(x)
-        x = self.bottleneck_dropout(self.bottleneck(x))
-        for up, gate, decoder in zip(self.ups, self.gates, self.decoders):
-            upsampled = up(x)
-            skip = center_crop(skips.pop(), upsampled.shape[-2], upsampled.shape[-1])
-            x = decoder(torch.cat([gate(skip, upsampled), upsampled], dim=1))
-        return self.head(x)
+    def join(self, stage: int, skip: torch.Tensor, upsampled: torch.Tensor) -> torch.Tensor:
+        """The skip, cropped to the decoder's size and weighted by its attention gate, then concatenated."""
+        skip = center_crop(skip, upsampled.shape[-2], upsampled.shape[-1])
+        return torch.cat([self.gates[stage](skip, upsampled), upsampled], dim=1)

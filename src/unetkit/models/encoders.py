@@ -57,11 +57,9 @@ class Encoder(nn.Module):
         missing = [key for key in own if key not in state]
         unexpected = [key for key in state if key not in own]
         if missing or unexpected:
-            what = (f"missing {', '.join(missing[:3])}" if missing else "") + \
-                   ("; " if missing and unexpected else "") + \
-                   (f"unexpected {', '.join(unexpected[:3])}" if unexpected else "")
-            raise ConfigError(f"{path}: not the weights of {type(self).__name__} ({what}"
-                              f"{' ...' if len(missing) > 3 or len(unexpected) > 3 else ''})")
+            parts = [f"{label} {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+                     for label, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+            raise ConfigError(f"{path}: not the weights of {type(self).__name__} ({'; '.join(parts)})")
         wrong = [key for key in own if own[key].shape != state[key].shape]
         if wrong:
             raise ConfigError(f"{path}: {wrong[0]} has shape {tuple(state[wrong[0]].shape)}, "

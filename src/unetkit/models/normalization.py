@@ -28,11 +28,6 @@ class Normalization:
         return cls(tuple(values["mean"]), tuple(values["std"]))
 
     @classmethod
-    def identity(cls, channels: int) -> Normalization:
-        """Pixels scaled to 0..1 only (for models built outside a training run)."""
-        return cls((0.0,) * channels, (1.0,) * channels)
-
-    @classmethod
     def imagenet(cls, channels: int) -> Normalization:
         """The statistics ImageNet-pretrained torchvision encoders expect (grey images: their mean)."""
         mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

@@ -52,9 +52,13 @@ class UNet(SegmentationModel):
             skips.append(x)
             x = down(x)
         x = self.bottleneck_dropout(self.bottleneck(x))
-        for up, decoder in zip(self.ups, self.decoders):
-            x = decoder(crop_and_concat(skips.pop(), up(x)))
+        for stage, (up, decoder) in enumerate(zip(self.ups, self.decoders)):
+            x = decoder(self.join(stage, skips.pop(), up(x)))
         return self.head(x)
+
+    def join(self, stage: int, skip: torch.Tensor, upsampled: torch.Tensor) -> torch.Tensor:
+        """The skip connection of decoder stage `stage` (0 = deepest): the paper's crop-and-concat."""
+        return crop_and_concat(skip, upsampled)
 
     @property
     def size_multiple(self) -> int:
