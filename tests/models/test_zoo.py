@@ -38,3 +38,15 @@ def test_trains_through_the_command_line(tmp_path, synthetic_root, name):
     assert main(["train", "--out", str(tmp_path / name), *tiny_overrides(synthetic_root), f"model.name={name}",
                  "train.epochs=1"]) == 0
     assert (tmp_path / name / "best.pt").is_file()
+
+
+def test_attention_unet_routes_every_skip_through_its_gate():
+    torch.manual_seed(0)
+    model = build_model("attention_unet", 3, 2, base_channels=4, depth=2, norm="batch").eval()
+    image = torch.randn(1, 3, 16, 16)
+    with torch.no_grad():
+        before = model(image)
+        for gate in model.gates:  # psi's last conv: bias -30 -> alpha ~ 0, the skip is shut
+            gate.psi[1].bias.fill_(-30.0)
+        after = model(image)
+    assert not torch.allclose(before, after, atol=1e-4)
