@@ -4,7 +4,8 @@ Every model trains from scratch through unetkit's own trainer with configs/rock_
 augmentation, loss, optimizer and schedule) for the same wall-clock budget; the smp network joins the
 model registry for the run (one register_model call, the SegmentationModel contract: sizes a
 multiple of 32). The cosine schedule is fitted to the budget: each model's speed is probed for a few
-steps and its epoch count set so that it finishes in time (train.max_minutes is the hard stop).
+steps and its epochs (at least 8, shortened where the budget is small) set so that it uses the
+whole budget (train.max_minutes is the hard stop).
 best.pt is chosen on val.txt by mIoU and scored on test.txt.
 
 Usage: python benchmarks/rock_voc_models.py [--minutes 10] [--models unet,attention_unet,...]
@@ -34,6 +35,7 @@ from unetkit.train.schedules import build_optimizer
 from unetkit.train.step import TrainStep
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "rock_voc.yaml"
+MIN_EPOCHS = 8
 MODEL_ARGS = {"unet": [], "attention_unet": [], "unetpp": [], "vgg16_unet": ["model.up=bilinear"],
               "resnet50_unet": ["model.up=bilinear"], "smp_unet_resnet34": []}
 
@@ -58,6 +60,18 @@ def steps_per_second(config) -> float:
     return 6 / (time.perf_counter() - started)
 
 
+def fitted_schedule(config, steps: float, min_epochs: int = MIN_EPOCHS) -> tuple[int, int]:
+    """(epochs, patches per epoch) that fill `steps` training steps: the config's epoch length when
+    that gives at least `min_epochs` epochs, else shorter epochs, so that a slow model still gets
+    several validations to choose best.pt from and no model leaves part of its budget unused
+    (whole epochs of the config's length would round a 1.9-epoch budget down to 1)."""
+    batch = config.train.batch_size
+    per_epoch = config.data.patches_per_epoch // batch
+    if steps >= min_epochs * per_epoch:
+        return max(1, math.floor(steps / per_epoch)), per_epoch * batch
+    return min_epochs, max(1, math.floor(steps / min_epochs)) * batch
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -74,10 +88,9 @@ def main() -> None:
         overrides = [f"data.root={args.root}", f"model.name={name}", *MODEL_ARGS[name], "train.progress=false",
                      *args.overrides]
         config = load_config(CONFIG, overrides)
-        steps_per_epoch = config.data.patches_per_epoch // config.train.batch_size
-        epochs = max(1, math.floor(args.minutes * 60 * steps_per_second(config) * 0.92 / steps_per_epoch))
-        config = load_config(CONFIG, [*overrides, f"train.epochs={epochs}", f"train.max_minutes={args.minutes}",
-                                      "train.val_every=1"])
+        epochs, patches = fitted_schedule(config, args.minutes * 60 * steps_per_second(config) * 0.95)
+        config = load_config(CONFIG, [*overrides, f"train.epochs={epochs}", f"data.patches_per_epoch={patches}",
+                                      f"train.max_minutes={args.minutes}", "train.val_every=1"])
         run = Path(args.out) / name
         if not (run / "metrics.json").is_file():
             train(config, run, resume=(run / "last.pt").is_file())

@@ -70,3 +70,41 @@ def train_interrupted_at(config, out_dir: Path, epoch: int) -> None:
         original(self, current)
     with mock.patch.object(PatchDataset, "set_epoch", interrupt), pytest.raises(Interrupted):
         train(config, out_dir)
+
+
+# -- a model that learnt one bright disk (explanations) ----------------------------------------
+def disk_sample(seed: int, size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Grey noise (H, W) uint8 with one bright disk; the disk's mask (H, W) bool."""
+    rng = np.random.default_rng(seed)
+    image = rng.normal(60, 20, (size, size))
+    centre = rng.integers(14, size - 14, 2)
+    radius = rng.integers(6, 11)
+    rows, cols = np.mgrid[:size, :size]
+    disk = (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 <= radius ** 2
+    image[disk] += 120
+    return image.clip(0, 255).astype(np.uint8), disk
+
+
+def write_disk_dataset(root: Path, counts: dict[str, int]) -> Path:
+    for split, count in counts.items():
+        for index in range(count):
+            image, disk = disk_sample(1000 * len(split) + index)
+            for folder, array in (("images", image), ("masks", disk.astype(np.uint8) * 255)):
+                (root / split / folder).mkdir(parents=True, exist_ok=True)
+                Image.fromarray(array).save(root / split / folder / f"s{index:02d}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def disk_checkpoint(tmp_path_factory) -> Path:
+    """best.pt of a small U-Net trained for a few seconds to find the disk (binary, 1 channel)."""
+    from unetkit.train import train
+    root = write_disk_dataset(tmp_path_factory.mktemp("disks"), {"train": 16, "val": 4})
+    run = tmp_path_factory.mktemp("disk_run") / "run"
+    config = load_config(None, [f"data.root={root}", "data.format=folder", "data.channels=1", "data.patch_size=64",
+                                "data.patches_per_epoch=32", "model.base_channels=8", "model.depth=2",
+                                "model.norm=batch", "train.batch_size=8", "train.epochs=6", "train.lr=0.01",
+                                "train.progress=false", "train.precision=fp32", "train.seed=0"])
+    result = train(config, run)
+    assert result["metrics"]["iou_per_class"]["foreground"] > 0.7, "the disk model did not learn; CAM tests need it"
+    return run / "best.pt"

@@ -54,6 +54,28 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--fps", type=int, metavar="N", help="time N warm repetitions on the first image and print images/s")
     predict.add_argument("--device", default="auto")
 
+    cam = commands.add_parser("cam", help="Grad-CAM maps: what the network looks at, per class and layer")
+    cam.add_argument("--checkpoint", required=True)
+    cam.add_argument("inputs", nargs="*", metavar="IMAGE_OR_DIR", help="images and folders (recursive)")
+    cam.add_argument("--class", dest="classes", action="append", metavar="NAME_OR_INDEX",
+                     help="class to explain (repeat or comma-separate; default: every foreground class)")
+    cam.add_argument("--layer", dest="layers", action="append", metavar="NAME",
+                     help="layer to explain (repeat; default: bottleneck and decoder stages; see --list-layers)")
+    cam.add_argument("--sweep", nargs="?", const="convs", choices=["convs", "stages"],
+                     help="every 3x3 conv (default) or every stage, shallow to deep, with a grid PNG per class")
+    cam.add_argument("--method", default="gradcam", help="gradcam (default), gradcam++, xgradcam, hirescam, "
+                     "eigencam, scorecam, layercam")
+    cam.add_argument("--region", default="pred", help="target pixels: pred (predicted as the class, default), "
+                     "gt (with --masks), all (whole image), or a mask file / folder of masks")
+    cam.add_argument("--score", default="logodds", choices=["logodds", "logit"],
+                     help="per-pixel class score summed over the region: log-odds (default) or the raw logit")
+    cam.add_argument("--masks", help="folder of ground-truth masks named like the images (for --region gt)")
+    cam.add_argument("--out", default="runs/cam", help="output folder (default runs/cam)")
+    cam.add_argument("--alpha", type=float, default=0.5, help="heat-map opacity over the image (default 0.5)")
+    cam.add_argument("--no-faithfulness", action="store_true", help="skip the deletion score (faster)")
+    cam.add_argument("--list-layers", action="store_true", help="print the layers one can explain and exit")
+    cam.add_argument("--device", default="auto")
+
     weights = commands.add_parser("weights-map", help="write the paper's border weight map of a training image")
     weights.add_argument("--config", required=True)
     weights.add_argument("--image", type=int, default=0, help="index of the training image (default 0)")
@@ -125,6 +147,32 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _cmd_cam(args) -> int:
+    from .apps.cam import checkpoint_layers, explain_images
+    if args.list_layers:
+        for layer in checkpoint_layers(args.checkpoint):
+            print(layer.describe())
+        return 0
+    if not args.inputs:
+        raise UnetkitError("cam: give images or folders to explain (or --list-layers)")
+    classes = [c for item in args.classes or [] for c in item.split(",") if c]
+    summary = explain_images(args.checkpoint, args.inputs, args.out, classes or None, args.layers, args.sweep,
+                             args.method, args.region, args.masks, args.alpha, args.device,
+                             not args.no_faithfulness, score=args.score)
+    if not args.no_faithfulness:
+        print("faithfulness (deletion: 1 - mean class score with the top 5..50% pixels blurred; random order in brackets)")
+    for row in summary.rows:
+        score = "absent" if row["absent"] else _score(row["faithfulness"]) + f" [{_score(row['random_baseline'])}]"
+        print(f"{Path(row['image']).name}  {row['class']}  {row['layer']}  {score if not args.no_faithfulness else ''}")
+    print(f"wrote {len(summary.written)} files to {args.out}" +
+          (f"; skipped {len(summary.skipped)} unreadable inputs" if summary.skipped else ""))
+    return 0
+
+
+def _score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def _cmd_weights_map(args) -> int:
     from .apps.weights_map import write_weight_map
     result = write_weight_map(args.config, args.image, args.out, args.overrides)
@@ -142,8 +190,8 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "weights-map": _cmd_weights_map,
-            "demo": _cmd_demo}
+COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "cam": _cmd_cam,
+            "weights-map": _cmd_weights_map, "demo": _cmd_demo}
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

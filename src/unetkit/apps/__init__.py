@@ -2,6 +2,7 @@
 
 cli.py parses arguments and calls one function here; the Python API offers the same calls.
 """
+from .cam import checkpoint_layers, explain_images
 from .demo import run_demo
 from .evaluate import evaluate_checkpoint
 from .predict import measure_speed, predict, predict_files
@@ -9,5 +10,5 @@ from .prediction_outputs import OutputOptions
 from .train import train_from_config
 from .weights_map import write_weight_map
 
-__all__ = ["OutputOptions", "evaluate_checkpoint", "measure_speed", "predict", "predict_files", "run_demo",
+__all__ = ["OutputOptions", "checkpoint_layers", "evaluate_checkpoint", "explain_images", "measure_speed", "predict", "predict_files", "run_demo",
            "train_from_config", "write_weight_map"]

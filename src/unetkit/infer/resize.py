@@ -42,6 +42,23 @@ def stretch(image: np.ndarray, size: int) -> tuple[np.ndarray, ResizePlan]:
     return _resize_image(image, size, size), ResizePlan(height, width, 0, 0, size, size)
 
 
+def shrink_to_fit(image: np.ndarray, side: int) -> tuple[np.ndarray, ResizePlan]:
+    """Scale (H, W, C) down, keeping its aspect ratio, so that neither side exceeds `side` (no padding)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, side / max(height, width))
+    inner_height, inner_width = max(1, round(height * scale)), max(1, round(width * scale))
+    resized = image if scale == 1.0 else _resize_image(image, inner_height, inner_width)
+    return resized, ResizePlan(height, width, 0, 0, inner_height, inner_width)
+
+
+def mask_onto_canvas(mask: np.ndarray, plan: ResizePlan, canvas_shape: tuple[int, int]) -> np.ndarray:
+    """A mask (H, W) of the original image moved onto the resized canvas (nearest neighbour); 0 outside."""
+    resized = cv2.resize(mask.astype(np.uint8), (plan.inner_width, plan.inner_height), interpolation=cv2.INTER_NEAREST)
+    canvas = np.zeros(canvas_shape, np.uint8)
+    canvas[plan.top:plan.top + plan.inner_height, plan.left:plan.left + plan.inner_width] = resized
+    return canvas
+
+
 def restore(probabilities: torch.Tensor, plan: ResizePlan) -> torch.Tensor:
     """(K, size, size) -> (K, H, W): cut out the image region and resize it back (bilinear)."""
     inner = probabilities[:, plan.top:plan.top + plan.inner_height, plan.left:plan.left + plan.inner_width]

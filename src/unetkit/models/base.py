@@ -4,10 +4,15 @@ Input (N, in_channels, H, W) -> logits (N, out_channels, H', W'). A same-padding
 input's size for inputs that are a multiple of `size_multiple`; a valid-padding model (the 2015
 U-Net) returns a smaller centre and overrides `output_size` / `input_size_for`. Prediction pads
 images with these four facts (infer/padding.py) and tiles with them (infer/tiling.py).
+
+`stages()` names the network's parts people look into (encoder stages, bottleneck, decoder
+stages) for explanations (explain/); a model without it is still explained layer by layer.
 """
 from __future__ import annotations
 
 from torch import nn
+
+Stage = tuple[str, nn.Module]   # (name people use: enc1, bottleneck, dec1, ...; the module whose output it is)
 
 
 class SegmentationModel(nn.Module):
@@ -43,3 +48,8 @@ class SegmentationModel(nn.Module):
             except ValueError:
                 raise ValueError(f"input {height}x{width} must be a multiple of {self.size_multiple} "
                                  f"(pad it, as the Predictor does)") from None
+
+    def stages(self) -> list[Stage]:
+        """Named stages, shallow to deep then back: enc1 .. encN, bottleneck, decN .. dec1 (dec1 at
+        full resolution). Each module must run once per forward pass. Default: none."""
+        return []

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .base import SegmentationModel
+from .base import SegmentationModel, Stage
 from .blocks import ConvBlock
 from .encoders import Encoder, ResNetEncoder, VGG16Encoder
 from .registry import register_model
@@ -55,6 +55,15 @@ class EncoderUNet(SegmentationModel):
     @property
     def size_multiple(self) -> int:
         return self.encoder.strides[-1]
+
+    def stages(self) -> list[Stage]:
+        """enc1 .. from the encoder's feature outputs (the deepest is the bottleneck), dec<k> .. dec1,
+        and for ResNets `final`, the stage that brings stride 2 back to full resolution."""
+        outputs = self.encoder.feature_modules()
+        encoders = [(f"enc{level + 1}", module) for level, module in enumerate(outputs[:-1])]
+        decoders = [(f"dec{len(self.decoders) - stage}", block) for stage, block in enumerate(self.decoders)]
+        final = [("final", self.final)] if not isinstance(self.final, nn.Identity) else []
+        return [*encoders, ("bottleneck", outputs[-1]), *decoders, *final]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input_shape(x.shape[-2], x.shape[-1])

@@ -35,7 +35,8 @@ def adapt_first_conv_weight(weight: torch.Tensor, in_channels: int) -> torch.Ten
 
 
 class Encoder(nn.Module):
-    """Base: subclasses set backbone, channels, strides, first_conv_key, unused_prefixes, forward."""
+    """Base: subclasses set backbone, channels, strides, first_conv_key, unused_prefixes, forward,
+    and feature_modules() (the module whose output is each returned feature, for explanations)."""
     channels: tuple[int, ...]
     strides: tuple[int, ...]
     first_conv_key: str          # state-dict key (without 'backbone.') of the first conv's weight
@@ -110,6 +111,10 @@ class VGG16Encoder(Encoder):
         self.backbone = nn.Module()
         self.backbone.features = features
 
+    def feature_modules(self) -> list[nn.Module]:
+        """The ReLU closing each conv block: its output is the block's feature."""
+        return [self.backbone.features[end - 1] for end in self.block_ends]
+
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         features, start = [], 0
         for end in self.block_ends:
@@ -134,6 +139,11 @@ class ResNetEncoder(Encoder):
         self.backbone = backbone
         expansion = 4 if depth >= 50 else 1
         self.channels = (64, 64 * expansion, 128 * expansion, 256 * expansion, 512 * expansion)
+
+    def feature_modules(self) -> list[nn.Module]:
+        """The stem's ReLU (used only there) and layer1 .. layer4."""
+        net = self.backbone
+        return [net.relu, net.layer1, net.layer2, net.layer3, net.layer4]
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         net = self.backbone

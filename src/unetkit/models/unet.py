@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import SegmentationModel
+from .base import SegmentationModel, Stage
 from .blocks import ConvBlock, crop_and_concat, down_layer, he_init, up_layer
 from .registry import register_model
 
@@ -63,6 +63,11 @@ class UNet(SegmentationModel):
     @property
     def size_multiple(self) -> int:
         return 2 ** self.depth
+
+    def stages(self) -> list[Stage]:
+        encoders = [(f"enc{level + 1}", block) for level, block in enumerate(self.encoders)]
+        decoders = [(f"dec{self.depth - stage}", block) for stage, block in enumerate(self.decoders)]
+        return [*encoders, ("bottleneck", self.bottleneck), *decoders]
 
     def output_size(self, input_size: int) -> int:
         """Side length of the output for a given input side length (raises if the size does not fit)."""

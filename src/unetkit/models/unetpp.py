@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import SegmentationModel
+from .base import SegmentationModel, Stage
 from .blocks import ConvBlock, down_layer, he_init, up_layer
 from .registry import register_model
 
@@ -42,6 +42,14 @@ class UNetPlusPlus(SegmentationModel):
     @property
     def size_multiple(self) -> int:
         return 2 ** self.depth
+
+    def stages(self) -> list[Stage]:
+        """enc1 .. = X(0..depth-1, 0); bottleneck = X(depth, 0); dec<i+1> = X(i, depth - i), the nodes
+        on the way up to the output (the nested nodes in between are layers `nodes.<i>_<j>`)."""
+        encoders = [(f"enc{level + 1}", self.nodes[f"{level}_0"]) for level in range(self.depth)]
+        decoders = [(f"dec{level + 1}", self.nodes[f"{level}_{self.depth - level}"])
+                    for level in reversed(range(self.depth))]
+        return [*encoders, ("bottleneck", self.nodes[f"{self.depth}_0"]), *decoders]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input_shape(x.shape[-2], x.shape[-1])

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
@@ -15,7 +15,7 @@ def _pyplot():
 
 def per_class_bar_chart(values: dict[str, float], title: str, path: str | Path) -> Path:
     """Horizontal bars, one per class, the value written at the end of each (as the VOC report draws them)."""
-    plt = _pyplot()
+    plt = pyplot()
     names = list(values)
     numbers = [0.0 if np.isnan(v) else float(v) for v in values.values()]
     figure, axes = plt.subplots(figsize=(7, 0.35 * len(names) + 1.2))
@@ -35,7 +35,7 @@ def per_class_bar_chart(values: dict[str, float], title: str, path: str | Path) 
 
 def confusion_matrix_chart(confusion: np.ndarray, class_names: list[str], path: str | Path) -> Path:
     """The confusion matrix with each row divided by its total (rows: true class, columns: predicted)."""
-    plt = _pyplot()
+    plt = pyplot()
     totals = confusion.sum(axis=1, keepdims=True)
     normalised = np.divide(confusion, totals, out=np.zeros(confusion.shape, float), where=totals > 0)
     size = 0.45 * len(class_names) + 2.5
