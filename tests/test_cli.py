@@ -54,10 +54,14 @@ def test_bad_yaml_file(capsys, tmp_path):
     _assert_one_line_error(code, err, "c.yaml: not valid YAML")
 
 
-def test_missing_partner_file(capsys, tmp_path):
-    root = _folder_dataset(tmp_path / "data", skip_mask=True)
+def test_no_image_with_a_mask(capsys, tmp_path):
+    """An image without a mask is left out with a warning (tests/data/test_formats.py); none with one stops."""
+    root = tmp_path / "data"
+    for name in ("a", "b"):
+        write_png(root / f"train/images/{name}.png", np.zeros((16, 16, 3), np.uint8))
+    write_png(root / "train/masks/zz.png", np.zeros((16, 16), np.uint8))
     code, err = _run(capsys, *_train_args(tmp_path, root))
-    _assert_one_line_error(code, err, "b.png", "no mask file")
+    _assert_one_line_error(code, err, "no image has a mask (2 images;", "a.png: no mask file named a.*")
 
 
 def test_size_mismatch(capsys, tmp_path):

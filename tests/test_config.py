@@ -42,6 +42,8 @@ def test_yaml_file_then_overrides(tmp_path):
     ("infer.grid=random", "config key 'infer.grid' must be one of aligned, flush"),
     ("train.compile=yes please", "config key 'train.compile' expects true/false"),
     ("train.compile_mode=fast", "config key 'train.compile_mode' must be one of default, reduce-overhead"),
+    ("data.ignore_index=1", "config key 'data.ignore_index' must be in 2..255"),
+    ("data.ignore_index=300", "config key 'data.ignore_index' must be in 2..255"),
 ])
 def test_bad_overrides_name_the_key(override, words):
     with pytest.raises(ConfigError, match=re.escape(words)):
@@ -82,3 +84,13 @@ def test_shipped_configs_load():
     from pathlib import Path
     for path in sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")):
         assert isinstance(load_config(path), Config), path
+
+
+def test_colour_tables_list_one_colour_per_class(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("data:\n  root: /x\n  mask: index\n  colors: [[0, 0, 0], [255, 0, 0]]\n")
+    assert load_config(good).data.colors == [[0, 0, 0], [255, 0, 0]]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data:\n  root: /x\n  mask: index\n  colors: [[0, 0, 0]]\n")
+    with pytest.raises(ConfigError, match="'data.colors' must list 2 \\[R, G, B\\] colours"):
+        load_config(bad)

@@ -23,14 +23,21 @@ from .registry import registry_for, registry_keys
 class DataConfig:
     format: str = "folder"              # a registered data format: folder | drive | isbi | voc | synthetic
     root: str = ""
-    mask: str = "binary"                # binary: value > 127 is foreground; index: class ids, 255 = ignore
+    mask: str = "binary"                # binary: 0/1 or 0/255 (any {0, k}); index: class ids (grey, palette, or
+                                        # RGB colours through data.colors); data/masks.py checks which it is
     num_classes: int = 2
     class_names: list[str] = field(default_factory=list)
+    ignore_index: int = 255             # index masks: the value that marks void pixels (CamVid: 11)
+    colors: list[list[int]] = field(default_factory=list)   # index masks in RGB: each class's colour, in
+                                        # class order (default: the VOC palette)
     channels: int = 3                   # images are converted to 1 (grayscale) or 3 (RGB) channels
     patch_size: int = 256               # training patches are sampled at this size
     patches_per_epoch: int = 400
     workers: int = 0                    # DataLoader worker processes for patch sampling + augmentation
-    val_images: list[str] = field(default_factory=list)   # drive: image ids held out of training for validation
+    val_images: list[str] = field(default_factory=list)   # drive: image ids held out of training for validation;
+                                        # folder without val/: the held-out image names (filled in by training)
+    val_fraction: float = 0.1           # folder without val/: share of train/ held out for validation
+    mask_suffix: str = ""               # masks named <image stem><suffix>.* (ISIC: _segmentation)
     train_slices: str = "0-24"          # isbi: slices used for training
     val_slices: str = "25-29"           # isbi: held-out slices scored by validation/evaluate
     synthetic_train: int = 12           # synthetic: number of generated training / validation / test images
@@ -265,6 +272,16 @@ def _validate(config: Config) -> None:
     if config.data.class_names and len(config.data.class_names) != config.data.num_classes:
         raise ConfigError(f"data.class_names has {len(config.data.class_names)} names "
                           f"but data.num_classes is {config.data.num_classes}")
+    if not config.data.num_classes <= config.data.ignore_index <= 255:
+        raise ConfigError(f"config key 'data.ignore_index' must be in {config.data.num_classes}..255 (a value "
+                          f"that is not a class id); got {config.data.ignore_index}")
+    if not 0.0 < config.data.val_fraction < 1.0:
+        raise ConfigError("config key 'data.val_fraction' must be between 0 and 1")
+    colors = config.data.colors
+    if colors and (len(colors) != config.data.num_classes
+                   or any(len(c) != 3 or not all(0 <= v <= 255 for v in c) for c in colors)):
+        raise ConfigError(f"config key 'data.colors' must list {config.data.num_classes} [R, G, B] colours "
+                          f"(0..255), one per class in order; got {colors}")
     for key in ("train.freeze_encoder_epochs", "train.freeze_lr", "train.freeze_batch_size"):
         if _get(config, key) < 0:
             raise ConfigError(f"config key '{key}' must be >= 0 (0 = as without freezing)")

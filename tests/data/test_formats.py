@@ -1,9 +1,11 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tifffile
 
 from unetkit.config import load_config
-from unetkit.data import find_samples, load_samples
+from unetkit.data import FORMATS, find_samples, load_samples
 from unetkit.data.formats import parse_slices
 from unetkit.errors import DataError
 
@@ -20,12 +22,55 @@ def test_folder_layout_matches_by_stem(synthetic_root):
     assert all(s.mask.stem == s.image.stem and s.roi.stem == s.image.stem for s in samples)
 
 
-def test_folder_missing_partner_names_image(tmp_path):
-    write_png(tmp_path / "train/images/a.png", np.zeros((8, 8), np.uint8))
-    write_png(tmp_path / "train/images/b.png", np.zeros((8, 8), np.uint8))
+def test_folder_unpaired_images_are_named_and_left_out(tmp_path, caplog):
+    for name in ("a", "b"):
+        write_png(tmp_path / f"train/images/{name}.png", np.zeros((8, 8), np.uint8))
     write_png(tmp_path / "train/masks/a.png", np.zeros((8, 8), np.uint8))
-    with pytest.raises(DataError, match=r"b\.png: no mask file named b\.\* in"):
-        find_samples(_config(tmp_path, "folder"), "train")
+    write_png(tmp_path / "val/images/c.png", np.zeros((8, 8), np.uint8))
+    write_png(tmp_path / "val/masks/zz.png", np.zeros((8, 8), np.uint8))
+    with caplog.at_level("WARNING"):
+        assert [s.name for s in find_samples(_config(tmp_path, "folder"), "train")] == ["a"]
+    assert "1 of 2 images have no mask and are left out: b.png" in caplog.text
+    with pytest.raises(DataError, match=r"val: no image has a mask \(1 images; .*c\.png: no mask file named c\.\* in"):
+        find_samples(_config(tmp_path, "folder"), "val")
+
+
+@pytest.mark.parametrize(("image", "mask", "suffix"), [
+    ("ISIC_0000001.jpg", "ISIC_0000001_segmentation.png", ""),
+    ("ISIC_0000001.jpg", "ISIC_0000001_segmentation.png", "_segmentation"),
+    ("01_test.tif", "01_manual1.gif", ""),
+    ("01_test.tif", "01_manual1.gif", "_manual1"),
+    ("case-7.png", "case-7_mask.png", "_mask"),
+    ("scan.png", "scan.png", ""),
+])
+def test_common_naming_schemes_pair(tmp_path, image, mask, suffix):
+    from unetkit.data.formats import find_partner
+    write_png(tmp_path / "masks" / mask, np.zeros((4, 4), np.uint8))
+    write_png(tmp_path / "masks" / "99_other_mask.png", np.zeros((4, 4), np.uint8))   # a neighbour, not a match
+    found = find_partner(tmp_path / "masks", Path(image).stem, tmp_path / image, "mask", suffix)
+    assert found.name == mask
+
+
+def test_isic_style_folder_trains_its_pairs(tmp_path):
+    for index in range(3):
+        write_png(tmp_path / f"train/images/ISIC_{index:07d}.jpg", np.zeros((8, 8, 3), np.uint8))
+        write_png(tmp_path / f"train/masks/ISIC_{index:07d}_segmentation.png", np.zeros((8, 8), np.uint8))
+    samples = find_samples(_config(tmp_path, "folder", "data.mask_suffix=_segmentation"), "train")
+    assert all(s.mask.name == f"{s.name}_segmentation.png" for s in samples)
+
+
+def test_without_val_folder_a_fraction_of_train_is_held_out(tmp_path):
+    for index in range(20):
+        write_png(tmp_path / f"train/images/{index:02d}.png", np.zeros((8, 8), np.uint8))
+        write_png(tmp_path / f"train/masks/{index:02d}.png", np.zeros((8, 8), np.uint8))
+    config = _config(tmp_path, "folder", "data.val_fraction=0.15")
+    train, val = find_samples(config, "train"), find_samples(config, "val")
+    assert len(val) == 3 and len(train) == 17 and not {s.name for s in train} & {s.name for s in val}
+    assert [s.name for s in find_samples(config, "val")] == [s.name for s in val]   # the same every time
+    settled = FORMATS["folder"].settle(config)
+    assert settled.val_images == sorted(s.name for s in val)
+    (tmp_path / "val").mkdir()
+    assert FORMATS["folder"].settle(config).val_images == []   # an explicit val/ folder wins
 
 
 def _make_drive(root, ids, kind, size=(12, 10)):
@@ -113,5 +158,5 @@ def test_partner_by_stem_prefix(tmp_path):
     write_png(tmp_path / "mask/01_test_mask.gif", np.zeros((4, 4), np.uint8))
     assert find_partner(tmp_path / "mask", "01_test", tmp_path / "01_test.tif", "roi").name == "01_test_mask.gif"
     write_png(tmp_path / "mask/01_test_other.png", np.zeros((4, 4), np.uint8))
-    with pytest.raises(DataError, match="several roi files"):
+    with pytest.raises(DataError, match="several roi files start with 01_test_ .*set data.mask_suffix"):
         find_partner(tmp_path / "mask", "01_test", tmp_path / "01_test.tif", "roi")

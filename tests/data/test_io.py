@@ -48,12 +48,6 @@ def test_index_mask_rejects_values_outside_classes(tmp_path):
         read_index_mask(path, 3)
 
 
-def test_colour_index_mask_is_rejected(tmp_path):
-    path = write_png(tmp_path / "m.png", np.array([[[255, 0, 0]]], np.uint8))
-    with pytest.raises(DataError, match="colour mask"):
-        read_index_mask(path, 3)
-
-
 def test_image_channels_and_16_bit(tmp_path):
     rgb = np.random.default_rng(0).integers(0, 255, (8, 9, 3), dtype=np.uint8)
     write_png(tmp_path / "rgb.png", rgb)

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from ..data.formats import find_partner
-from ..data.io import read_image, read_mask, read_roi
+from ..data.io import read_image, read_roi
 from ..errors import ConfigError, UnetkitError
 from ..explain import Explainer, Explanation, Layer
 from ..files import write_json
@@ -27,7 +27,7 @@ from ..infer.predictor import inference_settings
 from ..models import load_model
 from ..viz.cam import cam_overlay, tile_grid
 from ..viz.overlay import blend_overlay
-from .common import mask_mode
+from .common import mask_reading
 from .predict import list_inputs
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ def explain_images(checkpoint: str | Path, inputs: list[str | Path], out_dir: st
     for path in tqdm(files, desc="cam", unit="img", disable=not progress or len(files) < 2):
         try:
             image = read_image(path, explainer.model.in_channels)
-            truth = (read_mask(find_partner(Path(masks_dir), path.stem, path, "mask"), mask_mode(meta),
-                               len(meta.class_names), ignore_index=meta.ignore_index) if masks_dir else None)
+            truth = (mask_reading(meta).read(find_partner(Path(masks_dir), path.stem, path, "mask"))
+                     if masks_dir else None)
             explanations = explainer.explain(image, targets, chosen, _region_for(region, path), truth)
         except UnetkitError as error:   # unreadable, no partner mask, a mask of another size: next image
             log.warning("skipped %s: %s", path, error)

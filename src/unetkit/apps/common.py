@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..data.io import MaskReading
 from ..models import ModelMeta, SegmentationModel
 
 
@@ -15,8 +16,9 @@ def stored_run_config(model: SegmentationModel, meta: ModelMeta) -> dict[str, An
                      "class_names": list(meta.class_names)}}
 
 
-def mask_mode(meta: ModelMeta) -> str:
-    """How ground-truth masks are read for this model: as its training run read them, else binary
-    for two classes and class ids otherwise."""
-    stored = (meta.run_config or {}).get("data", {}).get("mask")
-    return stored or ("binary" if meta.num_classes == 2 else "index")
+def mask_reading(meta: ModelMeta) -> MaskReading:
+    """How ground-truth masks are read for this model: as its training run read them (mode, void
+    value, colours), else binary for two classes and class ids otherwise."""
+    stored = dict((meta.run_config or {}).get("data", {}))
+    stored["num_classes"] = meta.num_classes
+    return MaskReading.from_data(stored)

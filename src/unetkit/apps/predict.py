@@ -13,13 +13,13 @@ import numpy as np
 
 from ..config import override_infer
 from ..data.formats import find_partner
-from ..data.io import is_image_file, read_image, read_mask, read_roi
+from ..data.io import MaskReading, is_image_file, read_image, read_roi
 from ..errors import DataError, UnetkitError
 from ..infer.predictor import Predictor, inference_settings
 from ..infer.speed import measure_fps
 from ..labels import IGNORE_INDEX
 from ..models import ModelMeta, load_model
-from .common import mask_mode
+from .common import mask_reading
 from .prediction_outputs import OutputOptions, write_classes_json, write_prediction
 from .video import is_video_file, predict_video
 
@@ -60,12 +60,13 @@ def load_predictor(checkpoint: str | Path, overrides: list[str] | None = None, d
 
 def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str | Path,
                   options: OutputOptions | None = None, progress: bool = True, roi_dir: str | Path | None = None,
-                  masks_dir: str | Path | None = None, masks_mode: str = "binary",
+                  masks_dir: str | Path | None = None, masks: MaskReading | None = None,
                   ignore_index: int = IGNORE_INDEX) -> PredictSummary:
     """Segment every image in `inputs`; unreadable files are skipped with a warning, not fatal.
 
     `roi_dir`: masks of the same stem (e.g. DRIVE's FOV) limit the prediction to their inside.
-    `masks_dir`: ground-truth masks of the same stem (read as `masks_mode`), drawn in the panels.
+    `masks_dir`: ground-truth masks of the same stem (read as `masks` says: default binary), drawn
+    in the panels.
     """
     options = options or OutputOptions()
     out_dir = Path(out_dir)
@@ -79,8 +80,8 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
         try:
             image = read_image(path, predictor.in_channels)
             roi = read_roi(find_partner(Path(roi_dir), path.stem, path, "roi")) if roi_dir else None
-            truth = (read_mask(find_partner(Path(masks_dir), path.stem, path, "mask"), masks_mode,
-                               predictor.num_classes, ignore_index=ignore_index) if masks_dir else None)
+            truth = ((masks or MaskReading()).read(find_partner(Path(masks_dir), path.stem, path, "mask"))
+                     if masks_dir else None)
         except UnetkitError as error:
             log.warning("skipped: %s", error)
             summary.skipped.append(str(error))
@@ -112,7 +113,7 @@ def predict(checkpoint: str | Path, inputs: list[str | Path], out_dir: str | Pat
         summary.videos.append((video, frames, out_path))
     images = [i for i in inputs if Path(i) not in videos]
     if images:
-        found = predict_files(predictor, images, out_dir, options, progress, roi_dir, masks_dir, mask_mode(meta),
+        found = predict_files(predictor, images, out_dir, options, progress, roi_dir, masks_dir, mask_reading(meta),
                               meta.ignore_index)
         summary.written, summary.skipped = found.written, found.skipped
     return summary

@@ -19,7 +19,7 @@ from ..models.normalization import Normalization
 from .augment import augment
 from .border_weights import border_weight_map
 from .formats import SampleFiles
-from .io import read_image, read_mask, read_roi
+from .io import MaskReading, read_image, read_roi
 
 
 @dataclass
@@ -49,11 +49,12 @@ def _check_size(files: SampleFiles, what: str, path, shape, image_shape) -> None
 
 
 def load_sample(files: SampleFiles, data: DataConfig, ignore_index: int = IGNORE_INDEX) -> Sample:
-    """Read and cross-check the files of one sample; outside its ROI the label is `ignore_index`."""
+    """Read and cross-check the files of one sample; the mask's void value (data.ignore_index) and
+    everything outside its ROI become the label `ignore_index`."""
     image = read_image(files.image, data.channels, files.page)
     label = roi = None
     if files.mask is not None:
-        label = read_mask(files.mask, data.mask, data.num_classes, files.page, ignore_index)
+        label = MaskReading.from_data(data).read(files.mask, files.page)
         _check_size(files, "mask", files.mask, label.shape, image.shape[:2])
     if files.roi is not None:
         roi = read_roi(files.roi, files.page)

@@ -5,6 +5,7 @@ bad file never surfaces as a traceback from deep inside PIL or tifffile.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError
 from ..labels import IGNORE_INDEX
+from ..viz.palette import VOC_IGNORE_COLOUR, voc_palette
+from .masks import binary_labels, colour_labels, index_labels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp", ".ppm", ".pgm")
 
@@ -68,53 +71,68 @@ def read_image(path: str | Path, channels: int = 3, page: int | None = None) -> 
     return np.ascontiguousarray(array)
 
 
-def _mask_plane(path: Path, page: int | None, keep_palette_indices: bool) -> np.ndarray:
-    """Decode a mask file to one (H, W) plane of integers."""
-    image = _open_pil(path, page)
-    if image.mode == "P" and keep_palette_indices:
-        return np.asarray(image).astype(np.int64)
+def _grey_plane(image: Image.Image) -> np.ndarray:
+    """One (H, W) plane of a mask image: 16-bit and float values as they are, colours by their
+    brightest channel (a red-on-black mask is binary too)."""
     if image.mode in ("I;16", "I;16B", "I", "F"):
         return np.asarray(image).astype(np.int64)
     if image.mode in ("RGB", "RGBA", "P", "PA"):
-        rgb = np.asarray(image.convert("RGB")).astype(np.int64)
-        if keep_palette_indices and not (np.all(rgb[..., 0] == rgb[..., 1]) and np.all(rgb[..., 1] == rgb[..., 2])):
-            raise DataError(f"{path}: colour mask with differing R, G, B; index masks must be "
-                            f"grayscale or palette PNGs holding class ids")
-        return rgb.max(axis=2) if not keep_palette_indices else rgb[..., 0]
+        return np.asarray(image.convert("RGB")).max(axis=2).astype(np.int64)
     return np.asarray(image.convert("L")).astype(np.int64)
 
 
 def read_binary_mask(path: str | Path, page: int | None = None) -> np.ndarray:
-    """Read a binary mask: any value > 127 (or set bit of a 1-bit image) is foreground. uint8 (H, W) in {0, 1}."""
+    """Read a binary mask as uint8 (H, W) in {0, 1}: 0/1, 0/255 and 1-bit masks alike (data/masks.py)."""
     path = Path(path)
-    plane = _mask_plane(path, page, keep_palette_indices=False)
-    if plane.max(initial=0) == 1 and _open_pil(path, page).mode == "1":
-        plane = plane * 255
-    return (plane > 127).astype(np.uint8)
+    return binary_labels(_grey_plane(_open_pil(path, page)), path)
 
 
 def read_index_mask(path: str | Path, num_classes: int, page: int | None = None,
-                    ignore_index: int = IGNORE_INDEX) -> np.ndarray:
-    """Read class ids (palette indices or gray values); `ignore_index` = ignore. uint8 (H, W).
-
-    Raises DataError when a value is neither a class id nor the ignore label.
-    """
+                    ignore_index: int = IGNORE_INDEX, colors: list | None = None) -> np.ndarray:
+    """Read class ids as uint8 (H, W): palette indices, grey values, or RGB colours through `colors`
+    (the classes' colours in order; VOC's palette by default). The file's void value `ignore_index`
+    becomes 255; anything else outside the classes is a DataError saying what to set."""
     path = Path(path)
-    plane = _mask_plane(path, page, keep_palette_indices=True)
-    bad = np.unique(plane[(plane >= num_classes) & (plane != ignore_index)])
-    if bad.size:
-        shown = ", ".join(str(v) for v in bad[:5]) + (" ..." if bad.size > 5 else "")
-        raise DataError(f"{path}: label values {shown} outside classes 0..{num_classes - 1} "
-                        f"({ignore_index} = ignore)")
-    return plane.astype(np.uint8)
+    image = _open_pil(path, page)
+    if image.mode in ("P", "PA"):
+        return index_labels(np.asarray(image.convert("P") if image.mode == "PA" else image).astype(np.int64), path,
+                            num_classes, ignore_index, palette=True)
+    if image.mode in ("RGB", "RGBA"):
+        rgb = np.asarray(image.convert("RGB"))
+        if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])):
+            table = np.asarray(colors, dtype=np.int64) if colors else voc_palette()[:max(num_classes, 1)]
+            return colour_labels(rgb, path, table, num_classes, None if colors else VOC_IGNORE_COLOUR)
+        return index_labels(rgb[..., 0].astype(np.int64), path, num_classes, ignore_index)
+    return index_labels(_grey_plane(image), path, num_classes, ignore_index)
 
 
 def read_mask(path: str | Path, mode: str, num_classes: int, page: int | None = None,
-              ignore_index: int = IGNORE_INDEX) -> np.ndarray:
-    """Read a label mask in the configured mode ('binary' or 'index')."""
+              ignore_index: int = IGNORE_INDEX, colors: list | None = None) -> np.ndarray:
+    """Read a label mask in the configured mode ('binary' or 'index'); 255 marks ignored pixels."""
     if mode == "binary":
         return read_binary_mask(path, page)
-    return read_index_mask(path, num_classes, page, ignore_index)
+    return read_index_mask(path, num_classes, page, ignore_index, colors)
+
+
+@dataclass(frozen=True)
+class MaskReading:
+    """How a dataset's masks are read: data.mask, data.num_classes, data.ignore_index, data.colors."""
+    mode: str = "binary"
+    num_classes: int = 2
+    ignore_index: int = IGNORE_INDEX     # the files' void value (255 inside unetkit whatever it is)
+    colors: tuple = ()
+
+    @classmethod
+    def from_data(cls, data) -> MaskReading:
+        """From a DataConfig, or the `data` section of a stored run config (a dict)."""
+        get = data.get if isinstance(data, dict) else lambda key, default=None: getattr(data, key, default)
+        num_classes = get("num_classes", 2)
+        mode = get("mask", None) or ("binary" if num_classes == 2 else "index")
+        return cls(mode, num_classes, get("ignore_index", IGNORE_INDEX),
+                   tuple(tuple(c) for c in get("colors", None) or ()))
+
+    def read(self, path: str | Path, page: int | None = None) -> np.ndarray:
+        return read_mask(path, self.mode, self.num_classes, page, self.ignore_index, list(self.colors) or None)
 
 
 def read_roi(path: str | Path, page: int | None = None) -> np.ndarray:

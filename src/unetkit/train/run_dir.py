@@ -44,8 +44,12 @@ class RunDir:
             logger.removeHandler(handler)
             handler.close()
 
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.yaml"
+
     def save_config(self, config: Config) -> None:
-        save_config(config, self.path / "config.yaml")
+        save_config(config, self.config_path)
 
     def save_checkpoints(self, model: SegmentationModel, meta: ModelMeta, training: dict[str, Any], epoch: int,
                          is_best: bool, save_every: int) -> None:

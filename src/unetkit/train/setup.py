@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.utils.data import DataLoader
 
-from ..config import Config, ModelConfig, to_dict
+from ..config import Config, ModelConfig, load_config, to_dict
 from ..data import (
     FORMATS,
     DataFormat,
@@ -42,6 +42,8 @@ from ..models import (
 from ..runtime import memory_format, resolve_device, resolve_precision
 from .freezing import parameter_groups
 from .initial_weights import init_from_checkpoint, load_encoder_weights
+from .recall_watch import RecallWatch
+from .resume_changes import check_resume_changes
 from .run_dir import RunDir
 from .schedules import build_optimizer, build_scheduler
 from .signals import StopSignals
@@ -96,6 +98,7 @@ class TrainingRun:
     metrics: dict = field(default_factory=dict)   # the latest validation
     frozen_loader: DataLoader | None = None       # batches of the frozen-encoder phase
     frozen: bool = False                          # this epoch trains with the encoder frozen
+    recall_watch: RecallWatch = field(default_factory=RecallWatch)   # warns when a class is never found
 
     @property
     def epoch_loader(self) -> DataLoader:
@@ -137,6 +140,7 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
         if path and not resume and not Path(path).is_file():
             raise ConfigError(f"{path}: file not found (model.{key})")
     data_format, loss = FORMATS[config.data.format], LOSSES[config.train.loss]
+    config.data = data_format.settle(config.data)   # e.g. the automatic validation split, stored with the run
     train_samples, val_samples = _load_data(config, data_format, loss)
 
     resumed = load_checkpoint(run_dir.last) if resume else None
@@ -163,10 +167,13 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
         except RuntimeError as error:
             raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
                                   f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
-        optimizer.load_state_dict(resumed["optimizer"])
-        scheduler.load_state_dict(resumed["scheduler"])
         state = TrainState(**resumed["train_state"])
-        log.info("resumed from %s at epoch %d", run_dir.last, state.epoch)
+        if run_dir.config_path.is_file():
+            for change in check_resume_changes(load_config(run_dir.config_path), config, state.epoch):
+                log.info("resumed with %s", change)
+        optimizer.load_state_dict(resumed["optimizer"])
+        scheduler.load_state_dict(resumed["scheduler"])   # its step; the factors come from this config
+        log.info("resumed from %s at epoch %d of %d", run_dir.last, state.epoch, config.train.epochs)
     run_dir.save_config(config)
 
     meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config))

@@ -107,6 +107,8 @@ def validate(run: TrainingRun, last: bool) -> bool:
         return False
     run.metrics = evaluate_samples(run.predictor, run.val_samples, run.data_format.extra_metrics,
                                    run.meta.ignore_index)
+    data = run.config.data
+    run.recall_watch.check(run.metrics, f"data.mask={data.mask}, data.num_classes={data.num_classes}")
     run.model.train()
     for key, value in run.metrics.items():
         if not isinstance(value, dict):

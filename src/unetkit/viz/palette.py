@@ -5,6 +5,8 @@ import numpy as np
 
 from ..labels import IGNORE_INDEX
 
+VOC_IGNORE_COLOUR = (224, 224, 192)   # the object borders of VOC's colour masks (index 255 of its palette)
+
 
 def voc_palette(num_colors: int = 256) -> np.ndarray:
     """The standard VOC colour map, uint8 (num_colors, 3), built from the bits of each class id."""

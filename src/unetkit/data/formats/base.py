@@ -6,6 +6,8 @@ trainer, the evaluator and k-fold training ask the chosen object, never compare 
 """
 from __future__ import annotations
 
+import glob
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,12 @@ class DataFormat:
         """Whether training validates on a 'val' split with these settings."""
         return True
 
+    def settle(self, data: DataConfig) -> DataConfig:
+        """The data settings with the choices made from the files themselves written in (the folder
+        format's automatic validation split), so that the run stores them and a resume or an
+        evaluation reuses them. Default: as given."""
+        return data
+
     def folds(self, data: DataConfig, count: int) -> list[Fold]:
         """The data settings of each of `count` folds; formats without a natural split refuse."""
         offered = [name for name, fmt in FORMATS.items() if type(fmt).folds is not DataFormat.folds]
@@ -91,17 +99,30 @@ def images_in(folder: Path) -> list[Path]:
     return images
 
 
-def find_partner(folder: Path, stem: str, image: Path, what: str) -> Path:
-    """The file in `folder` named like `image`: the same stem, or else the only one whose stem starts
-    with it plus '_' (DRIVE's 01_test.tif -> 01_test_mask.gif)."""
-    matches = sorted(p for p in folder.glob(f"{stem}.*") if is_image_file(p))
-    if not matches:
-        matches = sorted(p for p in folder.glob(f"{stem}_*") if is_image_file(p))
-        if len(matches) > 1:
-            raise DataError(f"{image}: several {what} files start with {stem}_ in {folder}")
-    if not matches:
-        raise DataError(f"{image}: no {what} file named {stem}.* in {folder}")
-    return matches[0]
+def find_partner(folder: Path, stem: str, image: Path, what: str, suffix: str = "") -> Path:
+    """The file in `folder` that belongs to `image`, by the naming schemes datasets use:
+    the same stem; the stem plus `suffix` (data.mask_suffix: ISIC's '_segmentation'); the only file
+    whose stem starts with the stem plus '_' (DRIVE's 01_test.tif -> 01_test_mask.gif); the only file
+    named by the image's leading id plus '_' (DRIVE's 01_test.tif -> 01_manual1.gif)."""
+    def files(pattern: str) -> list[Path]:
+        return sorted(p for p in folder.glob(pattern) if is_image_file(p))
+
+    name, ending = glob.escape(stem), glob.escape(suffix)
+    leading_id = glob.escape(re.split(r"[_-]", stem, maxsplit=1)[0])
+    candidates = [f"{name}.*", *([f"{name}{ending}.*"] if suffix else []), f"{name}_*",
+                  *([f"{leading_id}{ending}.*"] if suffix and leading_id != name else []),
+                  *([f"{leading_id}_*"] if leading_id != name else [])]
+    ambiguous: list[Path] = []
+    for pattern in candidates:
+        matches = files(pattern)
+        if len(matches) == 1 or (matches and not pattern.endswith("_*")):
+            return matches[0]   # (the same stem with two extensions: the first in order)
+        ambiguous = ambiguous or matches
+    if ambiguous:
+        raise DataError(f"{image}: several {what} files start with {stem}_ in {folder} "
+                        f"({', '.join(p.name for p in ambiguous[:3])}); set data.mask_suffix")
+    raise DataError(f"{image}: no {what} file named {stem}.* in {folder} "
+                    f"(masks named <stem><suffix>? set data.mask_suffix)")
 
 
 def find_samples(data: DataConfig, split: str, need_masks: bool = True) -> list[SampleFiles]:
