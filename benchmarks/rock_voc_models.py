@@ -37,7 +37,8 @@ from unetkit.train.step import TrainStep
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "rock_voc.yaml"
 MIN_EPOCHS = 8
 MODEL_ARGS = {"unet": [], "attention_unet": [], "unetpp": [], "vgg16_unet": ["model.up=bilinear"],
-              "resnet50_unet": ["model.up=bilinear"], "smp_unet_resnet34": []}
+              "resnet50_unet": ["model.up=bilinear"], "smp_unet_resnet34": [],
+              "resnet34_unet": ["model.up=bilinear"]}  # last: not in the list, smp's encoder
 
 
 def steps_per_second(config) -> float:
