@@ -19,9 +19,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a model from a config")
-    train.add_argument("--config", help="YAML config file (configs/*.yaml)")
-    train.add_argument("--out", help="run directory (default runs/<config name>)")
+    train = commands.add_parser("train", help="train a model from a config, or from a plan made for data.root")
+    train.add_argument("--config", help="YAML config file (configs/*.yaml); without one (or 'auto') the data in "
+                       "data.root is fingerprinted and a plan fitted to train.max_minutes (default 15) is used")
+    train.add_argument("--out", help="run directory (default runs/<config name>, runs/auto-<data folder> for a plan)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
     train.add_argument("--folds", type=int, help="k-fold cross-validation over the slices (isbi data)")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.epochs=50 model.base_channels=32")
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     cam.add_argument("--list-layers", action="store_true", help="print the layers one can explain and exit")
     cam.add_argument("--device", default="auto")
 
+    inspect = commands.add_parser("inspect", help="a dataset's fingerprint and the plan train would choose for it")
+    inspect.add_argument("root", metavar="DATA_ROOT", help="dataset folder (folder, VOC, DRIVE or ISBI layout)")
+    inspect.add_argument("--json", action="store_true", help="print the fingerprint and plan as JSON")
+    inspect.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.mask_suffix=_segmentation")
+
     weights = commands.add_parser("weights-map", help="write the paper's border weight map of a training image")
     weights.add_argument("--config", required=True)
     weights.add_argument("--image", type=int, default=0, help="index of the training image (default 0)")
@@ -105,7 +111,8 @@ def _cmd_train(args) -> int:
         return 0
     if result["metrics"]:
         print(format_table(result["metrics"]))
-    print(f"run directory: {result['run_dir']} (best.pt, last.pt, config.yaml, history.jsonl, tensorboard/)")
+    print(f"run directory: {result['run_dir']} (best.pt, last.pt, config.yaml, history.jsonl, tensorboard/"
+          + (", plan.yaml, inspect.json)" if result.get("plan") else ")"))
     return 0
 
 
@@ -173,6 +180,15 @@ def _score(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _cmd_inspect(args) -> int:
+    import json
+
+    from .apps.inspect import format_inspection, inspect_dataset, inspection_report
+    plan = inspect_dataset(args.root, args.overrides)
+    print(json.dumps(inspection_report(plan), indent=2) if args.json else format_inspection(plan))
+    return 0
+
+
 def _cmd_weights_map(args) -> int:
     from .apps.weights_map import write_weight_map
     result = write_weight_map(args.config, args.image, args.out, args.overrides)
@@ -191,7 +207,7 @@ def _cmd_demo(args) -> int:
 
 
 COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "cam": _cmd_cam,
-            "weights-map": _cmd_weights_map, "demo": _cmd_demo}
+            "inspect": _cmd_inspect, "weights-map": _cmd_weights_map, "demo": _cmd_demo}
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

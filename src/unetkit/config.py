@@ -331,6 +331,17 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
     return config
 
 
+def check_overrides(overrides: list[str]) -> None:
+    """Refuse unknown keys and wrong types in 'section.key=value' overrides, before any other work
+    (the automatic plan reads the data first and validates the whole config after)."""
+    config = Config()
+    for override in overrides:
+        if "=" not in override:
+            raise ConfigError(f"override '{override}' must look like key=value (e.g. train.epochs=50)")
+        key, raw = override.split("=", 1)
+        _set(config, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
+
+
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> Config:
     """Load a YAML config file (or only defaults when `path` is None) and apply overrides."""
     tree: dict[str, Any] = {}

@@ -36,7 +36,7 @@ def test_unsafe_changes_and_shrinking_are_one_line_errors(tmp_path, synthetic_ro
     capsys.readouterr()
     assert main(["train", "--out", str(run), "--resume", "train.lr=0.5"]) == 2
     error = capsys.readouterr().err.strip()
-    assert error.count("\n") == 0 and "--resume: train.lr was 0.001 in this run, now 0.5" in error
+    assert error.count("\n") == 0 and "--resume: train.lr was 0.002 in this run, now 0.5" in error
     assert main(["train", "--out", str(run), "--resume", "train.epochs=1"]) == 2
     assert "train.epochs=1 is below the 2 epochs" in capsys.readouterr().err
 

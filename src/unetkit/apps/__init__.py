@@ -5,10 +5,11 @@ cli.py parses arguments and calls one function here; the Python API offers the s
 from .cam import checkpoint_layers, explain_images
 from .demo import run_demo
 from .evaluate import evaluate_checkpoint
+from .inspect import format_inspection, inspect_dataset, inspection_report
 from .predict import measure_speed, predict, predict_files
 from .prediction_outputs import OutputOptions
 from .train import train_from_config
 from .weights_map import write_weight_map
 
-__all__ = ["OutputOptions", "checkpoint_layers", "evaluate_checkpoint", "explain_images", "measure_speed", "predict", "predict_files", "run_demo",
+__all__ = ["OutputOptions", "checkpoint_layers", "evaluate_checkpoint", "explain_images", "format_inspection", "inspect_dataset", "inspection_report", "measure_speed", "predict", "predict_files", "run_demo",
            "train_from_config", "write_weight_map"]

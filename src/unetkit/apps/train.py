@@ -1,27 +1,58 @@
-"""`unetkit train`: a config file and overrides in, a run directory out (or k runs for --folds)."""
+"""`unetkit train`: a config file and overrides in, a run directory out (or k runs for --folds).
+
+Without a config file (or with `--config auto`), the dataset in data.root is fingerprinted and the
+automatic plan (train/plan.py) chooses the config; plan.yaml (the config with a reason per choice)
+and inspect.json (the fingerprint) are written into the run directory before training starts.
+"""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from ..config import load_config
+from ..files import write_atomically, write_json
 from ..train import train
 from ..train.folds import train_folds
+from ..train.plan import make_plan
+from ..train.run_dir import RunDir
+
+AUTO = "auto"
 
 
-def default_run_dir(config_path: str | Path | None) -> Path:
-    """runs/<config file name>, or runs/default without a config file."""
-    return Path("runs") / (Path(config_path).stem if config_path else "default")
+def default_run_dir(config_path: str | Path | None, overrides: list[str] | None = None) -> Path:
+    """runs/<config file name>; for the automatic plan runs/auto-<dataset folder name>."""
+    if config_path in (None, AUTO):
+        root = next((o.split("=", 1)[1] for o in overrides or [] if o.startswith("data.root=")), "")
+        return Path("runs") / (f"auto-{Path(root).resolve().name}" if root else "default")
+    return Path("runs") / Path(config_path).stem
+
+
+def wants_plan(config_path: str | Path | None, overrides: list[str] | None) -> bool:
+    """`--config auto`, or no config file with a data.root to plan from."""
+    return config_path == AUTO or (config_path is None and any(o.startswith("data.root=") for o in overrides or []))
 
 
 def train_from_config(config_path: str | Path | None = None, out: str | Path | None = None, resume: bool = False,
                       folds: int | None = None, overrides: list[str] | None = None) -> dict:
     """Train as the command does: --resume without --config reuses the run's own config.yaml.
 
-    Returns the trainer's result, or for `folds` the summary written to folds.json; both with 'run_dir'.
+    Returns the trainer's result, or for `folds` the summary written to folds.json; both with 'run_dir'
+    (and 'plan', the plan's path, when the plan chose the config).
     """
-    out = Path(out) if out else default_run_dir(config_path)
-    if resume and config_path is None and (out / "config.yaml").is_file():
+    started = time.perf_counter()
+    overrides = list(overrides or [])
+    out = Path(out) if out else default_run_dir(config_path, overrides)
+    if resume and config_path in (None, AUTO) and (out / "config.yaml").is_file():
         config_path = out / "config.yaml"
-    config = load_config(config_path, overrides)
+    plan_file = None
+    if wants_plan(config_path, overrides) and not resume:
+        RunDir(out).prepare(resume=False)     # refuse an existing run before the planning time is spent
+        plan = make_plan(overrides, probe=not folds, planning_started=started)
+        plan_file = write_atomically(out / "plan.yaml", lambda file: file.write(plan.to_yaml().encode()))
+        write_json(plan.fingerprint.to_dict(), out / "inspect.json")
+        config = plan.config
+    else:
+        config = load_config(None if config_path == AUTO else config_path, overrides)
     result = train_folds(config, out, folds, resume=resume) if folds else train(config, out, resume=resume)
-    return {**result, "run_dir": out}
+    return {**result, "run_dir": out, **({"plan": plan_file} if plan_file else {})}
+

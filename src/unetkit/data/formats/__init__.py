@@ -6,6 +6,7 @@ from .base import (
     DataFormat,
     Fold,
     SampleFiles,
+    detect_format,
     find_partner,
     find_samples,
     images_in,
@@ -13,5 +14,5 @@ from .base import (
 )
 from .isbi import parse_slices
 
-__all__ = ["FORMATS", "SPLITS", "DataFormat", "Fold", "SampleFiles", "find_partner", "find_samples", "images_in",
+__all__ = ["FORMATS", "SPLITS", "DataFormat", "Fold", "SampleFiles", "detect_format", "find_partner", "find_samples", "images_in",
            "parse_slices", "register_format"]

@@ -43,8 +43,18 @@ class DataFormat:
     needs_root = True                      # data.root must be given
     extra_metrics: tuple[str, ...] = ()    # scored besides BASE_METRICS (names in metrics.EXTRA_METRICS)
 
+    layout = ""                            # what `recognises` looks for, for the detection error
+
     def find(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
         raise NotImplementedError
+
+    def recognises(self, root: Path) -> bool:
+        """Whether `root` is laid out as this format (the automatic plan's detection); default never."""
+        return False
+
+    def unpaired(self, root: Path, split: str, data: DataConfig) -> list[str]:
+        """Images of `split` that have no mask and are left out (named by `inspect`); default none."""
+        return []
 
     def prepare_root(self, data: DataConfig) -> Path:
         """The dataset folder (a generated format writes it here first)."""
@@ -123,6 +133,17 @@ def find_partner(folder: Path, stem: str, image: Path, what: str, suffix: str = 
                         f"({', '.join(p.name for p in ambiguous[:3])}); set data.mask_suffix")
     raise DataError(f"{image}: no {what} file named {stem}.* in {folder} "
                     f"(masks named <stem><suffix>? set data.mask_suffix)")
+
+
+def detect_format(root: Path) -> str:
+    """The name of the registered format whose layout `root` has; DataError listing the layouts if none."""
+    if not root.is_dir():
+        raise DataError(f"{root}: dataset folder not found (data.root)")
+    for name, data_format in FORMATS.items():
+        if data_format.recognises(root):
+            return name
+    layouts = "; ".join(f"{name}: {fmt.layout}" for name, fmt in FORMATS.items() if fmt.layout)
+    raise DataError(f"{root}: not a dataset layout unetkit knows ({layouts}); set data.format")
 
 
 def find_samples(data: DataConfig, split: str, need_masks: bool = True) -> list[SampleFiles]:

@@ -41,6 +41,10 @@ def drive_samples(root: Path, split: str, val_images: list[str], need_masks: boo
 class DriveFormat(DataFormat):
     """data.val_images ids are held out of training for validation; test/ is only used by evaluate."""
     name = "drive"
+    layout = "training/images + training/1st_manual + training/mask (DRIVE as published)"
+
+    def recognises(self, root: Path) -> bool:
+        return all((root / "training" / folder).is_dir() for folder in ("images", "1st_manual", "mask"))
 
     def find(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
         return drive_samples(root, split, data.val_images, need_masks)

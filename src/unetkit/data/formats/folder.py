@@ -23,13 +23,10 @@ log = logging.getLogger(__name__)
 SPLIT_SEED = 0   # the automatic validation split depends only on the file names
 
 
-def paired_samples(split_dir: Path, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
-    """The images of `split_dir`/images with their masks (and ROIs); unpaired images are left out
-    with a warning naming them, and a split without a single pair is a DataError."""
+def pair_files(split_dir: Path, data: DataConfig) -> tuple[list[Path], list[SampleFiles], list[UnetkitError]]:
+    """(images, the pairs found, an error per image without a mask or ROI) of `split_dir`."""
     images = images_in(split_dir / "images")
     masks_dir, roi_dir = split_dir / "masks", split_dir / "roi"
-    if need_masks and not masks_dir.is_dir():
-        raise DataError(f"{masks_dir}: folder not found (each split needs images/ and masks/)")
     samples, unpaired = [], []
     for image in images:
         try:
@@ -39,6 +36,16 @@ def paired_samples(split_dir: Path, data: DataConfig, need_masks: bool) -> list[
             unpaired.append(error)
             continue
         samples.append(SampleFiles(image.stem, image, mask, roi))
+    return images, samples, unpaired
+
+
+def paired_samples(split_dir: Path, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
+    """The images of `split_dir`/images with their masks (and ROIs); unpaired images are left out
+    with a warning naming them, and a split without a single pair is a DataError."""
+    masks_dir = split_dir / "masks"
+    if need_masks and not masks_dir.is_dir():
+        raise DataError(f"{masks_dir}: folder not found (each split needs images/ and masks/)")
+    images, samples, unpaired = pair_files(split_dir, data)
     if unpaired and not samples:
         shown = "; ".join(str(e) for e in unpaired[:3])
         raise DataError(f"{split_dir}: no image has a mask ({len(unpaired)} images; {shown}"
@@ -64,6 +71,16 @@ def held_out_names(names: list[str], fraction: float) -> list[str]:
 class FolderFormat(DataFormat):
     """train/, val/, test/, each with images/ and masks/; without val/, data.val_fraction of train/."""
     name = "folder"
+    layout = "train/images + train/masks (val/, test/ optional)"
+
+    def recognises(self, root: Path) -> bool:
+        return (root / "train" / "images").is_dir() and (root / "train" / "masks").is_dir()
+
+    def unpaired(self, root: Path, split: str, data: DataConfig) -> list[str]:
+        split_dir = root / ("train" if split == "val" and not (root / "val").is_dir() else split)
+        if not (split_dir / "images").is_dir():
+            return []
+        return [str(error).split(": ", 1)[0] for error in pair_files(split_dir, data)[2]]
 
     def find(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
         if split == "test" or (root / "val").is_dir():

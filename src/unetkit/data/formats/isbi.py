@@ -85,6 +85,11 @@ class IsbiFormat(DataFormat):
     """data.train_slices / data.val_slices split the labelled stack (default 0-24 / 25-29)."""
     name = "isbi"
     extra_metrics = ("pixel_error", "rand_error")
+    layout = "train/images + train/labels slices, or train-volume.tif + train-labels.tif (ISBI 2012)"
+
+    def recognises(self, root: Path) -> bool:
+        return ((root / "train-volume.tif").is_file() and (root / "train-labels.tif").is_file()) or (
+            (root / "train" / "images").is_dir() and (root / "train" / "labels").is_dir())
 
     def find(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
         return isbi_samples(root, split, data.train_slices, data.val_slices, need_masks)

@@ -13,6 +13,10 @@ from .folder import FolderFormat
 class SyntheticFormat(FolderFormat):
     name = "synthetic"
     needs_root = False  # defaults to runs/synthetic-data
+    layout = ""         # generated, never detected (a written copy reads as the folder format)
+
+    def recognises(self, root: Path) -> bool:
+        return False
 
     def prepare_root(self, data: DataConfig) -> Path:
         return ensure_synthetic_dataset(data)

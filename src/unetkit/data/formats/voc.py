@@ -63,6 +63,14 @@ def voc_samples(root: Path, split: str, need_masks: bool) -> list[SampleFiles]:
 class VocFormat(DataFormat):
     """ImageSets/Segmentation/{train,val,test}.txt name the splits; validation when val.txt exists."""
     name = "voc"
+    layout = "JPEGImages + SegmentationClass + ImageSets/Segmentation (PASCAL VOC, or one VOC<year>/ inside)"
+
+    def recognises(self, root: Path) -> bool:
+        try:
+            year = voc_year_folder(root)
+        except DataError:
+            return False
+        return (year / "SegmentationClass").is_dir() and (year / "ImageSets" / "Segmentation").is_dir()
 
     def find(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
         return voc_samples(root, split, need_masks)

@@ -1,0 +1,186 @@
+"""A dataset's fingerprint (nnU-Net's word): what the files are, measured, before any choice is made.
+
+Files are found as training finds them (the chosen data format), every image's header is opened
+(sizes, modes, unreadable files) and a spread-out subsample is decoded for intensities and mask
+values, so a thousand 512x512 images take a few seconds. The mask values are read raw, not through
+the mask doctor, and `masks.describe_masks` says what they are (binary, class ids, palette, colours)
+and which settings read them right.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..config import DataConfig
+from ..errors import DataError, UnetkitError
+from .formats import FORMATS, SPLITS, SampleFiles
+from .mask_kinds import MaskFindings, describe_masks
+
+IMAGES_DECODED = 48      # images decoded for intensity statistics (spread over the training split)
+MASKS_DECODED = 96       # masks decoded for their values and pixel fractions
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "F")
+
+
+@dataclass
+class Fingerprint:
+    root: str
+    format: str
+    splits: dict[str, int]                     # images per split (those with masks where masks are needed)
+    sizes: dict[str, list[int]]                # min / median / max [width, height]
+    channels: int                              # 1 when every decoded image is grey (also grey stored as RGB)
+    bit_depth: int
+    image_modes: dict[str, int]
+    intensity: dict[str, list[float]]          # mean / std / p1 / p99 per channel, 0..255 scale
+    masks: MaskFindings
+    roi: bool                                  # a region-of-interest mask comes with the images
+    unpaired: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # split problems found on the way
+    images_decoded: int = 0
+    masks_decoded: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def median_size(self) -> tuple[int, int]:
+        width, height = self.sizes["median"]
+        return width, height
+
+
+def _spread(items: list, count: int) -> list:
+    """`count` items evenly spread over `items` (all of them when there are fewer)."""
+    if len(items) <= count:
+        return list(items)
+    return [items[int(i)] for i in np.linspace(0, len(items) - 1, count).round()]
+
+
+def _open(path: Path, page: int | None) -> Image.Image:
+    image = Image.open(path)
+    if page is not None:
+        image.seek(page)
+    return image
+
+
+def _split_files(data: DataConfig, root: Path) -> tuple[dict[str, list[SampleFiles]], list[str], list[str]]:
+    """The files of each split as training lists them, the unpaired images, and notes on splits
+    that could not be listed (a missing test/ is no problem, but say so)."""
+    data_format = FORMATS[data.format]
+    found: dict[str, list[SampleFiles]] = {}
+    unpaired: list[str] = []
+    notes: list[str] = []
+    for split in SPLITS:
+        try:
+            found[split] = data_format.find(root, split, data, split != "test")
+        except UnetkitError as error:
+            notes.append(f"{split}: {error}")
+            found[split] = []
+        unpaired += [name for name in data_format.unpaired(root, split, data) if name not in unpaired]
+    return found, unpaired, notes
+
+
+def _headers(samples: list[SampleFiles]) -> tuple[list[tuple[int, int]], Counter, list[str]]:
+    sizes, modes, unreadable = [], Counter(), []
+    for sample in samples:
+        try:
+            with _open(sample.image, sample.page) as image:
+                sizes.append(image.size)
+                modes[image.mode] += 1
+        except (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError):
+            unreadable.append(str(sample.image) + (f" page {sample.page}" if sample.page is not None else ""))
+    return sizes, modes, unreadable
+
+
+def _pixels(sample: SampleFiles) -> np.ndarray:
+    """A decoded image as (H, W, C) in 0..255 floats (16-bit scaled), every 2nd pixel."""
+    with _open(sample.image, sample.page) as image:
+        if image.mode in ("I", "I;16", "I;16B", "F"):
+            array = np.asarray(image).astype(np.float64)
+            top = 65535.0 if image.mode.startswith("I;16") or array.max(initial=0) > 255 else 255.0
+            array = array[..., None] * (255.0 / top)
+        else:
+            array = np.asarray(image.convert("L" if image.mode in GREY_MODES else "RGB")).astype(np.float64)
+    array = array[..., None] if array.ndim == 2 else array
+    return array[::2, ::2]
+
+
+def _intensity(arrays: list[np.ndarray], channels: int) -> dict[str, list[float]]:
+    if not arrays:
+        return {}
+    values = np.concatenate([a[..., :channels].reshape(-1, channels) for a in arrays])
+    return {"mean": values.mean(0).round(2).tolist(), "std": values.std(0).round(2).tolist(),
+            "p1": np.percentile(values, 1, axis=0).round(1).tolist(),
+            "p99": np.percentile(values, 99, axis=0).round(1).tolist()}
+
+
+def _mask_values(sample: SampleFiles) -> tuple[str, np.ndarray, np.ndarray]:
+    """(kind of file: grey | palette | colour, the values, their pixel counts) of one mask, raw;
+    colours are coded as r << 16 | g << 8 | b."""
+    with _open(sample.mask, sample.page) as mask:
+        if mask.mode in ("P", "PA"):
+            kind, plane = "palette", np.asarray(mask.convert("P") if mask.mode == "PA" else mask).astype(np.int64)
+        elif mask.mode in ("RGB", "RGBA"):
+            rgb = np.asarray(mask.convert("RGB")).astype(np.int64)
+            if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]):
+                kind, plane = "grey", rgb[..., 0]
+            else:
+                kind, plane = "colour", rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]
+        else:
+            kind, plane = "grey", np.asarray(mask if mask.mode != "1" else mask.convert("L")).astype(np.int64)
+    values, counts = np.unique(plane, return_counts=True)
+    return kind, values, counts
+
+
+def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
+                        user_ignore_index: int | None = None) -> Fingerprint:
+    """Fingerprint the dataset that `data` (format, root, pairing settings) describes.
+
+    `user_num_classes` / `user_ignore_index`: the values the user set (not defaults), which the mask
+    findings respect and check (a value outside the user's classes suggests an ignore label)."""
+    started = time.perf_counter()
+    root = FORMATS[data.format].prepare_root(data)
+    if not root.is_dir():
+        raise DataError(f"{root}: dataset folder not found (data.root)")
+    by_split, unpaired, notes = _split_files(data, root)
+    everything = list({(s.image, s.page): s for split in SPLITS for s in by_split[split]}.values())
+    if not everything:
+        raise DataError(f"{root}: no images found as data.format={data.format} ({'; '.join(notes) or 'empty'})")
+    sizes, modes, unreadable = _headers(everything)
+    labelled = [s for s in by_split["train"] + by_split["val"] if s.mask is not None] or \
+               [s for s in everything if s.mask is not None]
+    decoded, kinds, value_counts = [], set(), Counter()
+    for sample in _spread(labelled or everything, IMAGES_DECODED):
+        try:
+            decoded.append(_pixels(sample))
+        except (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError):
+            pass   # named by the header pass
+    masks_read = 0
+    for sample in _spread(labelled, MASKS_DECODED):
+        try:
+            kind, values, counts = _mask_values(sample)
+        except (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError):
+            unreadable.append(str(sample.mask))
+            continue
+        kinds.add(kind)
+        value_counts.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
+        masks_read += 1
+    grey = all(a.shape[2] == 1 or (np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]))
+               for a in decoded)
+    channels = 1 if grey else 3
+    widths, heights = (np.array([s[0] for s in sizes]), np.array([s[1] for s in sizes])) if sizes else ([0], [0])
+    return Fingerprint(
+        root=str(root), format=data.format, splits={split: len(by_split[split]) for split in SPLITS},
+        sizes={"min": [int(np.min(widths)), int(np.min(heights))],
+               "median": [int(np.median(widths)), int(np.median(heights))],
+               "max": [int(np.max(widths)), int(np.max(heights))]},
+        channels=channels, bit_depth=16 if any(m.startswith("I") for m in modes) else 8, image_modes=dict(modes),
+        intensity=_intensity(decoded, channels),
+        masks=describe_masks(kinds, value_counts, user_num_classes, user_ignore_index),
+        roi=any(s.roi is not None for s in everything), unpaired=unpaired, unreadable=unreadable, notes=notes,
+        images_decoded=len(decoded), masks_decoded=masks_read, seconds=round(time.perf_counter() - started, 2))

@@ -1,0 +1,225 @@
+"""The automatic plan: a dataset's fingerprint in, a training config out, with a reason per choice.
+
+nnU-Net's idea with unetkit's own recipe (the padded U-Net, CE + Dice, Adam at 2e-3 with a cosine
+schedule: configs/drive.yaml, measured in docs/benchmarks.md). The rules read the fingerprint
+(data/fingerprint.py); the number of epochs and patches per epoch are fitted to train.max_minutes
+from a speed probe on this machine (speed_probe.py). Every key given on the command line wins over
+the plan, and plan.yaml, written beside the run, says why each value was chosen.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import (
+    Config,
+    DataConfig,
+    check_overrides,
+    from_dict,
+    section_from_dict,
+    to_dict,
+)
+from ..data.fingerprint import Fingerprint, fingerprint_dataset
+from ..data.formats import FORMATS, detect_format
+from ..data.formats.folder import held_out_names
+from ..errors import ConfigError
+from .speed_probe import TrainingSpeed
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MINUTES = 15.0
+MAX_PATCH = 256              # CPU-sized patches; the shipped recipes all train at 256
+MIN_PATCH = 64
+TARGET_VALIDATIONS = 8       # validations (= epochs) a budget is cut into, to choose best.pt from
+VALIDATION_SHARE = 0.1       # at most this share of the budget goes to validation
+MIN_STEPS_PER_EPOCH = 5
+PROBE_MARGIN = 0.95          # fill this share of the time left: the probe's estimate is not exact
+FEW_STEPS = 1000             # fewer steps than this fit the budget at width 32: train the narrower U-Net
+NARROW_CHANNELS = 16
+RARE_FOREGROUND = 0.02       # binary masks with less foreground than this train with the Dice loss
+NATURAL_SIZE_SPREAD = 1.25   # colour images whose sides vary more than this are photographs
+
+
+@dataclass
+class Plan:
+    config: Config
+    reasons: dict[str, str]             # "section.key" -> why this value
+    fingerprint: Fingerprint
+    speed: TrainingSpeed | None = None
+    user_keys: set[str] = field(default_factory=set)
+
+    def to_yaml(self) -> str:
+        """The resolved config as YAML, each chosen key followed by a comment saying why."""
+        lines = ["# unetkit automatic plan: the resolved config of this run (a config file for --config).",
+                 f"# data: {self.fingerprint.root} ({self.fingerprint.format}); fingerprint in inspect.json",
+                 *([(f"# speed probe: {self.speed.steps_per_second:.2f} training steps/s, one validation "
+                    f"{self.speed.validation_seconds:.1f} s")] if self.speed else [])]
+        for section, values in to_dict(self.config).items():
+            lines.append(f"{section}:")
+            for key, value in values.items():
+                text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+                text = text.removesuffix("\n...").removesuffix("...").strip()
+                why = self.reasons.get(f"{section}.{key}")
+                lines.append(f"  {key}: {text}" + (f"  # {why}" if why else ""))
+        return "\n".join(lines) + "\n"
+
+
+def _user_settings(overrides: list[str]) -> dict[str, Any]:
+    settings = {}
+    for override in overrides:
+        key, separator, raw = override.partition("=")
+        if separator:
+            settings[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+    return settings
+
+
+def _user_data(settings: dict[str, Any]) -> DataConfig:
+    values = {key.split(".", 1)[1]: value for key, value in settings.items() if key.startswith("data.")}
+    return section_from_dict(DataConfig, values, "command line")
+
+
+def _patch_size(fingerprint: Fingerprint) -> tuple[int, str]:
+    side = min(fingerprint.median_size)
+    patch = min(MAX_PATCH, max(MIN_PATCH, side // 32 * 32))
+    if side < MIN_PATCH:
+        return MIN_PATCH, f"images of {side} px (median short side) are padded to {MIN_PATCH}"
+    return patch, (f"median image {fingerprint.median_size[0]}x{fingerprint.median_size[1]}: "
+                   + (f"patches of {MAX_PATCH} (the recipes' size)" if patch == MAX_PATCH else
+                      "the largest multiple of 32 inside the short side"))
+
+
+def _natural_images(fingerprint: Fingerprint) -> bool:
+    (min_w, min_h), (max_w, max_h) = fingerprint.sizes["min"], fingerprint.sizes["max"]
+    spread = max(max_w / max(min_w, 1), max_h / max(min_h, 1))
+    return fingerprint.channels == 3 and spread > NATURAL_SIZE_SPREAD
+
+
+def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
+    """Key -> (value, reason) for everything the fingerprint decides (not the time budget)."""
+    masks = fingerprint.masks
+    choices: dict[str, tuple[Any, str]] = {
+        "data.format": (fingerprint.format, f"{FORMATS[fingerprint.format].layout} found in data.root"),
+        "data.mask": (masks.mode, masks.reason),
+        "data.num_classes": (masks.num_classes, masks.reason),
+        "data.channels": (fingerprint.channels, "every image is grey" if fingerprint.channels == 1
+                          else "colour images"),
+    }
+    if masks.ignore_value is not None:
+        choices["data.ignore_index"] = (masks.ignore_value, f"value {masks.ignore_value} marks void pixels")
+    if masks.colors:
+        choices["data.colors"] = (masks.colors, "the colours found in the masks, one class each")
+    patch, why = _patch_size(fingerprint)
+    choices["data.patch_size"] = (patch, why)
+    depth = 4 if patch >= 128 else 3
+    choices["model.name"] = ("unet", "the padded U-Net of the shipped recipes (best on rock_voc and DRIVE here)")
+    choices["model.base_channels"] = (32, "the recipes' width (7.8M parameters at depth 4)")
+    choices["model.depth"] = (depth, f"{patch}-px patches reach {patch >> depth} px at the bottom")
+    choices["train.batch_size"] = (4, "the recipes' batch: BatchNorm statistics over 4 patches, short CPU steps")
+    foreground = masks.foreground_fraction
+    if masks.num_classes == 2 and 0 < foreground < RARE_FOREGROUND:
+        choices["train.loss"] = ("dice", f"foreground is {foreground:.1%} of the pixels: Dice does not drown it")
+    else:
+        smallest = f" (smallest class {min(masks.class_fractions):.1%})" if masks.class_fractions else ""
+        choices["train.loss"] = ("ce_dice", f"cross-entropy for calibrated probabilities + Dice against imbalance{smallest}")
+    choices["train.monitor"] = (("f1", "binary: F1 (Dice) of the foreground") if masks.num_classes == 2 else
+                                ("miou", f"{masks.num_classes} classes: mean IoU weighs small classes equally"))
+    for key, value in {"train.optimizer": "adam", "train.lr": 0.002, "train.schedule": "cosine",
+                       "train.warmup_epochs": 0.5}.items():
+        choices[key] = (value, "the shipped recipe (configs/drive.yaml, configs/rock_voc.yaml)")
+    choices.update(_augmentation(fingerprint))
+    return choices
+
+
+def _augmentation(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
+    if _natural_images(fingerprint):
+        why = "colour images of varied sizes (photographs): upright, colour jitter, wider scales"
+        return {"augment.rotate90": (False, why), "augment.vertical_flips": (False, why),
+                "augment.scale_range": ([0.75, 1.5], why), "augment.hue": (0.015, why),
+                "augment.saturation": (0.2, why), "augment.value": (0.2, why)}
+    why = ("grey images (microscopy-like): every orientation, intensity jitter only" if fingerprint.channels == 1
+           else "colour images of one size (a scanner or camera set-up): every orientation, mild intensity jitter")
+    return {"augment.rotate90": (True, why), "augment.vertical_flips": (True, why),
+            "augment.rotate_degrees": (15.0, why), "augment.brightness": (0.1, why),
+            "augment.contrast": (0.1, why), "augment.gamma": (0.1, why)}
+
+
+def budget_choices(config: Config, speed: TrainingSpeed, seconds_left: float) -> dict[str, tuple[Any, str]]:
+    """Epochs, patches per epoch and validation frequency that fill `seconds_left` at `speed`."""
+    validation = speed.validation_seconds
+    validations = TARGET_VALIDATIONS
+    if validation > 0 and validations * validation > VALIDATION_SHARE * seconds_left:
+        validations = max(1, math.floor(VALIDATION_SHARE * seconds_left / validation))
+    training_seconds = max(0.0, seconds_left - validations * validation) * PROBE_MARGIN
+    steps = max(1, math.floor(training_seconds * speed.steps_per_second))
+    epochs = max(1, min(validations, steps // MIN_STEPS_PER_EPOCH))
+    batch = config.train.batch_size
+    why = (f"{steps} steps of {batch} fit {training_seconds / 60:.1f} min at {speed.steps_per_second:.2f} steps/s "
+           f"(probe), {epochs} validations of {validation:.1f} s in the budget")
+    return {"train.epochs": (epochs, why), "data.patches_per_epoch": ((steps // epochs) * batch, why),
+            "train.val_every": (1, "validate after every epoch (each epoch is a 1/epochs share of the budget)")}
+
+
+def make_plan(overrides: list[str], probe: bool = True, planning_started: float | None = None) -> Plan:
+    """Fingerprint data.root (given in `overrides`) and choose a config; every override wins. With
+    `probe`, epochs and patches per epoch are fitted to train.max_minutes (default 15) unless the
+    command line fixes either of them."""
+    import time
+    started = planning_started if planning_started is not None else time.perf_counter()
+    check_overrides(overrides)
+    settings = _user_settings(overrides)
+    data = _user_data(settings)
+    if not data.root and FORMATS.get(data.format) is not None and FORMATS[data.format].needs_root:
+        raise ConfigError("the automatic plan needs data.root=DIR (the dataset folder), or a --config file")
+    if "data.format" not in settings:
+        data.format = detect_format(Path(data.root))
+    fingerprint = fingerprint_dataset(data, settings.get("data.num_classes"), settings.get("data.ignore_index"))
+    choices = plan_choices(fingerprint)
+    if "model.name" in settings:   # another network: the plan's U-Net arguments may not apply to it
+        choices = {key: choice for key, choice in choices.items() if not key.startswith("model.")}
+    if data.format == "drive" and "data.val_images" not in settings:
+        ids = [s.name.split("_")[0] for s in FORMATS["drive"].find(Path(data.root), "train", data, True)]
+        choices["data.val_images"] = (held_out_names(ids, data.val_fraction),
+                                      "DRIVE has no validation split: data.val_fraction of training/ held out")
+    minutes = settings.get("train.max_minutes") or DEFAULT_MINUTES
+    choices["train.max_minutes"] = (minutes, "the time budget (train.max_minutes, default 15)")
+    user_keys = set(settings)
+    config = _config(choices, overrides)
+    speed = None
+    if probe and not user_keys & {"train.epochs", "data.patches_per_epoch"}:
+        from .speed_probe import measure_training_speed
+        config.data = FORMATS[config.data.format].settle(config.data)
+        speed = measure_training_speed(config)
+        seconds_left = minutes * 60 - (time.perf_counter() - started)
+        fitted = budget_choices(config, speed, seconds_left)
+        steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
+        if steps < FEW_STEPS and "model.base_channels" in choices and "model.base_channels" not in settings:
+            why = (f"only {steps} steps fit the budget at width 32 here: width 16 takes about twice as many "
+                   f"(configs/drive_fast.yaml: DRIVE F1 0.80 after 500 steps, docs/benchmarks.md)")
+            choices["model.base_channels"] = (NARROW_CHANNELS, why)
+            config = _config(choices, overrides)
+            config.data = FORMATS[config.data.format].settle(config.data)
+            speed = measure_training_speed(config)
+            seconds_left = minutes * 60 - (time.perf_counter() - started)
+            fitted = budget_choices(config, speed, seconds_left)
+        choices.update(fitted)
+        if config.data.val_images and "data.val_images" not in choices:
+            choices["data.val_images"] = (config.data.val_images,
+                                          "no val/ folder: data.val_fraction of train/ held out for validation")
+        config = _config(choices, overrides)
+    reasons = {key: why for key, (_, why) in choices.items()}
+    reasons.update({key: "set on the command line" for key in user_keys})
+    return Plan(config, reasons, fingerprint, speed, user_keys)
+
+
+def _config(choices: dict[str, tuple[Any, str]], overrides: list[str]) -> Config:
+    tree: dict[str, dict[str, Any]] = {}
+    for key, (value, _) in choices.items():
+        section, name = key.split(".")
+        if value is not None:
+            tree.setdefault(section, {})[name] = value
+    return from_dict(tree, overrides, source="automatic plan")
