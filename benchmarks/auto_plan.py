@@ -9,7 +9,7 @@ scored on the held-out slices 25-29 (--split val). The wall time is the whole `t
 (planning, probe, data loading, training, validations).
 
 Usage: python benchmarks/auto_plan.py [--minutes 10] [--datasets drive,isbi,rock_voc] [--out runs/auto_plan_bench]
-       [--no-append]
+       [--no-append] [--shipped-from runs/auto_plan_bench/results.json]
 Do not run anything else on the machine meanwhile: the plan's speed probe and every budget are wall-clock.
 """
 from __future__ import annotations
@@ -65,7 +65,10 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--out", default="runs/auto_plan_bench")
     parser.add_argument("--no-append", action="store_true")
+    parser.add_argument("--shipped-from", metavar="RESULTS_JSON",
+                        help="take the shipped configs' rows from an earlier run's results.json (rerun only the plan)")
     args = parser.parse_args()
+    earlier = json.loads(Path(args.shipped_from).read_text()) if args.shipped_from else {}
     out = Path(args.out)
     budget = f"train.max_minutes={args.minutes:g}"
     lines = [(f"Budget {args.minutes:g} min each. Plan = `unetkit train data.root=DIR {budget}` with no config; "
@@ -78,6 +81,9 @@ def main() -> None:
         root = drive_as_folder(out / "drive_folder") if root == "drive_folder" else root
         rows = [run_and_score("plan", [f"data.root={root}", budget], out / f"{dataset}_plan", split, metric)]
         for config, extra in shipped:
+            if dataset in earlier:
+                rows.append(next(row for row in earlier[dataset] if row["name"] == config))
+                continue
             rows.append(run_and_score(config, ["--config", str(REPO / "configs" / config), budget, *extra],
                                       out / f"{dataset}_{Path(config).stem}", split, metric))
         results[dataset] = rows

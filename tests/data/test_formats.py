@@ -160,3 +160,24 @@ def test_partner_by_stem_prefix(tmp_path):
     write_png(tmp_path / "mask/01_test_other.png", np.zeros((4, 4), np.uint8))
     with pytest.raises(DataError, match="several roi files start with 01_test_ .*set data.mask_suffix"):
         find_partner(tmp_path / "mask", "01_test", tmp_path / "01_test.tif", "roi")
+
+
+def test_each_layout_is_detected(tmp_path, synthetic_root):
+    from unetkit.data.formats import detect_format
+    assert detect_format(synthetic_root) == "folder"       # written by the synthetic format, read as a folder
+    for folder in ("training/images", "training/1st_manual", "training/mask"):
+        (tmp_path / "drive" / folder).mkdir(parents=True)
+    for folder in ("train/images", "train/labels"):
+        (tmp_path / "isbi" / folder).mkdir(parents=True)
+    for folder in ("VOC2012/JPEGImages", "VOC2012/SegmentationClass", "VOC2012/ImageSets/Segmentation"):
+        (tmp_path / "voc" / folder).mkdir(parents=True)
+    assert [detect_format(tmp_path / name) for name in ("drive", "isbi", "voc")] == ["drive", "isbi", "voc"]
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(DataError, match="not a dataset layout unetkit knows .*folder: train/images"):
+        detect_format(tmp_path / "photos")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "rock_voc").is_dir(), reason="needs ../shared/data")
+def test_the_shared_datasets_are_detected():
+    from unetkit.data.formats import detect_format
+    assert [detect_format(SHARED_DATA / name) for name in ("drive", "isbi2012", "rock_voc")] == ["drive", "isbi", "voc"]

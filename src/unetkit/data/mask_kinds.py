@@ -87,12 +87,12 @@ def describe_masks(kinds: set[str], counts: Counter, user_num_classes: int | Non
     values = sorted(counts)
     shares = _fractions(counts)
     suggestions: list[str] = []
-    void = user_ignore_index if user_ignore_index is not None else _isolated_void(values)
-    ids = [v for v in values if v != void]
-    if "palette" not in kinds and user_num_classes in (None, 2) and void is None:
+    if "palette" not in kinds and user_num_classes in (None, 2) and user_ignore_index is None:
         binary = _binary_reading(values, counts, shares)
         if binary is not None:
             return binary
+    void = user_ignore_index if user_ignore_index is not None else _isolated_void(values)
+    ids = [v for v in values if v != void]
     if "palette" not in kinds and user_num_classes is None and len(ids) > 2 * SMALL_CLASS_IDS:
         return MaskFindings("binary", "binary", 2, None, [], shares, [], f"{len(ids)} grey levels spread over the range",
                             [(f"the masks hold {len(ids)} grey levels, most between 10 and 245: they look like images, "

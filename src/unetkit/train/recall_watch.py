@@ -30,7 +30,7 @@ class RecallWatch:
                 self.warned.add(name)
                 warnings.append(f"class '{name}' has validation recall 0 in {self.zero_streak[name]} validations "
                                 f"in a row: check the masks ({data_hint}): do their values mean what "
-                                f"these keys say?")
+                                f"these keys say? `unetkit inspect DATA_ROOT` shows what the masks hold")
         for warning in warnings:
             log.warning(warning)
         return warnings

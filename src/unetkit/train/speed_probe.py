@@ -34,9 +34,9 @@ from .step import TrainStep
 log = logging.getLogger(__name__)
 
 PROBE_IMAGES = 6        # training images decoded for the probe
-WARM_STEPS = 2          # first steps (allocation, oneDNN kernel choice) are not timed
-MEASURE_SECONDS = 6.0   # time steps until this much has passed ...
-MAX_STEPS = 24          # ... or this many
+WARM_STEPS = 3          # first steps (allocation, oneDNN kernel choice, a cold process) are not timed
+MEASURE_SECONDS = 10.0  # time steps until this much has passed ...
+MAX_STEPS = 40          # ... or this many
 
 
 @dataclass(frozen=True)

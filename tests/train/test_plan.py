@@ -1,0 +1,86 @@
+"""The automatic plan: choices from the fingerprint, user keys win, the budget fit, and a planned run."""
+import numpy as np
+import pytest
+import yaml
+
+from tests.conftest import write_png
+from unetkit.cli import main
+from unetkit.config import load_config, to_dict
+from unetkit.train import speed_probe
+from unetkit.train.plan import budget_choices, make_plan
+from unetkit.train.speed_probe import TrainingSpeed
+
+
+def _binary_colour_folder(root, size=(96, 80)):
+    rng = np.random.default_rng(1)
+    for index in range(3):
+        write_png(root / "train/images" / f"{index}.png", rng.integers(0, 255, (*size[::-1], 3), dtype=np.uint8))
+        mask = np.zeros(size[::-1], np.uint8)
+        mask[10:40, 10:40] = 1                        # a 0/1 mask: binary, not class ids
+        write_png(root / "train/masks" / f"{index}.png", mask)
+    return root
+
+
+def test_binary_colour_data_gets_a_binary_colour_plan(tmp_path):
+    plan = make_plan([f"data.root={_binary_colour_folder(tmp_path)}"], probe=False)
+    config = plan.config
+    assert (config.data.format, config.data.mask, config.data.num_classes, config.data.channels) == (
+        "folder", "binary", 2, 3)
+    assert config.data.patch_size == 64              # the largest multiple of 32 inside an 80-px short side
+    assert config.model.depth == 3 and config.train.monitor == "f1" and config.train.loss == "ce_dice"
+    assert config.train.max_minutes == 15.0
+    assert "data.mask" in plan.reasons and "binary" in plan.reasons["data.mask"]
+
+
+def test_multi_class_grey_data_gets_index_masks_and_grey_input(tmp_path):
+    for index in range(2):
+        write_png(tmp_path / "train/images" / f"{index}.png", np.full((64, 64), 100 + index, np.uint8))
+        write_png(tmp_path / "train/masks" / f"{index}.png", np.arange(64 * 64).reshape(64, 64).astype(np.uint8) % 5)
+    config = make_plan([f"data.root={tmp_path}"], probe=False).config
+    assert (config.data.mask, config.data.num_classes, config.data.channels) == ("index", 5, 1)
+    assert config.train.monitor == "miou" and len(config.data.class_names) == 5
+
+
+def test_every_command_line_key_wins(tmp_path):
+    root = _binary_colour_folder(tmp_path)
+    plan = make_plan([f"data.root={root}", "data.patch_size=32", "train.loss=bce", "model.name=attention_unet"],
+                     probe=False)
+    assert plan.config.data.patch_size == 32 and plan.config.train.loss == "bce"
+    assert plan.config.model.name == "attention_unet"
+    assert plan.reasons["train.loss"] == "set on the command line"
+    assert "model.depth" not in plan.reasons    # the U-Net's arguments are not forced on another model
+
+
+def test_a_typo_is_reported_before_the_data_is_read(tmp_path):
+    from unetkit.errors import ConfigError
+    with pytest.raises(ConfigError, match="unknown config key 'train.epocs'"):
+        make_plan([f"data.root={tmp_path / 'nowhere'}", "train.epocs=3"], probe=False)
+
+
+@pytest.mark.parametrize(("validation", "validations"), [(3.0, 8), (30.0, 2)])
+def test_the_budget_fit_fills_the_time_left(tiny_config, validation, validations):
+    speed = TrainingSpeed(steps_per_second=2.0, validation_seconds=validation, validation_images=2, probe_seconds=5)
+    fitted = budget_choices(tiny_config, speed, seconds_left=600)
+    epochs, patches = fitted["train.epochs"][0], fitted["data.patches_per_epoch"][0]
+    assert epochs == validations                      # validation stays within 10% of the budget
+    seconds = epochs * patches / tiny_config.train.batch_size / 2.0 + epochs * validation
+    assert 0.9 * 600 <= seconds <= 600
+
+
+def test_a_planned_run_writes_its_plan_and_resumes_from_it(tmp_path, synthetic_root, monkeypatch, capsys):
+    monkeypatch.setattr(speed_probe, "MEASURE_SECONDS", 0.3)
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), f"data.root={synthetic_root}", "train.max_minutes=0.2",
+                 "train.progress=false", "train.precision=fp32"]) == 0
+    assert "plan.yaml" in capsys.readouterr().out
+    plan_text = (run / "plan.yaml").read_text()
+    assert "# speed probe:" in plan_text and "epochs:" in plan_text
+    planned = load_config(run / "plan.yaml")
+    assert to_dict(planned) == to_dict(load_config(run / "config.yaml"))   # plan.yaml is the run's config
+    assert planned.data.format == "folder" and 0 < planned.train.max_minutes < 0.2   # less planning, validations
+    assert "# the training loop's clock" in plan_text
+    assert yaml.safe_load((run / "inspect.json").read_text())["masks"]["kind"] == "binary"
+    history = (run / "history.jsonl").read_text().splitlines()
+    assert len(history) == planned.train.epochs
+    assert main(["train", "--out", str(run), "--resume", f"train.epochs={planned.train.epochs + 1}"]) == 0
+    assert len((run / "history.jsonl").read_text().splitlines()) == planned.train.epochs + 1
