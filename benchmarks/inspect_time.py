@@ -58,10 +58,10 @@ def main() -> None:
         fingerprint = fingerprint_dataset(DataConfig(format="folder", root=str(root), mask="index", num_classes=4))
         alone.append(time.perf_counter() - started)
     lines = [f"{args.images} grey PNG images of {args.size}x{args.size} with 4-class masks (train/ + test/, no val/):",
-             f"`unetkit inspect DIR --json`, whole command in a fresh process: best {min(whole):.2f} s "
+             (f"`unetkit inspect DIR --json`, whole command in a fresh process: best {min(whole):.2f} s "
              f"(runs: {', '.join(f'{s:.2f}' for s in whole)}); the fingerprint alone: best {min(alone):.2f} s. "
              f"It decoded {fingerprint.images_decoded} images and {fingerprint.masks_decoded} masks and opened "
-             f"every header; class shares found: {fingerprint.masks.class_fractions}."]
+             f"every header; class shares found: {fingerprint.masks.class_fractions}.")]
     append_report("unetkit inspect on 1,000 images (issue 12)", lines, append=not args.no_append)
 
 

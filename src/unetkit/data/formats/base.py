@@ -6,7 +6,8 @@ trainer, the evaluator and k-fold training ask the chosen object, never compare 
 """
 from __future__ import annotations
 
-import glob
+import bisect
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,23 +110,38 @@ def images_in(folder: Path) -> list[Path]:
     return images
 
 
+@functools.lru_cache(maxsize=64)
+def _image_names(folder: Path, modified_ns: int) -> tuple[str, ...]:
+    """The sorted image file names of `folder` (cached per modification time: pairing a thousand
+    images would otherwise list the folder a few thousand times)."""
+    return tuple(sorted(p.name for p in folder.iterdir() if is_image_file(p)))
+
+
+def _starting_with(folder: Path, prefix: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    names = _image_names(folder, folder.stat().st_mtime_ns)
+    index, found = bisect.bisect_left(names, prefix), []
+    while index < len(names) and names[index].startswith(prefix):
+        found.append(folder / names[index])
+        index += 1
+    return found
+
+
 def find_partner(folder: Path, stem: str, image: Path, what: str, suffix: str = "") -> Path:
     """The file in `folder` that belongs to `image`, by the naming schemes datasets use:
     the same stem; the stem plus `suffix` (data.mask_suffix: ISIC's '_segmentation'); the only file
     whose stem starts with the stem plus '_' (DRIVE's 01_test.tif -> 01_test_mask.gif); the only file
     named by the image's leading id plus '_' (DRIVE's 01_test.tif -> 01_manual1.gif)."""
-    def files(pattern: str) -> list[Path]:
-        return sorted(p for p in folder.glob(pattern) if is_image_file(p))
-
-    name, ending = glob.escape(stem), glob.escape(suffix)
-    leading_id = glob.escape(re.split(r"[_-]", stem, maxsplit=1)[0])
-    candidates = [f"{name}.*", *([f"{name}{ending}.*"] if suffix else []), f"{name}_*",
-                  *([f"{leading_id}{ending}.*"] if suffix and leading_id != name else []),
-                  *([f"{leading_id}_*"] if leading_id != name else [])]
+    leading_id = re.split(r"[_-]", stem, maxsplit=1)[0]
+    # each scheme is a name prefix: "<stem>." is any extension, "<stem>_" any ending
+    candidates = [f"{stem}.", *([f"{stem}{suffix}."] if suffix else []), f"{stem}_",
+                  *([f"{leading_id}{suffix}."] if suffix and leading_id != stem else []),
+                  *([f"{leading_id}_"] if leading_id != stem else [])]
     ambiguous: list[Path] = []
-    for pattern in candidates:
-        matches = files(pattern)
-        if len(matches) == 1 or (matches and not pattern.endswith("_*")):
+    for prefix in candidates:
+        matches = _starting_with(folder, prefix)
+        if len(matches) == 1 or (matches and not prefix.endswith("_")):
             return matches[0]   # (the same stem with two extensions: the first in order)
         ambiguous = ambiguous or matches
     if ambiguous:
