@@ -317,11 +317,7 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
             raise ConfigError(f"{source}: section '{section_name}' must be a mapping")
         for name, value in section.items():
             _set(config, f"{section_name}.{name}", value)
-    for override in overrides or []:
-        if "=" not in override:
-            raise ConfigError(f"override '{override}' must look like key=value (e.g. train.epochs=50)")
-        key, raw = override.split("=", 1)
-        _set(config, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
+    _apply_overrides(config, overrides or [])
     if not config.data.class_names:
         data_format = registry_for("data.format").get(config.data.format)
         named = getattr(data_format, "default_class_names", lambda count: None)(config.data.num_classes)
@@ -334,7 +330,10 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
 def check_overrides(overrides: list[str]) -> None:
     """Refuse unknown keys and wrong types in 'section.key=value' overrides, before any other work
     (the automatic plan reads the data first and validates the whole config after)."""
-    config = Config()
+    _apply_overrides(Config(), overrides)
+
+
+def _apply_overrides(config: Config, overrides: list[str]) -> None:
     for override in overrides:
         if "=" not in override:
             raise ConfigError(f"override '{override}' must look like key=value (e.g. train.epochs=50)")
