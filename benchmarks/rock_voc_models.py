@@ -38,7 +38,8 @@ CONFIG = Path(__file__).resolve().parents[1] / "configs" / "rock_voc.yaml"
 MIN_EPOCHS = 8
 MODEL_ARGS = {"unet": [], "attention_unet": [], "unetpp": [], "vgg16_unet": ["model.up=bilinear"],
               "resnet50_unet": ["model.up=bilinear"], "smp_unet_resnet34": [],
-              "resnet34_unet": ["model.up=bilinear"]}  # last: not in the list, smp's encoder
+              "resnet34_unet": ["model.up=bilinear"],  # not in the list: smp's encoder
+              "unet_w16": ["model.name=unet", "model.base_channels=16"]}  # the automatic plan's width on a CPU
 
 
 def steps_per_second(config) -> float:
@@ -86,6 +87,7 @@ def main() -> None:
         register_model(SmpUnetResNet34, name="smp_unet_resnet34")
     rows = {}
     for name in args.models.split(","):
+        # a row is a model name, or a label whose arguments set model.name (later overrides win)
         overrides = [f"data.root={args.root}", f"model.name={name}", *MODEL_ARGS[name], "train.progress=false",
                      *args.overrides]
         config = load_config(CONFIG, overrides)
