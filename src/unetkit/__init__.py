@@ -1,6 +1,6 @@
 """unetkit: train, evaluate, predict (and later explain, export, serve) U-Net segmentation models.
 
-Importing the package registers the built-in models, losses and data formats (models/, losses.py,
+Importing the package registers the built-in models, losses and data formats (models/, losses/,
 data/formats/), whose names the config accepts.
 """
 from .apps import evaluate_checkpoint, predict, run_demo, train_from_config

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ class DataConfig:
     mask_suffix: str = ""               # masks named <image stem><suffix>.* (ISIC: _segmentation)
     train_slices: str = "0-24"          # isbi: slices used for training
     val_slices: str = "25-29"           # isbi: held-out slices scored by validation/evaluate
+    foreground_fraction: float = 0.0    # at least this share of training patches is centred on a pixel of a
+                                        # class other than 0, chosen uniformly among the classes in the image
     synthetic_train: int = 12           # synthetic: number of generated training / validation / test images
     synthetic_val: int = 4
     synthetic_size: int = 192
@@ -94,7 +97,16 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 4
     loss: str = "ce"                    # a registered loss: bce | ce | dice | ce_dice | weighted_ce (the paper's
-                                        # border weights)
+                                        # border weights) | focal | tversky | lovasz | cldice, or a sum: ce+tversky
+    loss_weights: list[float] = field(default_factory=list)   # one weight per term of a sum (empty: all 1)
+    class_weights: str | list[float] = "none"   # none | auto (from the training masks) | [w0, w1, ...]
+    class_weight_method: str = "median_frequency"   # auto: median_frequency | inverse_sqrt (losses/class_weights.py)
+    focal_gamma: float = 2.0            # focal: (1 - p_t)^gamma
+    focal_alpha: float = 0.0            # focal, binary: foreground weight alpha, background 1 - alpha; 0 = off
+    tversky_alpha: float = 0.3          # tversky: weight of false positives ...
+    tversky_beta: float = 0.7           # ... and of false negatives
+    tversky_gamma: float = 1.0          # (1 - TI)^gamma; 0.75 = focal Tversky
+    cldice_iterations: int = 3          # cldice: soft-skeleton iterations (about the widest structure's radius)
     border_w0: float = 10.0             # weighted_ce: w0 and sigma (px) of the border term
     border_sigma: float = 5.0
     optimizer: str = "adam"             # adam | adamw | sgd
@@ -139,6 +151,10 @@ class InferConfig:
     resize: str = "none"                # none | letterbox | stretch (for models trained at a fixed size)
     size: int = 512                     # target side for letterbox / stretch
     pad_value: int = 0                  # letterbox padding grey level (0 black; 128 grey as in VOC)
+    postprocess: list[str] = field(default_factory=list)   # label-map clean-up: one entry for every class
+                                        # but 0, or one per class: none | largest_component | remove_small |
+                                        # fill_holes, or several joined by '+' (infer/postprocess.py)
+    min_size: int = 64                  # remove_small: components smaller than this many pixels go
 
 
 @dataclass
@@ -158,7 +174,7 @@ CHOICES = {  # fixed choices; model.name, train.loss and data.format come from t
     "model.activation": ("relu", "leaky_relu"),
     "model.down": ("maxpool", "strided_conv"),
     "model.up": ("transpose", "bilinear", "nearest"),
-    "train.loss": ("bce", "ce", "dice", "ce_dice", "weighted_ce"),
+    "train.class_weight_method": ("median_frequency", "inverse_sqrt"),
     "augment.elastic": ("none", "grid", "smooth"),
     "infer.blend": ("gaussian", "constant"),
     "infer.grid": ("aligned", "flush"),
@@ -169,6 +185,8 @@ CHOICES = {  # fixed choices; model.name, train.loss and data.format come from t
     "train.precision": ("auto", "fp32", "bf16", "fp16"),
 }
 
+POSTPROCESS_STEPS = ("none", "largest_component", "remove_small", "fill_holes")   # infer/postprocess.py
+
 # metrics every evaluation computes; a data format may add its own (ISBI: pixel_error, rand_error),
 # so train.monitor is checked by the chosen format (data/formats/base.py: check_config)
 BASE_METRICS = ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", "precision", "recall",
@@ -178,6 +196,11 @@ BASE_METRICS = ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
     """Check `value` against a field's type annotation, converting where it is lossless."""
     origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):  # str | list[float]: a word, or a list (also "1,2,3")
+        word, listed = typing.get_args(annotation)
+        as_list = isinstance(value, list) or (isinstance(value, (int, float)) and not isinstance(value, bool)) \
+            or (isinstance(value, str) and ("," in value or value.strip().lstrip("-").replace(".", "", 1).isdigit()))
+        return _coerce(value, listed if as_list else word, key)
     if origin is list:
         (item_type,) = typing.get_args(annotation)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -247,6 +270,40 @@ def check_infer_config(infer: InferConfig) -> None:
         raise ConfigError("config keys 'infer.tile' >= 0 and 0 <= 'infer.pad_value' <= 255")
     if infer.size <= 0 or not 0.0 <= infer.threshold <= 1.0:
         raise ConfigError("config keys 'infer.size' > 0 and 0 <= 'infer.threshold' <= 1")
+    for entry in infer.postprocess:
+        unknown = [step for step in entry.split("+") if step not in POSTPROCESS_STEPS]
+        if unknown:
+            raise ConfigError(f"config key 'infer.postprocess': unknown step '{unknown[0]}' (one of "
+                              f"{', '.join(POSTPROCESS_STEPS)}, several joined by '+')")
+    if infer.min_size < 0:
+        raise ConfigError("config key 'infer.min_size' must be >= 0")
+
+
+def _check_imbalance_keys(config: Config) -> None:
+    train = config.train
+    if isinstance(train.class_weights, str) and train.class_weights not in ("none", "auto"):
+        raise ConfigError(f"config key 'train.class_weights' must be none, auto or a list of weights; "
+                          f"got {train.class_weights!r}")
+    if isinstance(train.class_weights, list) and (len(train.class_weights) != config.data.num_classes
+                                                  or min(train.class_weights) <= 0):
+        raise ConfigError(f"config key 'train.class_weights' must list {config.data.num_classes} positive weights "
+                          f"(one per class); got {train.class_weights}")
+    if any(weight < 0 for weight in train.loss_weights) or (train.loss_weights and sum(train.loss_weights) <= 0):
+        raise ConfigError(f"config key 'train.loss_weights' must be >= 0, not all 0; got {train.loss_weights}")
+    if train.focal_gamma < 0 or not 0.0 <= train.focal_alpha < 1.0:
+        raise ConfigError("config keys 'train.focal_gamma' >= 0 and 0 <= 'train.focal_alpha' < 1")
+    if min(train.tversky_alpha, train.tversky_beta) < 0 or train.tversky_gamma <= 0 or train.cldice_iterations < 1:
+        raise ConfigError("config keys 'train.tversky_alpha', 'train.tversky_beta' >= 0, 'train.tversky_gamma' > 0 "
+                          "and 'train.cldice_iterations' >= 1")
+    if not 0.0 <= config.data.foreground_fraction <= 1.0:
+        raise ConfigError("config key 'data.foreground_fraction' must be in [0, 1]")
+    if config.data.foreground_fraction and config.augment.letterbox:
+        raise ConfigError("data.foreground_fraction picks where patches are cut; with augment.letterbox=true "
+                          "training sees whole images (set one of them off)")
+    postprocess = config.infer.postprocess
+    if len(postprocess) > 1 and len(postprocess) != config.data.num_classes:
+        raise ConfigError(f"config key 'infer.postprocess' must have one entry (every class but 0) or "
+                          f"{config.data.num_classes} (one per class); got {postprocess}")
 
 
 def _validate(config: Config) -> None:
@@ -258,9 +315,13 @@ def _validate(config: Config) -> None:
     for key in registry_keys():
         registry = registry_for(key)
         value = _get(config, key)
-        if value not in registry:
-            raise ConfigError(f"config key '{key}' must be one of {', '.join(registry.names())}; got {value!r}")
-        chosen.append(registry[value])
+        try:
+            chosen.append(registry[value])
+        except ConfigError:
+            if "+" in str(value):   # a sum of losses: its own message says which term is wrong
+                raise
+            raise ConfigError(f"config key '{key}' must be one of {', '.join(registry.names())}; "
+                              f"got {value!r}") from None
     positive = ["data.num_classes", "data.patch_size", "data.patches_per_epoch", "model.base_channels",
                 "model.depth", "train.epochs", "train.batch_size", "train.val_every"]
     for key in positive:
@@ -301,6 +362,7 @@ def _validate(config: Config) -> None:
     for key in ("model.dropout", "model.bottleneck_dropout"):
         if not 0.0 <= _get(config, key) < 1.0:
             raise ConfigError(f"config key '{key}' must be in [0, 1)")
+    _check_imbalance_keys(config)
     for entry in chosen:  # rules that belong to the chosen model, loss or data format
         check = getattr(entry, "check_config", None)
         if check is not None:

@@ -8,7 +8,7 @@ from .data import Sample
 from .errors import DataError
 from .infer.predictor import Predictor
 from .labels import IGNORE_INDEX
-from .metrics import EXTRA_METRICS, SegmentationMetrics
+from .metrics import EXTRA_METRICS, PerImageScores, SegmentationMetrics
 from .viz.panels import side_by_side
 
 
@@ -20,8 +20,11 @@ def evaluate_samples(predictor: Predictor, samples: list[Sample], extra_metrics:
 
 
 def score_samples(predictor: Predictor, samples: list[Sample], extra_metrics: tuple[str, ...] = (),
-                  ignore_index: int = IGNORE_INDEX, progress: bool = False) -> tuple[dict, np.ndarray]:
-    """evaluate_samples' metrics and the confusion matrix behind them (pixel counts (K, K), rows = true)."""
+                  ignore_index: int = IGNORE_INDEX, progress: bool = False,
+                  per_image: PerImageScores | None = None) -> tuple[dict, np.ndarray]:
+    """evaluate_samples' metrics and the confusion matrix behind them (pixel counts (K, K), rows = true).
+    Label maps are the Predictor's (threshold or argmax, then infer.postprocess); `per_image`, when
+    given, is fed every image (and its surface metrics join the result)."""
     metrics = SegmentationMetrics(predictor.num_classes, predictor.class_names, predictor.threshold, ignore_index)
     scorers = [EXTRA_METRICS[name].make_scorer(ignore_index) for name in extra_metrics]
     iterator = samples
@@ -32,14 +35,17 @@ def score_samples(predictor: Predictor, samples: list[Sample], extra_metrics: tu
         if sample.label is None:
             raise DataError(f"{sample.files.image}: no label mask to score against")
         probabilities = predictor.probabilities(sample.image)
-        metrics.update(probabilities, torch.from_numpy(sample.label.astype(np.int64)))
-        if scorers:
-            predicted = predictor.labels_from(probabilities)
-            for scorer in scorers:
-                scorer.update(predicted, sample.label)
+        predicted = predictor.labels_from(probabilities)
+        metrics.update(probabilities, torch.from_numpy(sample.label.astype(np.int64)), predicted)
+        for scorer in scorers:
+            scorer.update(predicted, sample.label)
+        if per_image is not None:
+            per_image.update(sample.name, predicted.numpy(), sample.label)
     result = metrics.compute()
     for scorer in scorers:
         result.update(scorer.compute())
+    if per_image is not None:
+        result.update(per_image.summary())
     return result, metrics.confusion_matrix()
 
 

@@ -1,6 +1,6 @@
 """Named choices that register themselves (timm's `@register_model`): models, losses, data formats.
 
-Each floor owns its registry (models/registry.py: MODELS, losses.py: LOSSES, data/formats: FORMATS).
+Each floor owns its registry (models/registry.py: MODELS, losses/registry.py: LOSSES, data/formats: FORMATS).
 A registry made with a `config_key` also supplies that key's allowed values, so config.py reads them
 from here instead of listing them by hand, and never imports the floors that fill the registries.
 Importing the `unetkit` package registers the built-in entries.

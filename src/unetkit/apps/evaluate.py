@@ -11,20 +11,27 @@ from ..errors import DataError
 from ..evaluate import score_samples
 from ..files import write_json
 from ..infer.predictor import Predictor
+from ..metrics import PerImageScores
 from ..models import load_model
 from ..viz.charts import confusion_matrix_chart, per_class_bar_chart
 from .common import stored_run_config
+from .postprocessing import choose_and_store
 
 log = logging.getLogger(__name__)
 
 
 def evaluate_checkpoint(checkpoint: str | Path, split: str = "test", config_path: str | Path | None = None,
                         overrides: list[str] | None = None, json_path: str | Path | None = None,
-                        device: str = "auto", report_dir: str | Path | None = None) -> dict:
+                        device: str = "auto", report_dir: str | Path | None = None,
+                        per_image_csv: str | Path | None = None, surface: bool = False, tolerance: float = 2.0,
+                        choose_postprocessing: bool = False) -> dict:
     """Evaluate a checkpoint on a dataset split and return the metrics dict.
 
     Data and inference settings are the checkpoint's own, replaced by those of `config_path` and
-    `overrides` (data.root=..., infer.tta=true, ...). `report_dir` gets the per-class report.
+    `overrides` (data.root=..., infer.tta=true, ...). `report_dir` gets the per-class report,
+    `per_image_csv` a table of every image (worst first); `surface` adds hd95, assd, surface Dice
+    (at `tolerance` px) and, for binary tasks, clDice. `choose_postprocessing` first chooses
+    infer.postprocess on this split and stores it with the run (apps/postprocessing.py).
     """
     model, meta = load_model(checkpoint)
     config = config_for_checkpoint(stored_run_config(model, meta), config_path, overrides)
@@ -32,11 +39,21 @@ def evaluate_checkpoint(checkpoint: str | Path, split: str = "test", config_path
     samples = load_samples(find_samples(config.data, split, need_masks=True), config.data, meta.ignore_index)
     if not samples:
         raise DataError(f"{config.data.root}: split '{split}' has no samples")
+    if choose_postprocessing:
+        choice = choose_and_store(checkpoint, predictor, samples, meta.ignore_index)
     log.info("evaluating %s on %d %s images", checkpoint, len(samples), split)
     extra_metrics = FORMATS[config.data.format].extra_metrics
-    result, confusion = score_samples(predictor, samples, extra_metrics, meta.ignore_index, progress=True)
+    per_image = (PerImageScores(meta.class_names, surface, tolerance, meta.ignore_index)
+                 if per_image_csv is not None or surface else None)
+    result, confusion = score_samples(predictor, samples, extra_metrics, meta.ignore_index, progress=True,
+                                      per_image=per_image)
+    if choose_postprocessing:
+        result["postprocess"] = {"chosen": choice.postprocess, "min_size": choice.min_size,
+                                 "score_before": choice.score_before, "score_after": choice.score_after}
     if json_path is not None:
         write_json(result, json_path)
+    if per_image_csv is not None:
+        per_image.write_csv(per_image_csv)
     if report_dir is not None:
         write_report(result, confusion, meta.class_names, report_dir)
     return result

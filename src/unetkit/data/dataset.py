@@ -42,6 +42,16 @@ def attach_weight_maps(samples: list[Sample], num_classes: int, w0: float, sigma
         sample.weights = border_weight_map(sample.label, num_classes, w0=w0, sigma=sigma, ignore_index=ignore_index)
 
 
+def class_pixel_counts(samples: list[Sample], num_classes: int) -> np.ndarray:
+    """Pixels of each class (num_classes,) over the samples' labels (ignored pixels carry a value
+    >= num_classes and are left out)."""
+    counts = np.zeros(num_classes, dtype=np.int64)
+    for sample in samples:
+        values = np.bincount(sample.label.reshape(-1), minlength=256)
+        counts += values[:num_classes]
+    return counts
+
+
 def _check_size(files: SampleFiles, what: str, path, shape, image_shape) -> None:
     if shape != image_shape:
         raise DataError(f"{path}: {what} is {shape[1]}x{shape[0]} but image {files.image.name} is "
@@ -94,6 +104,11 @@ def _crop_with_reflect(planes: list[np.ndarray], top: int, left: int, size: int)
     return [p[top:top + size, left:left + size] for p in planes]
 
 
+def _class_presence(samples: list[Sample]) -> np.ndarray:
+    """(images, 256) bool: which label values each sample's mask holds."""
+    return np.stack([np.bincount(s.label.reshape(-1), minlength=256) > 0 for s in samples])
+
+
 class PatchDataset(Dataset):
     """Random training patches from decoded samples, augmented jointly.
 
@@ -104,7 +119,8 @@ class PatchDataset(Dataset):
     """
 
     def __init__(self, samples: list[Sample], patch_size: int, patches_per_epoch: int,
-                 normalization: Normalization, pipeline=None, seed: int = 0, whole_images: bool = False):
+                 normalization: Normalization, pipeline=None, seed: int = 0, whole_images: bool = False,
+                 foreground_fraction: float = 0.0):
         if not samples:
             raise DataError("no training samples found")
         missing = [s.files.image for s in samples if s.label is None]
@@ -117,7 +133,28 @@ class PatchDataset(Dataset):
         self.pipeline = pipeline
         self.seed = seed
         self.whole_images = whole_images  # the pipeline brings whole images to the patch size (letterbox)
+        self.foreground_fraction = foreground_fraction
+        # which images hold which class (classes 1..254: 0 is the background, 255 the ignore label)
+        self._holding = ({} if not foreground_fraction else
+                         {value: np.flatnonzero(column) for value, column in enumerate(_class_presence(samples).T)
+                          if 0 < value < IGNORE_INDEX and column.any()})
         self.epoch = 0
+
+    def _foreground_patch(self, rng: np.random.Generator) -> tuple[Sample, int, int]:
+        """nnU-Net's / MONAI's foreground oversampling: a class uniformly among the foreground classes of
+        the training masks (so a rare class is drawn as often as a common one), an image holding it, one
+        of its pixels; the patch is centred there (shifted inside the image at its borders)."""
+        classes = list(self._holding)
+        value = classes[rng.integers(len(classes))]
+        holders = self._holding[value]
+        sample = self.samples[holders[rng.integers(len(holders))]]
+        pixels = np.flatnonzero(sample.label == value)
+        y, x = divmod(int(pixels[rng.integers(len(pixels))]), sample.label.shape[1])
+        height, width = sample.label.shape
+        half = self.patch_size // 2
+        top = min(max(0, y - half), max(0, height - self.patch_size))
+        left = min(max(0, x - half), max(0, width - self.patch_size))
+        return sample, top, left
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -131,6 +168,8 @@ class PatchDataset(Dataset):
         height, width = sample.label.shape
         top = int(rng.integers(max(1, height - self.patch_size + 1)))
         left = int(rng.integers(max(1, width - self.patch_size + 1)))
+        if self._holding and rng.random() < self.foreground_fraction:
+            sample, top, left = self._foreground_patch(rng)
         planes = [sample.image, sample.label] + ([sample.weights] if sample.weights is not None else [])
         if not self.whole_images:
             planes = _crop_with_reflect(planes, top, left, self.patch_size)

@@ -21,6 +21,7 @@ from ..models import ModelMeta, Normalization, SegmentationModel, load_model
 from ..runtime import autocast, memory_format, resolve_device, resolve_precision
 from .optimize import optimize_for_inference
 from .padding import crop_output, pad_for_model
+from .postprocess import postprocess_labels
 from .resize import letterbox, restore, stretch
 from .tiling import overlap_tile_inference, sliding_window_inference
 from .tta import tta_average
@@ -192,10 +193,17 @@ class Predictor:
         return restore(probabilities, plan) if plan is not None else probabilities
 
     def labels_from(self, probabilities: torch.Tensor) -> torch.Tensor:
-        """Class ids (H, W): the threshold on the foreground for binary tasks, argmax otherwise."""
+        """Class ids uint8 (H, W) from probabilities (K, H, W): the threshold on the foreground for
+        binary tasks, argmax otherwise; then infer.postprocess (infer/postprocess.py), if any."""
         if probabilities.shape[0] == 2:
-            return (probabilities[1] > self.threshold).to(torch.uint8)
-        return probabilities.argmax(0).to(torch.uint8)
+            labels = (probabilities[1] > self.threshold).to(torch.uint8)
+        else:
+            labels = probabilities.argmax(0).to(torch.uint8)
+        if not self.settings.postprocess:
+            return labels
+        cleaned = postprocess_labels(labels.cpu().numpy(), self.settings.postprocess, self.num_classes,
+                                     self.settings.min_size)
+        return torch.from_numpy(cleaned).to(labels.device)
 
     def predict(self, image: np.ndarray) -> Prediction:
         """Segment one uint8 image (H, W, C) with C = the model's input channels."""

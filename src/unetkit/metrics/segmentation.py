@@ -41,15 +41,20 @@ class SegmentationMetrics:
     def binary(self) -> bool:
         return self.num_classes == 2
 
-    def update(self, probabilities: torch.Tensor, labels: torch.Tensor) -> None:
-        """probabilities float (C, H, W) or (N, C, H, W); labels int (H, W) or (N, H, W) (ignore label left out)."""
+    def update(self, probabilities: torch.Tensor, labels: torch.Tensor, predicted: torch.Tensor | None = None) -> None:
+        """probabilities float (C, H, W) or (N, C, H, W); labels int (H, W) or (N, H, W) (ignore label left
+        out); predicted class ids shaped as labels when they are not simply the threshold / argmax of the
+        probabilities (post-processed label maps)."""
         if probabilities.dim() == 3:
             probabilities, labels = probabilities.unsqueeze(0), labels.unsqueeze(0)
+            predicted = None if predicted is None else predicted.unsqueeze(0)
         probabilities = probabilities.detach().float().cpu()
         labels = labels.detach().to(torch.int64).cpu()
         valid = labels != self.ignore_index
-        if self.binary:
-            foreground = probabilities[:, 1]
+        foreground = probabilities[:, 1] if self.binary else None
+        if predicted is not None:
+            predicted = predicted.detach().to(torch.int64).cpu()
+        elif self.binary:
             predicted = (foreground > self.threshold).to(torch.int64)
         else:
             predicted = probabilities.argmax(1)

@@ -6,7 +6,13 @@ from .unetpp import UNetPlusPlus
 from .encoder_unet import EncoderUNet
 # isort: on
 from .base import SegmentationModel
-from .checkpoint import ModelMeta, load_checkpoint, load_model, save_checkpoint
+from .checkpoint import (
+           ModelMeta,
+           load_checkpoint,
+           load_model,
+           save_checkpoint,
+           update_stored_settings,
+)
 from .normalization import Normalization
 from .registry import (
            MODELS,
@@ -34,4 +40,5 @@ __all__ = [
            "register_model",
            "save_checkpoint",
            "select_model_args",
+           "update_stored_settings",
 ]

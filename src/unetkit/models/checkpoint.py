@@ -39,6 +39,8 @@ class ModelMeta:
     normalization: Normalization
     ignore_index: int = IGNORE_INDEX
     run_config: dict[str, Any] | None = None   # the training run's resolved config, as in its config.yaml
+    class_weights: list[float] | None = None   # the loss's class weights when training used them (resolved:
+                                               # train.class_weights=auto is stored as the numbers)
 
     @property
     def num_classes(self) -> int:
@@ -59,7 +61,8 @@ def save_checkpoint(path: str | Path, model: SegmentationModel, meta: ModelMeta,
     state = {"format_version": FORMAT_VERSION, "model": model.state_dict(), "model_name": spec.name,
              "model_args": dict(spec.args), "in_channels": spec.in_channels, "out_channels": spec.out_channels,
              "class_names": list(meta.class_names), "normalization": meta.normalization.to_dict(),
-             "ignore_index": meta.ignore_index, "config": meta.run_config, **(training or {})}
+             "ignore_index": meta.ignore_index, "config": meta.run_config, "class_weights": meta.class_weights,
+             **(training or {})}
     return write_atomically(path, lambda file: torch.save(state, file))
 
 
@@ -115,10 +118,20 @@ def model_from_state(state: dict[str, Any], path: str | Path = "checkpoint") -> 
         raise CheckpointError(f"{path}: weights do not fit model '{name}' with its stored arguments "
                               f"({str(error).splitlines()[0][:200]})") from None
     meta = ModelMeta(list(state["class_names"]), Normalization.from_dict(state["normalization"]),
-                     state.get("ignore_index", IGNORE_INDEX), state.get("config"))
+                     state.get("ignore_index", IGNORE_INDEX), state.get("config"), state.get("class_weights"))
     return model.eval(), meta
 
 
 def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[SegmentationModel, ModelMeta]:
     """(model, meta) from a checkpoint file: the network rebuilt from its own name and arguments."""
     return model_from_state(load_checkpoint(path, map_location), path)
+
+
+def update_stored_settings(path: str | Path, section: str, values: dict[str, Any]) -> Path:
+    """Change keys of one section of the run config stored in a checkpoint (e.g. the inference
+    settings chosen after training), rewriting the file atomically; weights are untouched."""
+    state = load_checkpoint(path)
+    config = dict(state.get("config") or {})
+    config[section] = {**config.get(section, {}), **values}
+    state["config"] = config
+    return write_atomically(path, lambda file: torch.save(state, file))

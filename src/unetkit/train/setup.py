@@ -20,6 +20,7 @@ from ..data import (
     DataFormat,
     PatchDataset,
     Sample,
+    class_pixel_counts,
     compute_normalization,
     find_samples,
     load_samples,
@@ -29,7 +30,7 @@ from ..data.dataset import attach_weight_maps
 from ..errors import CheckpointError, ConfigError
 from ..infer.predictor import Predictor
 from ..labels import IGNORE_INDEX
-from ..losses import LOSSES, Loss, build_loss
+from ..losses import LOSSES, Loss, build_loss, resolve_class_weights
 from ..models import (
     ModelMeta,
     Normalization,
@@ -121,6 +122,22 @@ def _load_data(config: Config, data_format: DataFormat, loss: Loss) -> tuple[lis
     return train_samples, val_samples
 
 
+def _class_weights(config: Config, train_samples: list[Sample], loss: Loss,
+                   resumed: dict | None) -> torch.Tensor | None:
+    """train.class_weights resolved (auto: from the training masks; a resumed run keeps its own), logged."""
+    train = config.train
+    if resumed is not None and train.class_weights == "auto" and resumed.get("class_weights"):
+        weights = torch.tensor(resumed["class_weights"], dtype=torch.float32)
+    else:
+        weights = resolve_class_weights(train.class_weights, train.class_weight_method, config.data.num_classes,
+                                        lambda: class_pixel_counts(train_samples, config.data.num_classes))
+    if weights is not None:
+        source = f"auto, {train.class_weight_method}" if train.class_weights == "auto" else "train.class_weights"
+        log.info("class weights (%s): %s", source, ", ".join(f"{name} {weight:.3g}" for name, weight
+                                                             in zip(config.data.class_names, weights.tolist())))
+    return weights
+
+
 def _make_loader(dataset: PatchDataset, config: Config, device: torch.device, batch_size: int) -> DataLoader:
     workers = config.data.workers
     return DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=True,
@@ -176,12 +193,16 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
         log.info("resumed from %s at epoch %d of %d", run_dir.last, state.epoch, config.train.epochs)
     run_dir.save_config(config)
 
-    meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config))
-    step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX), device, precision, fmt,
-                     scheduler, compile=config.train.compile, compile_mode=config.train.compile_mode)
+    class_weights = _class_weights(config, train_samples, loss, resumed)
+    meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config),
+                     class_weights=None if class_weights is None else class_weights.tolist())
+    step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX, class_weights, config.train),
+                     device, precision, fmt, scheduler, compile=config.train.compile,
+                     compile_mode=config.train.compile_mode)
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
                            build_augmentation(config.augment, config.data.patch_size, config.data.channels),
-                           seed=config.train.seed, whole_images=config.augment.letterbox)
+                           seed=config.train.seed, whole_images=config.augment.letterbox,
+                           foreground_fraction=config.data.foreground_fraction)
     predictor = Predictor(model, normalization, meta.class_names, config.infer, device=device, precision=precision)
     from torch.utils.tensorboard import (
         SummaryWriter,  # imported here: it is slow, and only training needs it

@@ -65,7 +65,7 @@ def measure_training_speed(config: Config) -> TrainingSpeed:
     torch.manual_seed(config.train.seed)
     model = model_for_config(config).to(device, memory_format=fmt)
     step = TrainStep(model, build_optimizer(model.parameters(), config.train),
-                     build_loss(config.train.loss, IGNORE_INDEX), device, precision, fmt)
+                     build_loss(config.train.loss, IGNORE_INDEX, train=config.train), device, precision, fmt)
     timed, clock = 0, None
     for index, (images, labels, *weights) in enumerate(loader):
         step(images, labels, weights[0] if weights else None)

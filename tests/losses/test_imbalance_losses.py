@@ -1,0 +1,102 @@
+"""Focal, Tversky, Lovasz and clDice against values computed by hand on tiny tensors."""
+import math
+
+import pytest
+import torch
+
+from unetkit.losses import build_loss, cldice_loss, focal_loss, lovasz_loss, soft_skeleton, tversky_loss
+from unetkit.losses.lovasz import lovasz_gradient
+
+
+def _two_class_logits(foreground_probabilities):
+    """Softmax logits (1, 2, 1, P) whose class-1 probabilities are the given ones."""
+    p = torch.tensor(foreground_probabilities)
+    return torch.stack([torch.zeros_like(p), torch.log(p / (1 - p))])[None, :, None, :]
+
+
+def test_focal_binary_and_softmax_by_hand():
+    # one sigmoid pixel, logit 0 (p = 0.5), label 1: -(0.5)^2 log 0.5
+    assert focal_loss(torch.zeros(1, 1, 1, 1), torch.ones(1, 1, 1, dtype=torch.long)).item() == \
+        pytest.approx(0.25 * math.log(2), rel=1e-5)
+    # softmax: p_t = 3/4 -> -(1/4)^2 log(3/4)
+    logits = torch.tensor([0.0, math.log(3)]).view(1, 2, 1, 1)
+    assert focal_loss(logits, torch.ones(1, 1, 1, dtype=torch.long)).item() == \
+        pytest.approx(0.0625 * -math.log(0.75), rel=1e-5)
+    # gamma 0 is cross-entropy
+    torch.manual_seed(0)
+    logits, labels = torch.randn(2, 3, 5, 5), torch.randint(0, 3, (2, 5, 5))
+    assert focal_loss(logits, labels, gamma=0.0).item() == pytest.approx(
+        torch.nn.functional.cross_entropy(logits, labels).item(), rel=1e-5)
+
+
+def test_focal_alpha_weights_foreground_and_background():
+    # pixel A: label 1, logit 0 -> 0.25 ln 2 (weight alpha); pixel B: label 0, logit ln 3 -> p_t = 1/4,
+    # -(3/4)^2 ln(1/4) (weight 1 - alpha); normalised by the weights' sum (1)
+    logits = torch.tensor([0.0, math.log(3)]).view(1, 1, 1, 2)
+    labels = torch.tensor([[[1, 0]]])
+    expected = 0.25 * (0.25 * math.log(2)) + 0.75 * (0.5625 * math.log(4))
+    assert focal_loss(logits, labels, alpha=0.25).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_tversky_by_hand_and_as_dice():
+    logits = _two_class_logits([0.8, 0.3, 0.6, 0.1])
+    labels = torch.tensor([[[1, 1, 0, 0]]])
+    # TP 1.1, FP 0.7, FN 0.9: TI = (1.1 + 1) / (1.1 + 0.3 * 0.7 + 0.7 * 0.9 + 1)
+    index = 2.1 / 2.94
+    assert tversky_loss(logits, labels).item() == pytest.approx(1 - index, rel=1e-5)
+    assert tversky_loss(logits, labels, gamma=0.75).item() == pytest.approx((1 - index) ** 0.75, rel=1e-5)
+    # alpha = beta = 1/2 without smoothing is the Dice loss without smoothing
+    dice = build_loss("dice").func(logits, labels, smooth=0.0)
+    assert tversky_loss(logits, labels, alpha=0.5, beta=0.5, smooth=0.0).item() == pytest.approx(dice.item(), rel=1e-5)
+
+
+def test_lovasz_gradient_and_hinge_by_hand():
+    assert lovasz_gradient(torch.tensor([1.0, 0.0, 1.0])).tolist() == pytest.approx([0.5, 1 / 6, 1 / 3])
+    # logits (2, -1, 0.5), labels (1, 1, 0): errors (-1, 2, 1.5) -> sorted (2, 1.5, -1), truth (1, 0, 1)
+    logits = torch.tensor([2.0, -1.0, 0.5]).view(1, 1, 1, 3)
+    assert lovasz_loss(logits, torch.tensor([[[1, 1, 0]]])).item() == pytest.approx(2 * 0.5 + 1.5 / 6, rel=1e-5)
+
+
+def test_lovasz_softmax_by_hand_and_zero_when_perfect():
+    logits = _two_class_logits([0.8, 0.3, 0.6])
+    labels = torch.tensor([[[1, 1, 0]]])
+    # class 0: errors (0.2, 0.7, 0.6) -> 0.7 * 0.5 + 0.6 * 0.5; class 1: 0.7 * 0.5 + 0.6 / 6 + 0.2 / 3
+    expected = (0.65 + (0.35 + 0.1 + 0.2 / 3)) / 2
+    assert lovasz_loss(logits, labels).item() == pytest.approx(expected, rel=1e-5)
+    perfect = torch.nn.functional.one_hot(torch.tensor([[[2, 0, 1, 1]]]), 3).permute(0, 3, 1, 2).float() * 60
+    assert lovasz_loss(perfect, torch.tensor([[[2, 0, 1, 1]]])).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_soft_skeleton_keeps_a_thin_line_and_thins_a_bar():
+    line = torch.zeros(1, 1, 9, 9)
+    line[0, 0, 4, 1:8] = 1
+    assert torch.equal(soft_skeleton(line), line)
+    bar = torch.zeros(1, 1, 9, 9)
+    bar[0, 0, 3:6, 1:8] = 1
+    skeleton = soft_skeleton(bar)
+    assert skeleton[0, 0, 4, 2:7].min() == 1 and skeleton.sum() < bar.sum()
+
+
+def test_cldice_by_hand_on_a_broken_line():
+    truth = torch.zeros(1, 9, 9, dtype=torch.long)
+    truth[0, 4, 2:7] = 1
+    truth[0, 4, 4] = 0                       # broken in the middle: 4 pixels
+    predicted = torch.zeros(1, 9, 9, dtype=torch.long)
+    predicted[0, 4, 2:7] = 1                 # whole: 5 pixels
+    logits = (predicted.float() * 2 - 1).unsqueeze(1) * 50    # one sigmoid channel, certain
+    # Tprec = (4 + 1) / (5 + 1), Tsens = (4 + 1) / (4 + 1): clDice = 2 Tp Ts / (Tp + Ts) = 10 / 11
+    assert cldice_loss(logits, truth).item() == pytest.approx(1 / 11, rel=1e-4)
+    assert cldice_loss(logits, predicted).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_class_weights_weight_the_per_class_terms():
+    logits = _two_class_logits([0.8, 0.3, 0.6, 0.1])
+    labels = torch.tensor([[[1, 1, 0, 0]]])
+    weights = torch.tensor([1.0, 3.0])
+    # Tversky over foreground classes only: one class, its weight cancels
+    assert tversky_loss(logits, labels, class_weights=weights).item() == pytest.approx(tversky_loss(logits, labels).item())
+    # focal with class weights: each pixel weighted by its class, normalised by the weights' sum
+    per_pixel = (focal_loss(logits[..., :1], labels[..., :1]).item(),
+                 focal_loss(logits[..., 2:3], labels[..., 2:3]).item())
+    mixed = focal_loss(logits[..., [0, 2]], labels[..., [0, 2]], class_weights=weights).item()
+    assert mixed == pytest.approx((3 * per_pixel[0] + 1 * per_pixel[1]) / 4, rel=1e-5)

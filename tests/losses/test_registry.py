@@ -1,0 +1,65 @@
+"""Sums of losses, loss settings from the config, and the ignore label / ROI for every loss."""
+import pytest
+import torch
+
+from unetkit.config import load_config
+from unetkit.errors import ConfigError
+from unetkit.losses import LOSSES, build_loss
+
+ALL_LOSSES = ["bce", "ce", "dice", "ce_dice", "focal", "tversky", "lovasz", "cldice", "ce+tversky", "ce+lovasz",
+              "dice+cldice", "bce+cldice", "focal+dice"]
+
+
+def _train(*overrides):
+    return load_config(None, ["data.format=synthetic", *overrides]).train
+
+
+@pytest.mark.parametrize("name, num_classes", [(name, classes) for name in ALL_LOSSES for classes in (2, 4)
+                                               if classes == 2 or not LOSSES[name].sigmoid])
+def test_every_loss_leaves_ignored_pixels_out(name, num_classes):
+    loss = LOSSES[name]
+    channels = loss.output_channels(num_classes)
+    torch.manual_seed(0)
+    logits = torch.randn(2, channels, 12, 12, requires_grad=True)
+    labels = torch.randint(0, num_classes, (2, 12, 12))
+    labels[:, :4] = 255
+    loss_fn = build_loss(name, class_weights=torch.linspace(0.5, 2.0, num_classes))
+    value = loss_fn(logits, labels)
+    value.backward()
+    assert torch.isfinite(value)
+    assert logits.grad[:, :, :4].abs().max() == 0
+    changed = logits.detach().clone()
+    changed[:, :, :4] = 30.0
+    assert loss_fn(changed, labels).item() == pytest.approx(value.item(), rel=1e-5, abs=1e-6)
+
+
+def test_a_sum_is_its_weighted_terms():
+    torch.manual_seed(1)
+    logits, labels = torch.randn(1, 3, 8, 8), torch.randint(0, 3, (1, 8, 8))
+    ce, dice = build_loss("ce")(logits, labels).item(), build_loss("dice")(logits, labels).item()
+    assert build_loss("ce+dice")(logits, labels).item() == pytest.approx(build_loss("ce_dice")(logits, labels).item())
+    weighted = build_loss("ce+dice", train=_train("train.loss=ce+dice", "train.loss_weights=1,0.5"))
+    assert weighted(logits, labels).item() == pytest.approx(ce + 0.5 * dice, rel=1e-6)
+
+
+def test_loss_settings_come_from_the_train_section():
+    torch.manual_seed(2)
+    logits, labels = torch.randn(1, 2, 8, 8), torch.randint(0, 2, (1, 8, 8))
+    plain = build_loss("tversky")(logits, labels).item()
+    train = _train("train.loss=tversky", "train.tversky_alpha=0.5", "train.tversky_beta=0.5")
+    assert build_loss("tversky", train=train)(logits, labels).item() != pytest.approx(plain)
+    gamma_zero = build_loss("focal", train=_train("train.focal_gamma=0"))(logits, labels).item()
+    assert gamma_zero == pytest.approx(build_loss("ce")(logits, labels).item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("loss, message", [("bce+ce", "mixes a one-sigmoid-channel loss"),
+                                           ("ce+nothing", "unknown loss 'nothing'"),
+                                           ("ce+", "unknown loss ''")])
+def test_bad_sums_are_config_errors(loss, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, ["data.format=synthetic", f"train.loss={loss}"])
+
+
+def test_loss_weights_must_match_the_terms():
+    with pytest.raises(ConfigError, match="2 term"):
+        load_config(None, ["data.format=synthetic", "train.loss=ce+dice", "train.loss_weights=1,1,1"])

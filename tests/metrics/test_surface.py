@@ -1,0 +1,83 @@
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from unetkit.metrics import PerImageScores, cldice_score, surface_scores
+
+
+def _point(y, x, shape=(16, 16)):
+    mask = np.zeros(shape, bool)
+    mask[y, x] = True
+    return mask
+
+
+def test_identical_masks_score_perfectly():
+    mask = np.zeros((16, 16), bool)
+    mask[4:10, 3:12] = True
+    assert surface_scores(mask, mask) == {"hd95": 0.0, "assd": 0.0, "surface_dice": 1.0}
+
+
+def test_distances_by_hand():
+    # two single pixels 3 apart: every boundary distance is 3
+    scores = surface_scores(_point(5, 5), _point(5, 8))
+    assert scores["hd95"] == pytest.approx(3.0) and scores["assd"] == pytest.approx(3.0)
+    assert scores["surface_dice"] == 0.0
+    assert surface_scores(_point(5, 5), _point(5, 8), tolerance=3)["surface_dice"] == 1.0
+    # a 3x3 square vs the same square plus a far pixel: 8 + 1 boundary pixels on one side, 8 on the other;
+    # the far pixel (at distance 10 from the square's nearest boundary pixel) is 1 of 17 distances
+    square = np.zeros((20, 20), bool)
+    square[2:5, 2:5] = True
+    with_far = square.copy()
+    with_far[3, 14] = True
+    scores = surface_scores(with_far, square)
+    assert scores["assd"] == pytest.approx(10 / 17)
+    assert scores["surface_dice"] == pytest.approx(16 / 17)
+
+
+def test_empty_masks():
+    empty = np.zeros((6, 8), bool)
+    assert all(math.isnan(v) for v in surface_scores(empty, empty).values())
+    missed = surface_scores(empty, _point(2, 2, (6, 8)))
+    assert missed["hd95"] == pytest.approx(10.0) and missed["surface_dice"] == 0.0   # the 6x8 diagonal
+
+
+def test_cldice_on_a_broken_line():
+    truth = np.zeros((9, 9), bool)
+    truth[4, 2:7] = True
+    predicted = truth.copy()
+    truth[4, 4] = False
+    # skeletons are the lines themselves: Tprec = 4/5, Tsens = 4/4
+    assert cldice_score(predicted, truth) == pytest.approx(2 * 0.8 / 1.8)
+    assert cldice_score(truth, truth) == 1.0
+
+
+def test_per_image_table_worst_first_with_surface_summary(tmp_path):
+    scores = PerImageScores(["background", "vessel"], surface=True)
+    truth = np.zeros((16, 16), np.uint8)
+    truth[4:12, 4:12] = 1
+    truth[0, 0] = 255
+    scores.update("good", truth.copy(), truth)
+    poor = np.zeros_like(truth)
+    poor[4:12, 4:8] = 1
+    scores.update("poor", poor, truth)
+    rows = scores.rows()
+    assert [row["image"] for row in rows] == ["poor", "good"]
+    assert rows[1]["f1"] == 1.0 and rows[0]["f1"] == pytest.approx(2 * 32 / (32 + 64))
+    summary = scores.summary()
+    assert summary["hd95"] == pytest.approx(np.mean([rows[0]["hd95_vessel"], 0.0]))
+    assert set(summary) >= {"hd95", "assd", "surface_dice", "cldice", "hd95_per_class"}
+    path = scores.write_csv(tmp_path / "per_image.csv")
+    with path.open() as file:
+        table = list(csv.DictReader(file))
+    assert table[0]["image"] == "poor" and "iou_vessel" in table[0]
+
+
+def test_per_image_multiclass_sorts_by_miou():
+    scores = PerImageScores(["bg", "a", "b"])
+    truth = np.array([[0, 1, 2, 2]], np.uint8)
+    scores.update("right", truth, truth)
+    scores.update("wrong", np.array([[0, 2, 1, 1]], np.uint8), truth)
+    assert [row["image"] for row in scores.rows()] == ["wrong", "right"]
+    assert scores.rows()[1]["miou"] == 1.0 and scores.summary() == {}
