@@ -1,6 +1,6 @@
 """The data flow is the package layout: each floor imports only from the floors below it (or its own).
 
-    cli -> apps -> train -> evaluate, explain -> infer -> losses, metrics -> data -> models -> config
+    cli -> apps -> train -> evaluate, explain, export -> infer -> losses, metrics -> data -> models -> config
         -> runtime, viz, errors (and the other bottom helpers: registry, files, labels)
 
 Checked on the source itself, imports inside functions included; the package's own __init__ (the
@@ -16,7 +16,7 @@ FLOORS = [
     {"cli", "__main__"},
     {"apps"},
     {"train"},
-    {"evaluate", "explain"},
+    {"evaluate", "explain", "export"},
     {"infer"},
     {"losses", "metrics"},
     {"data"},

@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .errors import UnetkitError
+from .errors import ConfigError, UnetkitError
 
 log = logging.getLogger("unetkit")
 
@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... data.format=drive")
 
     predict = commands.add_parser("predict", help="segment images, folders of images or videos")
-    predict.add_argument("--checkpoint", required=True)
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a unetkit checkpoint (.pt)")
+    source.add_argument("--model", help="an exported model (.onnx from unetkit export), run by ONNX Runtime")
     predict.add_argument("inputs", nargs="+", metavar="IMAGE_DIR_VIDEO_or_key=value",
                          help="files, folders (recursive), videos, and infer.* overrides such as infer.tile=256")
     predict.add_argument("--out", required=True, help="folder for the outputs")
@@ -94,6 +96,30 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("--image", type=int, default=0, help="index of the training image (default 0)")
     weights.add_argument("--out", required=True, help="PNG file to write")
     weights.add_argument("overrides", nargs="*", metavar="key=value")
+
+    export = commands.add_parser("export", help="write the network as ONNX or TorchScript, checked against the checkpoint")
+    export.add_argument("--checkpoint", required=True)
+    export.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
+    export.add_argument("--out", help="file to write (default: beside the checkpoint, <stem>.onnx / <stem>_torchscript.pt)")
+    export.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    export.add_argument("--static", type=int, metavar="SIZE", help="fixed SIZE x SIZE input instead of dynamic "
+                        "height and width (multiples of the network's stride)")
+    export.add_argument("--quantize", choices=["int8"], help="also write an int8 ONNX model (static quantization, "
+                        "calibrated on --calibrate); the fp32 file is kept beside it as <out>_fp32.onnx")
+    export.add_argument("--calibrate", metavar="DIR", help="images to calibrate the int8 model on")
+    export.add_argument("--masks", metavar="DIR", help="masks of the --calibrate images (same stems): the int8 "
+                        "model's score drop on them is printed and stored in its metadata")
+
+    serve = commands.add_parser("serve", help="an HTTP service with a web page for a checkpoint or an ONNX model")
+    served = serve.add_mutually_exclusive_group(required=True)
+    served.add_argument("--checkpoint", help="a unetkit checkpoint (.pt): PyTorch, with Grad-CAM on the page")
+    served.add_argument("--model", help="an exported .onnx model, run by ONNX Runtime")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2, help="predictions run at once (default 2)")
+    serve.add_argument("--max-mb", type=float, default=20.0, help="largest upload in MB (default 20): larger is 413")
+    serve.add_argument("--max-pixels", type=int, default=40_000_000, help="largest image in pixels (default 40M)")
+    serve.add_argument("--device", default="auto")
 
     demo = commands.add_parser("demo", help="train, evaluate and predict on the built-in synthetic data")
     demo.add_argument("--out", default="runs/demo")
@@ -147,19 +173,48 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_export(args) -> int:
+    from .apps.export import export_checkpoint, quantize_export
+    if args.quantize:
+        if args.format != "onnx" or not args.calibrate:
+            raise ConfigError("--quantize int8 needs --format onnx and --calibrate DIR (images to calibrate on)")
+        result = quantize_export(args.checkpoint, args.calibrate, args.out, args.masks, args.opset)
+    else:
+        result = export_checkpoint(args.checkpoint, args.format, args.out, args.opset, args.static)
+    sizes = ", ".join(f"{h}x{w}" for h, w in result["sizes"])
+    print(f"wrote {result['path']} ({result['format']}); parity with {args.checkpoint}: max |difference| of "
+          f"probabilities {result['max_difference']:.2e} at {sizes}")
+    if args.quantize:
+        print(f"wrote {result['int8_path']} (int8)")
+        accuracy = result["accuracy"]
+        if accuracy:
+            print(f"int8 on {accuracy['images']} images of {args.masks}: {accuracy['metric']} {accuracy['int8']:.4f} "
+                  f"(fp32 {accuracy['fp32']:.4f}, drop {accuracy['drop']:+.4f})")
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    from .apps.serve import ServeLimits, serve
+    if args.workers < 1 or args.max_mb <= 0 or args.max_pixels < 1:
+        raise ConfigError("--workers, --max-mb and --max-pixels must be positive")
+    limits = ServeLimits(int(args.max_mb * 1024 * 1024), args.max_pixels, args.workers)
+    serve(args.checkpoint, args.model, args.host, args.port, limits, args.device)
+    return 0
+
+
 def _cmd_predict(args) -> int:
     from .apps.predict import measure_speed, predict
     from .apps.prediction_outputs import OutputOptions
     inputs, overrides = _split_overrides(args.inputs)
     if args.fps:
-        speed = measure_speed(args.checkpoint, inputs, args.fps, overrides, args.device, args.tta)
+        speed = measure_speed(args.checkpoint or args.model, inputs, args.fps, overrides, args.device, args.tta)
         print(f"{speed['image'].name} ({speed['width']}x{speed['height']}): {speed['images_per_second']:.2f} images/s, "
               f"{speed['ms_per_image']:.1f} ms/image over {args.fps} warm repetitions "
               f"({speed['device']}, {speed['precision']})")
         return 0
     options = OutputOptions(overlay=args.overlay, probabilities=args.probs_format if args.probs else None,
                             panel=args.panel, contours=args.contours, alpha=args.alpha)
-    summary = predict(args.checkpoint, inputs, args.out, options, args.roi, args.masks, overrides, args.device,
+    summary = predict(args.checkpoint or args.model, inputs, args.out, options, args.roi, args.masks, overrides, args.device,
                       args.tta)
     for video, frames, out_path in summary.videos:
         print(f"{video}: {frames} frames -> {out_path}")
@@ -222,7 +277,8 @@ def _cmd_demo(args) -> int:
 
 
 COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "cam": _cmd_cam,
-            "inspect": _cmd_inspect, "weights-map": _cmd_weights_map, "demo": _cmd_demo}
+            "inspect": _cmd_inspect, "weights-map": _cmd_weights_map, "export": _cmd_export, "serve": _cmd_serve,
+            "demo": _cmd_demo}
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

@@ -15,3 +15,7 @@ class DataError(UnetkitError):
 
 class CheckpointError(UnetkitError):
     """A checkpoint file is missing, corrupt, or not a unetkit checkpoint."""
+
+
+class ExportError(UnetkitError):
+    """An exported model cannot be written, read, or does not reproduce its checkpoint."""

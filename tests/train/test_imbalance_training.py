@@ -40,3 +40,10 @@ def test_resumed_run_matches_an_unbroken_one(tmp_path, synthetic_root):
     assert resumed["class_weights"] == straight["class_weights"]
     for key, value in straight["model"].items():
         assert torch.equal(value, resumed["model"][key]), key
+
+
+def test_train_log_is_written_when_called_from_python(tmp_path, synthetic_root):
+    logging.getLogger("unetkit").setLevel(logging.NOTSET)   # as a script without logging set up has it
+    train(load_config(None, [*tiny_overrides(synthetic_root), "train.epochs=1"]), tmp_path / "run")
+    text = (tmp_path / "run" / "train.log").read_text()
+    assert "epoch 1: loss" in text and "training images" in text

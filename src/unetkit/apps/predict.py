@@ -51,9 +51,16 @@ def list_inputs(inputs: list[str | Path]) -> list[Path]:
 def load_predictor(checkpoint: str | Path, overrides: list[str] | None = None, device: str = "auto",
                    tta: bool = False) -> tuple[Predictor, ModelMeta]:
     """The checkpoint's Predictor with its stored inference settings, 'infer.key=value' overrides laid
-    over them; and the checkpoint's metadata."""
-    model, meta = load_model(checkpoint)
+    over them; and the checkpoint's metadata. A `.onnx` file (unetkit export) runs on ONNX Runtime."""
+    onnx = Path(checkpoint).suffix.lower() == ".onnx"
+    if onnx:
+        from ..infer.onnx_backend import load_onnx
+        model, meta = load_onnx(checkpoint)
+    else:
+        model, meta = load_model(checkpoint)
     settings = override_infer(inference_settings(meta), [*(overrides or []), *(["infer.tta=true"] if tta else [])])
+    if onnx:
+        return Predictor(model, meta.normalization, meta.class_names, settings, device="cpu", precision="fp32"), meta
     predictor = Predictor(model, meta.normalization, meta.class_names, settings, device=device, optimize=True)
     return predictor, meta
 

@@ -5,6 +5,7 @@ bad file never surfaces as a traceback from deep inside PIL or tifffile.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,15 @@ from ..errors import DataError
 from ..labels import IGNORE_INDEX
 from ..viz.palette import VOC_IGNORE_COLOUR, voc_palette
 from .masks import binary_labels, colour_labels, index_labels
+
+
+class NotAnImage(DataError):
+    """The bytes are no image format PIL knows."""
+
+
+class ImageTooLarge(DataError):
+    """The image has more pixels than allowed (a decompression bomb, or simply too big to serve)."""
+
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp", ".ppm", ".pgm")
 
@@ -55,7 +65,29 @@ def _to_uint8(array: np.ndarray, path: Path) -> np.ndarray:
 def read_image(path: str | Path, channels: int = 3, page: int | None = None) -> np.ndarray:
     """Read an image as uint8 (H, W, channels), converting grayscale <-> RGB as asked."""
     path = Path(path)
-    image = _open_pil(path, page)
+    return image_array(_open_pil(path, page), channels, path)
+
+
+def decode_image(data: bytes, channels: int = 3, source: str = "upload", max_pixels: int | None = None) -> np.ndarray:
+    """An image file's bytes (an upload) as uint8 (H, W, channels). NotAnImage when no image format
+    is recognised, ImageTooLarge above `max_pixels` (checked on the header, before decoding),
+    DataError when the file is corrupt or truncated."""
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, ValueError) as error:
+        raise NotAnImage(f"{source}: not an image file ({error.__class__.__name__})") from None
+    if max_pixels is not None and image.width * image.height > max_pixels:
+        raise ImageTooLarge(f"{source}: {image.width}x{image.height} is {image.width * image.height:,} pixels, "
+                            f"more than the limit of {max_pixels:,}")
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise DataError(f"{source}: unreadable image ({error.__class__.__name__}: {error})") from None
+    return image_array(image, channels, Path(source))
+
+
+def image_array(image: Image.Image, channels: int, path: Path) -> np.ndarray:
+    """A loaded PIL image as uint8 (H, W, channels): 16-bit and float scaled, grey <-> RGB converted."""
     if image.mode in ("I;16", "I;16B", "I", "F"):
         array = _to_uint8(np.asarray(image), path)
         array = array[..., None]

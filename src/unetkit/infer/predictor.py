@@ -74,6 +74,19 @@ def inference_settings(meta: ModelMeta) -> InferConfig:
     return section_from_dict(InferConfig, stored, source="checkpoint config")
 
 
+def _with_changes(settings: InferConfig, changes: dict[str, Any]) -> InferConfig:
+    """`settings` with keyword changes (tile=256, tta=True), checked."""
+    if not changes:
+        return settings
+    unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(InferConfig)})
+    if unknown:
+        raise ConfigError(f"unknown inference setting {unknown[0]!r} "
+                          f"(settings: {', '.join(f.name for f in dataclasses.fields(InferConfig))})")
+    settings = dataclasses.replace(settings, **changes)
+    check_infer_config(settings)
+    return settings
+
+
 class Predictor:
     """A model with everything needed to turn images into predictions (usable without the CLI).
 
@@ -102,16 +115,20 @@ class Predictor:
         """Load a checkpoint. `settings` default to the inference settings stored with it; keyword
         `changes` adjust them (`Predictor.from_checkpoint(path, tile=256, tta=True)`)."""
         model, meta = load_model(path)
-        settings = settings if settings is not None else inference_settings(meta)
-        if changes:
-            unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(InferConfig)})
-            if unknown:
-                raise ConfigError(f"unknown inference setting {unknown[0]!r} "
-                                  f"(settings: {', '.join(f.name for f in dataclasses.fields(InferConfig))})")
-            settings = dataclasses.replace(settings, **changes)
-            check_infer_config(settings)
+        settings = _with_changes(settings if settings is not None else inference_settings(meta), changes)
         return cls(model, meta.normalization, meta.class_names, settings, device=device, precision=precision,
                    optimize=True)
+
+    @classmethod
+    def from_onnx(cls, path: str | Path, settings: InferConfig | None = None, threads: int | None = None,
+                  **changes: Any) -> Predictor:
+        """An exported ONNX model run by ONNX Runtime (infer/onnx_backend.py), with the inference settings
+        stored in it unless `settings` are given; keyword `changes` adjust them. Outputs equal the
+        checkpoint's (the export's parity check)."""
+        from .onnx_backend import load_onnx
+        model, meta = load_onnx(path, threads)
+        settings = _with_changes(settings if settings is not None else inference_settings(meta), changes)
+        return cls(model, meta.normalization, meta.class_names, settings, device="cpu", precision="fp32")
 
     @property
     def num_classes(self) -> int:
@@ -146,7 +163,8 @@ class Predictor:
         """uint8 tiles (N, C, h, w) on the device -> probabilities (N, K, h', w') on the device."""
         model = self.inference_model
         images = (tiles.to(self.device, non_blocking=True).float() / 255.0 - self._mean) / self._std
-        dtype = next(model.parameters()).dtype  # bf16 for an optimized bf16 copy
+        # bf16 for an optimized bf16 copy; float32 for a model without parameters (an ONNX Runtime session)
+        dtype = next(iter(model.parameters()), torch.empty(0)).dtype
         images = images.to(dtype).contiguous(memory_format=memory_format(self.precision, self.device))
         with torch.no_grad(), autocast(self.device, self.precision):
             logits = model(images)

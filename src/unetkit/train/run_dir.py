@@ -38,9 +38,15 @@ class RunDir:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger = logging.getLogger("unetkit")
         logger.addHandler(handler)
+        # called from Python with logging unconfigured, the effective level is WARNING: train.log would
+        # stay empty; INFO here reaches only this handler (the root's last-resort one prints warnings)
+        level = logger.level
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
         try:
             yield
         finally:
+            logger.setLevel(level)
             logger.removeHandler(handler)
             handler.close()
 

@@ -1,0 +1,201 @@
+"""`unetkit serve`: a trained model behind HTTP (FastAPI + uvicorn) with a web page.
+
+GET /            the page (web/index.html: pick or drop an image; overlay, label map, class areas,
+                 Grad-CAM for a class when the model is a PyTorch checkpoint)
+GET /health      {"status": "ok"}
+GET /metadata    classes, colours, input size rules, model name, backend
+POST /predict    multipart `file`; ?output=json (default: class pixel counts and fractions, size,
+                 seconds) | overlay | labels (PNG, class colours) | mask (PNG, class ids)
+POST /cam        multipart `file`; ?class_name=NAME: Grad-CAM heat map over the image (PNG)
+
+The model is loaded once. Requests run in a bounded pool of `workers` threads (PyTorch and ONNX
+Runtime release the GIL); more wait their turn. Uploads over `max_bytes` or `max_pixels` get 413, a
+file that is no image 415, a corrupt one 400, each with a JSON {"detail": ...}; nothing from a
+request touches the disk.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import FastAPI, File, HTTPException, Query, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from PIL import Image
+
+from ..data.io import ImageTooLarge, NotAnImage, decode_image
+from ..errors import ConfigError, DataError
+from ..infer import Predictor
+from ..viz.overlay import blend_overlay
+from ..viz.palette import overlay_palette
+
+log = logging.getLogger(__name__)
+
+OUTPUTS = ("json", "overlay", "labels", "mask")
+
+
+@dataclass
+class ServeLimits:
+    max_bytes: int = 20 * 1024 * 1024     # upload size
+    max_pixels: int = 40_000_000          # image width x height (decompression bombs, memory)
+    workers: int = 2                      # predictions run at once
+
+
+def _png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class ModelService:
+    """The model and what each endpoint computes, without HTTP (tested on its own)."""
+
+    def __init__(self, predictor: Predictor, name: str, backend: str, explainer_factory=None):
+        self.predictor = predictor
+        self.name = name
+        self.backend = backend
+        self.palette = overlay_palette(max(predictor.num_classes, 2))
+        self._explainer_factory = explainer_factory
+        self._explainer = None
+        self._cam_lock = threading.Lock()   # Grad-CAM hooks the network: one explanation at a time
+
+    def metadata(self) -> dict[str, Any]:
+        model = self.predictor.model
+        return {"model": self.name, "backend": self.backend, "classes": self.predictor.class_names,
+                "colors": [self.palette[i].tolist() for i in range(self.predictor.num_classes)],
+                "in_channels": model.in_channels, "size_multiple": model.size_multiple, "padding": model.padding,
+                "input_rules": "any image size: padded (or tiled above infer.tile) to multiples of size_multiple",
+                "cam": self._explainer_factory is not None}
+
+    def predict(self, image: np.ndarray, output: str, alpha: float) -> tuple[bytes | dict, str]:
+        started = time.perf_counter()
+        prediction = self.predictor.predict(image)
+        labels = prediction.labels
+        if output == "overlay":
+            return _png(blend_overlay(image, labels, alpha, self.palette)), "image/png"
+        if output == "labels":
+            return _png(self.palette[labels]), "image/png"
+        if output == "mask":
+            return _png(labels.astype(np.uint8)), "image/png"
+        counts = np.bincount(labels.reshape(-1), minlength=self.predictor.num_classes)
+        total = int(labels.size)
+        return {"width": int(labels.shape[1]), "height": int(labels.shape[0]),
+                "classes": [{"name": name, "pixels": int(counts[i]), "fraction": counts[i] / total}
+                            for i, name in enumerate(self.predictor.class_names)],
+                "seconds": round(time.perf_counter() - started, 4)}, "application/json"
+
+    def cam(self, image: np.ndarray, class_name: str) -> bytes:
+        if self._explainer_factory is None:
+            raise ConfigError("Grad-CAM needs a PyTorch checkpoint (serve --checkpoint), not an ONNX model")
+        from ..viz.cam import cam_overlay
+        with self._cam_lock:
+            if self._explainer is None:
+                self._explainer = self._explainer_factory()
+            explainer = self._explainer
+            index = explainer.class_index(class_name)
+            layer = explainer.layers.default()[-1]
+            (explanation,) = explainer.explain(image, [index], [layer])
+        return _png(cam_overlay(image, explanation.maps[layer.name]))
+
+
+def create_app(service: ModelService, limits: ServeLimits | None = None):
+    """The FastAPI application around `service`."""
+    limits = limits or ServeLimits()
+    pool = ThreadPoolExecutor(max_workers=limits.workers, thread_name_prefix="unetkit-predict")
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        pool.shutdown(wait=False)
+
+    app = FastAPI(title="unetkit", description=f"Segmentation with {service.name}", version="1", lifespan=lifespan)
+    page = resources.files("unetkit.apps").joinpath("web/index.html").read_text()
+
+    async def read_upload(file: UploadFile) -> np.ndarray:
+        data = await file.read(limits.max_bytes + 1)
+        if len(data) > limits.max_bytes:
+            raise HTTPException(413, f"upload is larger than {limits.max_bytes:,} bytes")
+        if not data:
+            raise HTTPException(400, "empty upload")
+        try:
+            return decode_image(data, service.predictor.in_channels, file.filename or "upload", limits.max_pixels)
+        except ImageTooLarge as error:
+            raise HTTPException(413, str(error)) from None
+        except NotAnImage as error:
+            raise HTTPException(415, str(error)) from None
+        except DataError as error:
+            raise HTTPException(400, str(error)) from None
+
+    async def in_pool(function, *args):
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> str:
+        return page
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/metadata")
+    async def metadata() -> dict:
+        return service.metadata()
+
+    @app.post("/predict", responses={200: {"content": {"application/json": {}, "image/png": {}}}})
+    async def predict(file: Annotated[UploadFile, File()],
+                      output: Annotated[str, Query(description=" | ".join(OUTPUTS))] = "json",
+                      alpha: Annotated[float, Query(ge=0.0, le=1.0)] = 0.6):
+        if output not in OUTPUTS:
+            raise HTTPException(422, f"output must be one of {', '.join(OUTPUTS)}")
+        image = await read_upload(file)
+        body, media_type = await in_pool(service.predict, image, output, alpha)
+        return JSONResponse(body) if media_type == "application/json" else Response(body, media_type=media_type)
+
+    @app.post("/cam", responses={200: {"content": {"image/png": {}}}})
+    async def cam(file: Annotated[UploadFile, File()],
+                  class_name: Annotated[str, Query(description="class name or index")]):
+        image = await read_upload(file)
+        try:
+            body = await in_pool(service.cam, image, class_name)
+        except ConfigError as error:
+            raise HTTPException(400, str(error)) from None
+        return Response(body, media_type="image/png")
+
+    return app
+
+
+def load_service(checkpoint: str | Path | None = None, model: str | Path | None = None,
+                 device: str = "auto") -> ModelService:
+    """A ModelService for a checkpoint (PyTorch, with Grad-CAM) or an exported .onnx model."""
+    if (checkpoint is None) == (model is None):
+        raise ConfigError("serve needs exactly one of --checkpoint CKPT or --model FILE.onnx")
+    if model is not None:
+        return ModelService(Predictor.from_onnx(model), Path(model).name, "onnxruntime")
+    predictor = Predictor.from_checkpoint(checkpoint, device=device)
+
+    def explainer():
+        from ..explain import Explainer
+        from ..models import load_model
+        network, meta = load_model(checkpoint)
+        cam_predictor = Predictor(network, meta.normalization, meta.class_names, predictor.settings,
+                                  device=device, precision="fp32")
+        return Explainer(cam_predictor, score_faithfulness=False)
+    return ModelService(predictor, Path(checkpoint).name, "pytorch", explainer)
+
+
+def serve(checkpoint: str | Path | None = None, model: str | Path | None = None, host: str = "127.0.0.1",
+          port: int = 8000, limits: ServeLimits | None = None, device: str = "auto") -> None:
+    """Load the model once and serve it until interrupted."""
+    import uvicorn
+    app = create_app(load_service(checkpoint, model, device), limits)
+    log.info("serving on http://%s:%d (OpenAPI page: /docs)", host, port)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,100 @@
+"""The HTTP service through FastAPI's TestClient: good, corrupt, oversize and wrong-type uploads,
+concurrent requests, the page, the OpenAPI schema, Grad-CAM."""
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from unetkit.apps.serve import ServeLimits, create_app, load_service
+
+
+def _png(array) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def client(checkpoint):
+    app = create_app(load_service(checkpoint=checkpoint, device="cpu"),
+                     ServeLimits(max_bytes=200_000, max_pixels=250_000, workers=2))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def image_bytes():
+    return _png(np.random.default_rng(0).integers(0, 256, (60, 70, 3), dtype=np.uint8))
+
+
+def test_page_health_metadata_and_openapi(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<input id=\"file\"" in page.text
+    assert client.get("/health").json() == {"status": "ok"}
+    metadata = client.get("/metadata").json()
+    assert metadata["classes"] == ["background", "foreground"] and metadata["cam"] is True
+    assert metadata["backend"] == "pytorch" and len(metadata["colors"]) == 2
+    schema = client.get("/openapi.json").json()
+    assert {"/predict", "/cam", "/health", "/metadata"} <= set(schema["paths"])
+    assert client.get("/docs").status_code == 200
+
+
+def test_predict_json_and_pngs(client, image_bytes):
+    result = client.post("/predict", files={"file": ("x.png", image_bytes, "image/png")}).json()
+    assert (result["width"], result["height"]) == (70, 60)
+    assert sum(entry["pixels"] for entry in result["classes"]) == 60 * 70
+    assert sum(entry["fraction"] for entry in result["classes"]) == pytest.approx(1.0)
+    for output in ("overlay", "labels", "mask"):
+        response = client.post(f"/predict?output={output}", files={"file": ("x.png", image_bytes, "image/png")})
+        assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+        picture = Image.open(io.BytesIO(response.content))
+        assert picture.size == (70, 60)
+    mask = np.asarray(Image.open(io.BytesIO(client.post("/predict?output=mask", files={"file": ("x.png", image_bytes)}).content)))
+    assert set(np.unique(mask)) <= {0, 1}
+    assert client.post("/predict?output=video", files={"file": ("x.png", image_bytes)}).status_code == 422
+
+
+@pytest.mark.parametrize("payload, status, words", [
+    (b"this is not an image at all", 415, "not an image"),
+    (None, 400, "unreadable image"),                       # a truncated PNG
+    (b"", 400, "empty upload"),
+])
+def test_bad_uploads_get_a_json_message(client, image_bytes, payload, status, words):
+    data = image_bytes[: len(image_bytes) // 2] if payload is None else payload
+    response = client.post("/predict", files={"file": ("bad.png", data, "image/png")})
+    assert response.status_code == status and words in response.json()["detail"]
+
+
+def test_too_large_uploads_are_413(client):
+    big_file = b"\x89PNG" + b"\x00" * 300_000
+    assert client.post("/predict", files={"file": ("big.png", big_file)}).status_code == 413
+    # few bytes, many pixels: a flat 600 x 600 PNG compresses to almost nothing
+    many_pixels = _png(np.zeros((600, 600), np.uint8))
+    response = client.post("/predict", files={"file": ("wide.png", many_pixels)})
+    assert response.status_code == 413 and "pixels" in response.json()["detail"]
+
+
+def test_concurrent_requests_all_succeed(client, image_bytes):
+    def one(_):
+        return client.post("/predict", files={"file": ("x.png", image_bytes, "image/png")}).status_code
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(one, range(16))) == [200] * 16
+
+
+def test_cam_for_a_class(client, image_bytes):
+    response = client.post("/cam?class_name=foreground", files={"file": ("x.png", image_bytes)})
+    assert response.status_code == 200 and Image.open(io.BytesIO(response.content)).size == (70, 60)
+    wrong = client.post("/cam?class_name=nothing", files={"file": ("x.png", image_bytes)})
+    assert wrong.status_code == 400 and "unknown class" in wrong.json()["detail"]
+
+
+def test_an_onnx_model_serves_without_cam(tmp_path, checkpoint, image_bytes):
+    from unetkit.apps.export import export_checkpoint
+    onnx_path = export_checkpoint(checkpoint, "onnx", tmp_path / "m.onnx")["path"]
+    with TestClient(create_app(load_service(model=onnx_path))) as onnx_client:
+        assert onnx_client.get("/metadata").json()["backend"] == "onnxruntime"
+        assert onnx_client.post("/predict", files={"file": ("x.png", image_bytes)}).status_code == 200
+        assert onnx_client.post("/cam?class_name=foreground", files={"file": ("x.png", image_bytes)}).status_code == 400

@@ -1,0 +1,104 @@
+"""Export parity for every registered model, both formats; the ONNX Runtime Predictor equals the
+checkpoint's; bad files are one-line errors."""
+import numpy as np
+import pytest
+import torch
+
+from unetkit.apps.export import export_checkpoint
+from unetkit.cli import main
+from unetkit.errors import ExportError
+from unetkit.infer import Predictor
+from unetkit.models import ModelMeta, Normalization, save_checkpoint
+
+from ..models.test_contract import CASES, _build, _id
+
+
+def _checkpoint(tmp_path, name, extra, out_channels=2):
+    model = _build(name, extra, out_channels=out_channels)
+    with torch.no_grad():   # BatchNorm statistics away from the identity, as a trained model has
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.2, 0.2)
+                module.running_var.uniform_(0.5, 1.5)
+    names = ["background", "a", "b"][:max(out_channels, 2)]
+    meta = ModelMeta(names, Normalization((0.5, 0.4, 0.3), (0.2, 0.25, 0.3)),
+                     run_config={"infer": {"tile": 64, "overlap": 0.25}})
+    return save_checkpoint(tmp_path / "best.pt", model, meta)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("export_format", ["onnx", "torchscript"])
+def test_every_model_exports_with_parity(tmp_path, case, export_format):
+    result = export_checkpoint(_checkpoint(tmp_path, *case), export_format)
+    assert result["path"].is_file() and result["max_difference"] <= 1e-4
+    assert len(result["sizes"]) == 3 and result["sizes"][1][0] != result["sizes"][1][1]   # non-square checked
+
+
+def test_onnx_predictor_equals_the_checkpoint_predictor(tmp_path):
+    checkpoint = _checkpoint(tmp_path, "unet", {}, out_channels=3)
+    onnx_path = export_checkpoint(checkpoint, "onnx")["path"]
+    image = np.random.default_rng(0).integers(0, 256, (150, 97, 3), dtype=np.uint8)   # odd size, tiled at 64
+    for changes in ({}, {"tta": True}):
+        expected = Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp32", **changes).predict(image)
+        got = Predictor.from_onnx(onnx_path, **changes).predict(image)
+        assert np.abs(got.probabilities - expected.probabilities).max() < 1e-4
+        assert (got.labels == expected.labels).mean() > 0.999
+    onnx_predictor = Predictor.from_onnx(onnx_path)
+    assert onnx_predictor.class_names == ["background", "a", "b"] and onnx_predictor.settings.tile == 64
+
+
+def test_static_export_and_its_size_check(tmp_path):
+    checkpoint = _checkpoint(tmp_path, "unet", {})
+    result = export_checkpoint(checkpoint, "onnx", tmp_path / "static.onnx", static_size=96)
+    assert result["sizes"] == [(96, 96)]
+    with pytest.raises(ExportError, match="--static 90"):
+        export_checkpoint(checkpoint, "onnx", tmp_path / "bad.onnx", static_size=90)
+
+
+def test_cli_export_then_predict_with_the_onnx_model(tmp_path, capsys):
+    checkpoint = _checkpoint(tmp_path, "unet", {})
+    assert main(["export", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "m.onnx")]) == 0
+    assert "parity with" in capsys.readouterr().out
+    from PIL import Image
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(tmp_path / "x.png")
+    assert main(["predict", "--model", str(tmp_path / "m.onnx"), str(tmp_path / "x.png"), "--out",
+                 str(tmp_path / "preds"), "--overlay"]) == 0
+    assert (tmp_path / "preds" / "x.png").is_file() and (tmp_path / "preds" / "x_overlay.png").is_file()
+
+
+def test_a_file_that_is_not_a_model_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "junk.onnx").write_bytes(b"\x00" * 100)
+    code = main(["predict", "--model", str(tmp_path / "junk.onnx"), str(tmp_path), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "not a readable ONNX model" in err
+    with pytest.raises(ExportError, match="not found"):
+        Predictor.from_onnx(tmp_path / "missing.onnx")
+
+
+def test_int8_export_calibrates_and_reports_its_accuracy(tmp_path, capsys):
+    from PIL import Image
+    checkpoint = _checkpoint(tmp_path, "unet", {})
+    rng = np.random.default_rng(2)
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    for index in range(3):
+        image = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+        Image.fromarray(image).save(tmp_path / "images" / f"i{index}.png")
+        Image.fromarray((image[..., 0] > 128).astype(np.uint8) * 255).save(tmp_path / "masks" / f"i{index}.png")
+    code = main(["export", "--checkpoint", str(checkpoint), "--quantize", "int8", "--calibrate",
+                 str(tmp_path / "images"), "--masks", str(tmp_path / "masks"), "--out", str(tmp_path / "q.onnx")])
+    out = capsys.readouterr().out
+    assert code == 0 and "(int8)" in out and "drop" in out
+    assert (tmp_path / "q.onnx").is_file() and (tmp_path / "q_fp32.onnx").is_file()
+    import onnx
+    metadata = {p.key: p.value for p in onnx.load(str(tmp_path / "q.onnx")).metadata_props}
+    assert "int8_accuracy" in metadata and metadata["class_names"] == '["background", "a"]'
+    assert any(node.op_type == "QuantizeLinear" for node in onnx.load(str(tmp_path / "q.onnx")).graph.node)
+    predictor = Predictor.from_onnx(tmp_path / "q.onnx")
+    assert predictor.predict(rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)).labels.shape == (50, 70)
+
+
+def test_int8_needs_a_calibration_folder(tmp_path, capsys):
+    checkpoint = _checkpoint(tmp_path, "unet", {})
+    assert main(["export", "--checkpoint", str(checkpoint), "--quantize", "int8"]) == 2
+    assert "--calibrate" in capsys.readouterr().err
