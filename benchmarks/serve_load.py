@@ -42,10 +42,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-append", action="store_true")
+    parser.add_argument("overrides", nargs="*", help="infer.key=value for the server, e.g. infer.tta=false")
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "unetkit", "serve", "--checkpoint", args.checkpoint, "--port",
-                               str(port), "--workers", str(args.workers)],
+                               str(port), "--workers", str(args.workers), *args.overrides],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -85,7 +86,8 @@ def main() -> None:
         server.terminate()
         server.wait(30)
     p50, p95 = np.percentile(latencies, [50, 95])
-    lines = [(f"`unetkit serve --checkpoint {args.checkpoint} --workers {args.workers}` on 127.0.0.1; {args.requests} "
+    lines = [(f"`unetkit serve --checkpoint {args.checkpoint} --workers {args.workers} {' '.join(args.overrides)}` on "
+              f"127.0.0.1; {args.requests} "
               f"POST /predict (JSON) of {Path(args.image).name} from {args.clients} concurrent clients (httpx).\n"),
              "| requests | errors | p50 latency s | p95 latency s | requests/s | server RSS MB (after 0 / 1/4 / 1/2 / 3/4 / all) |",
              "|---|---|---|---|---|---|",

@@ -120,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-mb", type=float, default=20.0, help="largest upload in MB (default 20): larger is 413")
     serve.add_argument("--max-pixels", type=int, default=40_000_000, help="largest image in pixels (default 40M)")
     serve.add_argument("--device", default="auto")
+    serve.add_argument("overrides", nargs="*", metavar="infer.key=value", help="e.g. infer.tta=false infer.tile=512")
 
     demo = commands.add_parser("demo", help="train, evaluate and predict on the built-in synthetic data")
     demo.add_argument("--out", default="runs/demo")
@@ -198,7 +199,7 @@ def _cmd_serve(args) -> int:
     if args.workers < 1 or args.max_mb <= 0 or args.max_pixels < 1:
         raise ConfigError("--workers, --max-mb and --max-pixels must be positive")
     limits = ServeLimits(int(args.max_mb * 1024 * 1024), args.max_pixels, args.workers)
-    serve(args.checkpoint, args.model, args.host, args.port, limits, args.device)
+    serve(args.checkpoint, args.model, args.host, args.port, limits, args.device, args.overrides)
     return 0
 
 

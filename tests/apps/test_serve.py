@@ -47,7 +47,7 @@ def test_predict_json_and_pngs(client, image_bytes):
     assert (result["width"], result["height"]) == (70, 60)
     assert sum(entry["pixels"] for entry in result["classes"]) == 60 * 70
     assert sum(entry["fraction"] for entry in result["classes"]) == pytest.approx(1.0)
-    for output in ("overlay", "labels", "mask"):
+    for output in ("overlay", "labels", "mask", "input"):
         response = client.post(f"/predict?output={output}", files={"file": ("x.png", image_bytes, "image/png")})
         assert response.status_code == 200 and response.headers["content-type"] == "image/png"
         picture = Image.open(io.BytesIO(response.content))
@@ -98,3 +98,11 @@ def test_an_onnx_model_serves_without_cam(tmp_path, checkpoint, image_bytes):
         assert onnx_client.get("/metadata").json()["backend"] == "onnxruntime"
         assert onnx_client.post("/predict", files={"file": ("x.png", image_bytes)}).status_code == 200
         assert onnx_client.post("/cam?class_name=foreground", files={"file": ("x.png", image_bytes)}).status_code == 400
+
+
+def test_inference_overrides_apply_to_the_service(checkpoint):
+    service = load_service(checkpoint=checkpoint, device="cpu", overrides=["infer.tta=true", "infer.tile=128"])
+    assert service.predictor.settings.tta is True and service.predictor.settings.tile == 128
+    from unetkit.errors import ConfigError
+    with pytest.raises(ConfigError, match="only inference settings"):
+        load_service(checkpoint=checkpoint, device="cpu", overrides=["train.lr=1"])

@@ -3,7 +3,9 @@ uploads an image and sees the overlay, the label map and the class areas appear.
 
 Chromium comes from Debian's `chromium` package (.ci/run installs it; `make browser` does here) and
 Playwright from the test extra. Where Chromium is not installed the test is skipped and says why.
-UNETKIT_SCREENSHOT=path keeps a screenshot of the page with its prediction (docs/images/serve_page.png).
+UNETKIT_SCREENSHOT=path keeps a screenshot of the page with its prediction; UNETKIT_SCREENSHOT_CHECKPOINT
+and UNETKIT_SCREENSHOT_IMAGE replace the tiny test model and image (docs/images/serve_page.png was
+taken with a DRIVE model and image).
 """
 import os
 import shutil
@@ -33,6 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(checkpoint):
+    checkpoint = os.environ.get("UNETKIT_SCREENSHOT_CHECKPOINT", checkpoint)
     import uvicorn
 
     from unetkit.apps.serve import create_app, load_service
@@ -53,7 +56,7 @@ def server(checkpoint):
 
 def test_upload_shows_the_overlay(server, tmp_path, synthetic_root):
     from playwright.sync_api import sync_playwright
-    image = next((synthetic_root / "test" / "images").iterdir())
+    image = Path(os.environ.get("UNETKIT_SCREENSHOT_IMAGE", next((synthetic_root / "test" / "images").iterdir())))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1300, "height": 900})
@@ -62,7 +65,8 @@ def test_upload_shows_the_overlay(server, tmp_path, synthetic_root):
         page.set_input_files("#file", str(image))
         page.wait_for_selector("#overlay:not([hidden])", timeout=30_000)
         page.wait_for_selector("#areas:not([hidden])", timeout=30_000)
-        loaded = page.evaluate("[...document.querySelectorAll('#overlay, #labels')]"
+        page.wait_for_function("document.getElementById('input').complete")
+        loaded = page.evaluate("[...document.querySelectorAll('#input, #overlay, #labels')]"
                                ".map(img => img.complete && img.naturalWidth)")
         rows = page.locator("#areas tbody tr").count()
         page.select_option("#camClass", "foreground")
@@ -72,6 +76,6 @@ def test_upload_shows_the_overlay(server, tmp_path, synthetic_root):
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     width = Image.open(image).size[0]
-    assert loaded == [width, width] and rows == 2
+    assert loaded == [width, width, width] and rows == 2
     picture = np.asarray(Image.open(shot).convert("RGB"))
     assert picture.shape[0] > 300 and picture.std() > 10   # a page with pictures, not a blank one

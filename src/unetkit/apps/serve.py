@@ -32,6 +32,7 @@ from fastapi import FastAPI, File, HTTPException, Query, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from PIL import Image
 
+from ..config import override_infer
 from ..data.io import ImageTooLarge, NotAnImage, decode_image
 from ..errors import ConfigError, DataError
 from ..infer import Predictor
@@ -40,7 +41,8 @@ from ..viz.palette import overlay_palette
 
 log = logging.getLogger(__name__)
 
-OUTPUTS = ("json", "overlay", "labels", "mask")
+OUTPUTS = ("json", "overlay", "labels", "mask", "input")   # input: the decoded upload as PNG (for browsers
+                                                            # that cannot show TIFF and the like)
 
 
 @dataclass
@@ -77,6 +79,8 @@ class ModelService:
                 "cam": self._explainer_factory is not None}
 
     def predict(self, image: np.ndarray, output: str, alpha: float) -> tuple[bytes | dict, str]:
+        if output == "input":
+            return _png(image[..., 0] if image.shape[2] == 1 else image), "image/png"
         started = time.perf_counter()
         prediction = self.predictor.predict(image)
         labels = prediction.labels
@@ -174,13 +178,17 @@ def create_app(service: ModelService, limits: ServeLimits | None = None):
 
 
 def load_service(checkpoint: str | Path | None = None, model: str | Path | None = None,
-                 device: str = "auto") -> ModelService:
-    """A ModelService for a checkpoint (PyTorch, with Grad-CAM) or an exported .onnx model."""
+                 device: str = "auto", overrides: list[str] | None = None) -> ModelService:
+    """A ModelService for a checkpoint (PyTorch, with Grad-CAM) or an exported .onnx model, with
+    'infer.key=value' overrides laid over its stored inference settings."""
     if (checkpoint is None) == (model is None):
         raise ConfigError("serve needs exactly one of --checkpoint CKPT or --model FILE.onnx")
     if model is not None:
-        return ModelService(Predictor.from_onnx(model), Path(model).name, "onnxruntime")
+        predictor = Predictor.from_onnx(model)
+        predictor.settings = override_infer(predictor.settings, overrides or [])
+        return ModelService(predictor, Path(model).name, "onnxruntime")
     predictor = Predictor.from_checkpoint(checkpoint, device=device)
+    predictor.settings = override_infer(predictor.settings, overrides or [])
 
     def explainer():
         from ..explain import Explainer
@@ -193,9 +201,10 @@ def load_service(checkpoint: str | Path | None = None, model: str | Path | None 
 
 
 def serve(checkpoint: str | Path | None = None, model: str | Path | None = None, host: str = "127.0.0.1",
-          port: int = 8000, limits: ServeLimits | None = None, device: str = "auto") -> None:
+          port: int = 8000, limits: ServeLimits | None = None, device: str = "auto",
+          overrides: list[str] | None = None) -> None:
     """Load the model once and serve it until interrupted."""
     import uvicorn
-    app = create_app(load_service(checkpoint, model, device), limits)
+    app = create_app(load_service(checkpoint, model, device, overrides), limits)
     log.info("serving on http://%s:%d (OpenAPI page: /docs)", host, port)
     uvicorn.run(app, host=host, port=port, log_level="info")
