@@ -68,9 +68,13 @@ def test_bad_uploads_get_a_json_message(client, image_bytes, payload, status, wo
     assert response.status_code == status and words in response.json()["detail"]
 
 
-def test_too_large_uploads_are_413(client):
-    big_file = b"\x89PNG" + b"\x00" * 300_000
+def test_too_large_uploads_are_413_and_uploads_stay_in_memory(client):
+    from starlette.formparsers import MultiPartParser
+    assert MultiPartParser.spool_max_size > 200_000   # never spooled to a temporary file
+    big_file = b"\x89PNG" + b"\x00" * 300_000       # refused on its declared length
     assert client.post("/predict", files={"file": ("big.png", big_file)}).status_code == 413
+    just_over = b"\x89PNG" + b"\x00" * 200_500       # within the header allowance: refused when read
+    assert client.post("/predict", files={"file": ("big.png", just_over)}).status_code == 413
     # few bytes, many pixels: a flat 600 x 600 PNG compresses to almost nothing
     many_pixels = _png(np.zeros((600, 600), np.uint8))
     response = client.post("/predict", files={"file": ("wide.png", many_pixels)})

@@ -31,6 +31,7 @@ import numpy as np
 from fastapi import FastAPI, File, HTTPException, Query, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from PIL import Image
+from starlette.formparsers import MultiPartParser
 
 from ..config import override_infer
 from ..data.io import ImageTooLarge, NotAnImage, decode_image
@@ -122,6 +123,18 @@ def create_app(service: ModelService, limits: ServeLimits | None = None):
         pool.shutdown(wait=False)
 
     app = FastAPI(title="unetkit", description=f"Segmentation with {service.name}", version="1", lifespan=lifespan)
+    # Starlette spools multipart files over 1 MB to a temporary file; keep uploads (bounded by the
+    # limit below) in memory, so that nothing from a request touches the disk
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limits.max_bytes + 1)
+
+    @app.middleware("http")
+    async def refuse_large_bodies(request, call_next):
+        """413 before the body is parsed when its declared length is over the limit (plus room for
+        the multipart headers); a body without a length is cut at the limit when it is read."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limits.max_bytes + 65536:
+            return JSONResponse({"detail": f"upload is larger than {limits.max_bytes:,} bytes"}, status_code=413)
+        return await call_next(request)
     page = resources.files("unetkit.apps").joinpath("web/index.html").read_text()
 
     async def read_upload(file: UploadFile) -> np.ndarray:
