@@ -12,16 +12,13 @@ Usage: python benchmarks/imbalance.py [--minutes 10] [--variants ce,ce_lovasz,..
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from _report import append_report
-from rock_voc_models import CONFIG, fitted_schedule, steps_per_second
+from rock_voc_models import CONFIG, train_and_test
 
-from unetkit.apps.evaluate import evaluate_checkpoint
 from unetkit.config import load_config
 from unetkit.data import class_pixel_counts, find_samples, load_samples
-from unetkit.train import train
 
 VARIANTS = {
     "ce": ["train.loss=ce"],
@@ -50,18 +47,8 @@ def main() -> None:
     for name in args.variants.split(","):
         overrides = [f"data.root={args.root}", f"model.base_channels={args.width}", "train.progress=false",
                      *VARIANTS[name], *args.overrides]
-        config = load_config(CONFIG, overrides)
-        epochs, patches = fitted_schedule(config, args.minutes * 60 * steps_per_second(config) * 0.95)
-        config = load_config(CONFIG, [*overrides, f"train.epochs={epochs}", f"data.patches_per_epoch={patches}",
-                                      f"train.max_minutes={args.minutes}", "train.val_every=1"])
-        run = Path(args.out) / name
-        if not (run / "metrics.json").is_file():
-            train(config, run, resume=(run / "last.pt").is_file())
-        test = evaluate_checkpoint(run / "best.pt", "test", overrides=[f"data.root={args.root}"],
-                                   json_path=run / "test.json")
-        history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+        _, test, history = train_and_test(overrides, args.minutes, Path(args.out) / name, args.root)
         rows[name] = (test, history[-1]["epoch"], history[-1]["train_seconds"], " ".join(VARIANTS[name]))
-        print(name, json.dumps({k: v for k, v in test.items() if not isinstance(v, dict)}), flush=True)
     config = load_config(CONFIG, [f"data.root={args.root}"])
     counts = class_pixel_counts(load_samples(find_samples(config.data, "train"), config.data), config.data.num_classes)
     shares = counts / counts.sum()

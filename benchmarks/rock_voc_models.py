@@ -74,6 +74,22 @@ def fitted_schedule(config, steps: float, min_epochs: int = MIN_EPOCHS) -> tuple
     return min_epochs, max(1, math.floor(steps / min_epochs)) * batch
 
 
+def train_and_test(overrides: list[str], minutes: float, run: Path, root: str) -> tuple:
+    """Train configs/rock_voc.yaml + overrides for `minutes` (cosine fitted to the model's speed) into
+    `run` (reused when finished, resumed when broken off), score best.pt on test.txt and print it.
+    Returns (config, test metrics, history records)."""
+    config = load_config(CONFIG, overrides)
+    epochs, patches = fitted_schedule(config, minutes * 60 * steps_per_second(config) * 0.95)
+    config = load_config(CONFIG, [*overrides, f"train.epochs={epochs}", f"data.patches_per_epoch={patches}",
+                                  f"train.max_minutes={minutes}", "train.val_every=1"])
+    if not (run / "metrics.json").is_file():
+        train(config, run, resume=(run / "last.pt").is_file())
+    test = evaluate_checkpoint(run / "best.pt", "test", overrides=[f"data.root={root}"], json_path=run / "test.json")
+    history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    print(run.name, json.dumps({k: v for k, v in test.items() if not isinstance(v, dict)}), flush=True)
+    return config, test, history
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -90,19 +106,9 @@ def main() -> None:
         # a row is a model name, or a label whose arguments set model.name (later overrides win)
         overrides = [f"data.root={args.root}", f"model.name={name}", *MODEL_ARGS[name], "train.progress=false",
                      *args.overrides]
-        config = load_config(CONFIG, overrides)
-        epochs, patches = fitted_schedule(config, args.minutes * 60 * steps_per_second(config) * 0.95)
-        config = load_config(CONFIG, [*overrides, f"train.epochs={epochs}", f"data.patches_per_epoch={patches}",
-                                      f"train.max_minutes={args.minutes}", "train.val_every=1"])
-        run = Path(args.out) / name
-        if not (run / "metrics.json").is_file():
-            train(config, run, resume=(run / "last.pt").is_file())
-        test = evaluate_checkpoint(run / "best.pt", "test", overrides=[f"data.root={args.root}"],
-                                   json_path=run / "test.json")
-        history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+        config, test, history = train_and_test(overrides, args.minutes, Path(args.out) / name, args.root)
         params = sum(p.numel() for p in model_for_config(config).parameters()) / 1e6
         rows[name] = (test, params, history[-1]["epoch"], history[-1]["train_seconds"])
-        print(name, json.dumps({k: v for k, v in test.items() if not isinstance(v, dict)}), flush=True)
     classes = list(next(iter(rows.values()))[0]["iou_per_class"])
     lines = [(f"configs/rock_voc.yaml, from scratch, {args.minutes:g} min of training each (cosine fitted to "
               f"the budget), best.pt on val.txt by mIoU, scored on test.txt (26 images)\n"),
