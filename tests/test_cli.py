@@ -139,3 +139,56 @@ def test_probability_png_flag_before_inputs(tmp_path, trained_run, synthetic_roo
     code = main(["predict", "--checkpoint", str(trained_run / "best.pt"), "--probs", "--probs-format", "png",
                  str(synthetic_root / "val/images/val_000.png"), "--out", str(tmp_path)])
     assert code == 0 and (tmp_path / "val_000_probs.png").is_file()
+
+
+# issue 15: each case a new user met with a traceback or a misleading exit status before the fix
+
+def test_random_bytes_checkpoint_is_one_line(capsys, tmp_path):
+    """Before: some random files ended in `IndexError: list index out of range` from torch.load."""
+    checkpoint = tmp_path / "random.pt"
+    for seed in (64, 81, 513):   # seeds whose bytes escaped torch.load's own errors
+        rng = np.random.default_rng(seed)
+        prefix = [b"", b"\x80\x02", b"PK\x03\x04", b"\x80\x04\x95"][seed % 4]
+        checkpoint.write_bytes(prefix + rng.integers(0, 256, int(rng.integers(0, 2000)), dtype=np.uint8).tobytes())
+        code, err = _run(capsys, "predict", "--checkpoint", str(checkpoint), "img.png", "--out", str(tmp_path))
+        _assert_one_line_error(code, err, "random.pt: not a readable checkpoint")
+        assert "weights_only" not in err   # torch's advice to run the file's code is not repeated
+
+
+@pytest.mark.parametrize("override, words", [
+    ("train.lr=-1", ["train.lr", "> 0"]),
+    ("train.batch_size=0", ["train.batch_size", "positive"]),
+    ("train.momentum=1.5", ["train.momentum"]),
+    ("train.max_minutes=-3", ["train.max_minutes"]),
+])
+def test_bad_numbers_are_config_errors(capsys, tmp_path, override, words):
+    """Before: train.lr=-1 ended in `ValueError: Invalid learning rate: -1.0` from inside torch."""
+    root = _folder_dataset(tmp_path / "data")
+    code, err = _run(capsys, *_train_args(tmp_path, root, override))
+    _assert_one_line_error(code, err, *words)
+
+
+@pytest.mark.parametrize("overrides, words", [
+    (["model.depth=9", "data.patch_size=64"], ["data.patch_size=64", "model.depth=9", "multiple of 512"]),
+    (["model.padding=valid", "model.depth=4", "data.patch_size=560"], ["data.patch_size=560", "model.padding=valid",
+                                                                        "572"]),
+])
+def test_patch_size_that_does_not_fit_the_network(capsys, tmp_path, overrides, words):
+    """Before: `ValueError: input 64x64 must be a multiple of 512` from the first step (and a depth-9
+    network of 32 base channels was built first: gigabytes of weights)."""
+    root = _folder_dataset(tmp_path / "data")
+    code, err = _run(capsys, *_train_args(tmp_path, root, *overrides))
+    _assert_one_line_error(code, err, *words)
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_predict_exits_1_when_nothing_was_predicted(capsys, tmp_path, checkpoint, synthetic_root):
+    """Before: "wrote 0 files ... skipped 1 unreadable inputs" and exit 0."""
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    code = main(["predict", "--checkpoint", str(checkpoint), str(tmp_path / "bad.png"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and "nothing predicted: all 1 inputs were unreadable" in err and "bad.png" in err
+    good = synthetic_root / "val/images/val_000.png"   # one good input among bad ones: success
+    code = main(["predict", "--checkpoint", str(checkpoint), str(tmp_path / "bad.png"), str(good),
+                 "--out", str(tmp_path / "o")])
+    assert code == 0 and "skipped 1 unreadable inputs" in capsys.readouterr().out

@@ -222,6 +222,16 @@ def _cmd_predict(args) -> int:
     if summary.written or summary.skipped:
         print(f"wrote {len(summary.written)} files to {args.out}" +
               (f"; skipped {len(summary.skipped)} unreadable inputs" if summary.skipped else ""))
+    return _nothing_done(summary, "predicted")
+
+
+def _nothing_done(summary, verb: str) -> int:
+    """Exit status 1 (said on stderr) when inputs were given but every one was skipped, so a script
+    can tell that nothing came out; 0 otherwise."""
+    if summary.skipped and not summary.written and not getattr(summary, "videos", None):
+        print(f"unetkit: error: nothing {verb}: all {len(summary.skipped)} inputs were unreadable "
+              f"(first: {summary.skipped[0]})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -244,7 +254,7 @@ def _cmd_cam(args) -> int:
         print(f"{Path(row['image']).name}  {row['class']}  {row['layer']}  {score if not args.no_faithfulness else ''}")
     print(f"wrote {len(summary.written)} files to {args.out}" +
           (f"; skipped {len(summary.skipped)} unreadable inputs" if summary.skipped else ""))
-    return 0
+    return _nothing_done(summary, "explained")
 
 
 def _score(value: float | None) -> str:

@@ -185,6 +185,36 @@ CHOICES = {  # fixed choices; model.name, train.loss and data.format come from t
     "train.precision": ("auto", "fp32", "bf16", "fp16"),
 }
 
+RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside torch or loop forever
+    "train.lr": (lambda v: v > 0, "> 0 (e.g. 1e-3 for adam)"),
+    "train.weight_decay": (lambda v: v >= 0, ">= 0"),
+    "train.momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "train.warmup_epochs": (lambda v: v >= 0, ">= 0"),
+    "train.step_epochs": (lambda v: v > 0, "> 0"),
+    "train.step_gamma": (lambda v: v > 0, "> 0"),
+    "train.poly_power": (lambda v: v > 0, "> 0"),
+    "train.patience": (lambda v: v >= 0, ">= 0 (0 = never stop early)"),
+    "train.save_every": (lambda v: v >= 0, ">= 0 (0 = never)"),
+    "train.max_minutes": (lambda v: v >= 0, ">= 0 (0 = no limit)"),
+    "train.border_w0": (lambda v: v >= 0, ">= 0"),
+    "train.border_sigma": (lambda v: v > 0, "> 0"),
+    "train.cldice_iterations": (lambda v: v >= 1, ">= 1"),
+    "data.workers": (lambda v: v >= 0, ">= 0"),
+    "data.synthetic_train": (lambda v: v >= 1, ">= 1"),
+    "data.synthetic_val": (lambda v: v >= 0, ">= 0"),
+    "data.synthetic_size": (lambda v: v >= 8, ">= 8"),
+    "augment.rotate_degrees": (lambda v: 0 <= v <= 180, "in [0, 180]"),
+    "augment.scale": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "augment.brightness": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "augment.contrast": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "augment.gamma": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "augment.elastic_probability": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "augment.elastic_grid_points": (lambda v: v >= 2, ">= 2"),
+    "augment.elastic_std": (lambda v: v >= 0, ">= 0"),
+    "augment.elastic_alpha": (lambda v: v >= 0, ">= 0"),
+    "augment.elastic_sigma": (lambda v: v > 0, "> 0"),
+}
+
 POSTPROCESS_STEPS = ("none", "largest_component", "remove_small", "fill_holes")   # infer/postprocess.py
 
 # metrics every evaluation computes; a data format may add its own (ISBI: pixel_error, rand_error),
@@ -328,6 +358,10 @@ def _validate(config: Config) -> None:
         if _get(config, key) <= 0:
             raise ConfigError(f"config key '{key}' must be positive")
     check_infer_config(config.infer)
+    for key, (rule, text) in RANGES.items():
+        value = _get(config, key)
+        if not rule(value):
+            raise ConfigError(f"config key '{key}' must be {text}; got {value!r}")
     if config.data.num_classes < 2:
         raise ConfigError("config key 'data.num_classes' must be at least 2 (background + one class)")
     if config.data.class_names and len(config.data.class_names) != config.data.num_classes:

@@ -52,8 +52,8 @@ def test_existing_run_is_not_overwritten(tmp_path, synthetic_root):
 
 
 def test_early_stopping(tmp_path, synthetic_root):
-    # lr 0 and no BatchNorm statistics => the same score at every validation => stops after 1 + patience
-    config = _config(synthetic_root, "train.epochs=10", "train.lr=0", "train.patience=2", "model.norm=none")
+    # lr 1e-30 (below fp32 resolution) and no BatchNorm statistics => the same score at every validation => stops after 1 + patience
+    config = _config(synthetic_root, "train.epochs=10", "train.lr=1e-30", "train.patience=2", "model.norm=none")
     result = train(config, tmp_path / "run")
     assert result["stop_reason"] == "early stopping" and result["epochs"] == 3
 

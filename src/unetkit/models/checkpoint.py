@@ -12,6 +12,8 @@ never leaves half a checkpoint and loading one never runs pickled code.
 from __future__ import annotations
 
 import pickle
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,10 +75,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint ({first_line[:200]})") from None
+        with warnings.catch_warnings():   # e.g. "Detected pickle protocol 160": noise for a file that is refused
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:   # noqa: BLE001 - torch.load is a parser of arbitrary bytes: any failure means
+        raise CheckpointError(f"{path}: {_why_unreadable(error)}") from None   # the file, not unetkit
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"{path}: not a unetkit checkpoint (no model weights inside)")
     if state.get("format_version", 1) == 1:
@@ -85,6 +88,20 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if missing:
         raise CheckpointError(f"{path}: not a unetkit checkpoint (missing {', '.join(missing)})")
     return state
+
+
+def _why_unreadable(error: Exception) -> str:
+    """One line for a file torch.load refused: code-running pickles are named as such; torch's own
+    advice (load with weights_only=False, i.e. run the file's code) is not repeated."""
+    text = str(error)
+    if isinstance(error, pickle.UnpicklingError) and ("Unsupported global" in text or "GLOBAL" in text):
+        found = re.search(r"GLOBAL ([\w.]+)", text)
+        return ("refused: it holds Python objects other than weights" + (f" ({found.group(1)})" if found else "")
+                + "; unetkit loads weights only and never runs code from a checkpoint")
+    if isinstance(error, OSError) and not isinstance(error, EOFError):
+        return f"cannot be read ({error.strerror or text.splitlines()[0] if text else error.__class__.__name__})"
+    return ("not a readable checkpoint: corrupt, truncated or not a PyTorch file "
+            f"({error.__class__.__name__})")
 
 
 def _upgrade_version_1(state: dict[str, Any], path: Path) -> dict[str, Any]:

@@ -78,6 +78,40 @@ def model_for_config(config: Config) -> SegmentationModel:
     return build_model(config.model.name, config.data.channels, out_channels, **model_args_for(config))
 
 
+def check_network_fits(config: Config) -> None:
+    """data.patch_size against the network the model keys describe (depth, padding, down-sampling),
+    checked on a weightless copy (meta device: no memory, however deep) before any data is read, so
+    a mismatch is one error naming the keys instead of a shape error from the first step."""
+    with torch.device("meta"):
+        network = model_for_config(config)
+    patch, model = config.data.patch_size, config.model
+    try:
+        network.check_input_shape(patch, patch)
+    except ValueError:
+        takes_depth = "depth" in model_arguments(model.name)
+        keys = f"model.name={model.name}" + (f", model.depth={model.depth}" if takes_depth else "") + (
+            f", model.padding={network.padding}")
+        if network.padding == "valid":
+            fitting = network.input_size_for(max(1, network.output_size(network.input_size_for(1))))
+            larger = [size for size in range(fitting, fitting + 64 * network.size_multiple)
+                      if _fits(network, size) and size >= patch]
+            advice = f"the nearest size that fits is {larger[0] if larger else fitting}"
+        else:
+            multiple = network.size_multiple
+            example = max(multiple, -(-patch // multiple) * multiple)
+            advice = (f"patches must be a multiple of {multiple} (e.g. {example})"
+                      + (", or lower model.depth" if takes_depth else ""))
+        raise ConfigError(f"data.patch_size={patch} does not fit the network of {keys}: {advice}") from None
+
+
+def _fits(network: SegmentationModel, size: int) -> bool:
+    try:
+        network.check_input_shape(size, size)
+        return True
+    except ValueError:
+        return False
+
+
 @dataclass
 class TrainingRun:
     """The objects of one training run, shared by the steps of the loop (trainer.fit)."""
@@ -152,6 +186,7 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     fmt = memory_format(precision, device)
     log.info("device %s, precision %s", device, precision)
     model_args_for(config)  # a model key the model does not take fails now, not after loading the data
+    check_network_fits(config)
     for key in ("encoder_weights", "init_from"):
         path = getattr(config.model, key)
         if path and not resume and not Path(path).is_file():
