@@ -133,7 +133,8 @@ class TrainConfig:
                                         # | max-autotune
     device: str = "auto"                # auto | cpu | cuda | cuda:N
     seed: int = 0
-    progress: bool = True
+    progress: bool = True               # a live bar on a terminal; on a file or pipe, plain lines (progress.py)
+    progress_seconds: float = 60.0      # ... at most this often within an epoch, besides each epoch's log line
 
 
 @dataclass
@@ -196,6 +197,7 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "train.patience": (lambda v: v >= 0, ">= 0 (0 = never stop early)"),
     "train.save_every": (lambda v: v >= 0, ">= 0 (0 = never)"),
     "train.max_minutes": (lambda v: v >= 0, ">= 0 (0 = no limit)"),
+    "train.progress_seconds": (lambda v: v > 0, "> 0"),
     "train.border_w0": (lambda v: v >= 0, ">= 0"),
     "train.border_sigma": (lambda v: v > 0, "> 0"),
     "train.cldice_iterations": (lambda v: v >= 1, ">= 1"),

@@ -9,6 +9,7 @@ from .errors import DataError
 from .infer.predictor import Predictor
 from .labels import IGNORE_INDEX
 from .metrics import EXTRA_METRICS, PerImageScores, SegmentationMetrics
+from .progress import progress as progress_of
 from .viz.panels import side_by_side
 
 
@@ -27,11 +28,7 @@ def score_samples(predictor: Predictor, samples: list[Sample], extra_metrics: tu
     given, is fed every image (and its surface metrics join the result)."""
     metrics = SegmentationMetrics(predictor.num_classes, predictor.class_names, predictor.threshold, ignore_index)
     scorers = [EXTRA_METRICS[name].make_scorer(ignore_index) for name in extra_metrics]
-    iterator = samples
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(samples, desc="evaluate", unit="img", leave=False)
-    for sample in iterator:
+    for sample in progress_of(samples, "evaluate", "img", enabled=progress):
         if sample.label is None:
             raise DataError(f"{sample.files.image}: no label mask to score against")
         probabilities = predictor.probabilities(sample.image)

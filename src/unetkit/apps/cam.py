@@ -25,6 +25,7 @@ from ..files import write_json
 from ..infer import Predictor
 from ..infer.predictor import inference_settings
 from ..models import load_model
+from ..progress import progress as progress_of
 from ..viz.cam import cam_overlay, tile_grid
 from ..viz.overlay import blend_overlay
 from .common import mask_reading
@@ -89,8 +90,7 @@ def explain_images(checkpoint: str | Path, inputs: list[str | Path], out_dir: st
     files = list_inputs(inputs)
     out_dir = Path(out_dir)
     summary = CamSummary()
-    from tqdm import tqdm
-    for path in tqdm(files, desc="cam", unit="img", disable=not progress or len(files) < 2):
+    for path in progress_of(files, "cam", "img", enabled=progress and len(files) > 1):
         try:
             image = read_image(path, explainer.model.in_channels)
             truth = (mask_reading(meta).read(find_partner(Path(masks_dir), path.stem, path, "mask"))

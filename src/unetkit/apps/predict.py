@@ -19,6 +19,7 @@ from ..infer.predictor import Predictor, inference_settings
 from ..infer.speed import measure_fps
 from ..labels import IGNORE_INDEX
 from ..models import ModelMeta, load_model
+from ..progress import progress as progress_of
 from .common import mask_reading
 from .prediction_outputs import OutputOptions, write_classes_json, write_prediction
 from .video import is_video_file, predict_video
@@ -82,8 +83,7 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
     write_classes_json(out_dir, predictor.class_names, ignore_index)
     summary = PredictSummary()
     unique_stems = len(files) == len({f.stem for f in files})
-    from tqdm import tqdm
-    for path in tqdm(files, desc="predict", unit="img", disable=not progress or len(files) < 2):
+    for path in progress_of(files, "predict", "img", enabled=progress and len(files) > 1):
         try:
             image = read_image(path, predictor.in_channels)
             roi = read_roi(find_partner(Path(roi_dir), path.stem, path, "roi")) if roi_dir else None

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..infer.predictor import Predictor
+from ..progress import progress as progress_of
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 
@@ -28,8 +29,7 @@ def predict_video(predictor: Predictor, path: str | Path, out_path: str | Path, 
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-    from tqdm import tqdm
-    bar = tqdm(total=total, desc=path.name, unit="frame", disable=not progress)
+    bar = progress_of(None, path.name, "frame", total=total, enabled=progress)
     frames = 0
     try:
         while True:

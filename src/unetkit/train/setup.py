@@ -134,6 +134,7 @@ class TrainingRun:
     frozen_loader: DataLoader | None = None       # batches of the frozen-encoder phase
     frozen: bool = False                          # this epoch trains with the encoder frozen
     recall_watch: RecallWatch = field(default_factory=RecallWatch)   # warns when a class is never found
+    speed: tuple[float, float] = (0.0, 0.0)       # the current epoch's images/s and estimated minutes left
 
     @property
     def epoch_loader(self) -> DataLoader:

@@ -16,6 +16,7 @@ import torch
 from ..config import Config
 from ..evaluate import evaluate_samples, sample_panel
 from ..metrics import format_table
+from ..progress import progress
 from .freezing import encoder_frozen, set_training_mode
 from .run_dir import RunDir
 from .setup import TrainingRun, prepare_run
@@ -69,15 +70,14 @@ def begin_epoch(run: TrainingRun) -> None:
 
 def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
     """One pass over the epoch's patches. Returns (mean loss, whether the time budget ran out)."""
-    from tqdm import tqdm
     config, state = run.config.train, run.state
     budget_seconds = config.max_minutes * 60
     loader = run.epoch_loader
-    total_steps = config.epochs * len(loader)
-    bar = tqdm(loader, desc=f"epoch {state.epoch + 1}/{config.epochs}", unit="batch", leave=False,
-               disable=not config.progress, dynamic_ncols=True)
-    losses, out_of_time = [], False
-    started = time.perf_counter()  # step time includes waiting for data, so budgets are wall-clock
+    steps_left = config.epochs * len(loader) - state.step
+    bar = progress(loader, f"epoch {state.epoch + 1}/{config.epochs}", "batch", enabled=config.progress,
+                   every=config.progress_seconds, final_line=False)   # the epoch's line is end_of_epoch's log
+    losses, out_of_time, images_seen = [], False, 0
+    epoch_started = started = time.perf_counter()  # step time includes waiting for data: budgets are wall-clock
     for images, labels, *weights in bar:
         run.stop.check()
         loss = run.step(images, labels, weights[0] if weights else None)
@@ -85,20 +85,28 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
         now = time.perf_counter()
         seconds, started = now - started, now
         state.train_seconds += seconds
+        images_seen += images.shape[0]
         losses.append(loss.item())
         if not np.isfinite(losses[-1]):
             raise TrainingDiverged(f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); "
                                    f"lower train.lr (now {config.lr}) or check the labels")
         run.writer.add_scalar("train/loss", losses[-1], state.step)
         run.writer.add_scalar("train/lr", run.optimizer.param_groups[0]["lr"], state.step)
-        bar.set_postfix(loss=f"{losses[-1]:.4f}", img_s=f"{images.shape[0] / seconds:.1f}",
-                        eta=f"{(total_steps - state.step) * seconds / 60:.1f}min")
+        steps_done, epoch_seconds = len(losses), now - epoch_started
+        run.speed = (images_seen / epoch_seconds, (steps_left - steps_done) * epoch_seconds / steps_done / 60)
+        bar.set_postfix(loss=f"{losses[-1]:.4f}", img_s=f"{run.speed[0]:.1f}", eta=f"{run.speed[1]:.1f}min")
         if budget_seconds and state.train_seconds >= budget_seconds:
             out_of_time = True
             break
     bar.close()
     state.epoch += 1
     return (float(np.mean(losses)) if losses else float("nan")), out_of_time
+
+
+def _speed(run: TrainingRun) -> str:
+    """The epoch's images/s and the estimated time left, for its log line."""
+    images_per_second, minutes_left = run.speed
+    return f"; {images_per_second:.1f} img/s, {minutes_left:.1f} min left" if images_per_second else ""
 
 
 def validate(run: TrainingRun, last: bool) -> bool:
@@ -128,10 +136,10 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
         score = run.metrics[config.monitor]
         is_best = state.record_score(score, config.monitor)
         record["val"] = run.metrics
-        log.info("epoch %d: loss %.4f, val %s %.4f (best %.4f at epoch %d)", state.epoch, loss, config.monitor,
-                 score, state.best_score, state.best_epoch)
+        log.info("epoch %d: loss %.4f, val %s %.4f (best %.4f at epoch %d)%s", state.epoch, loss, config.monitor,
+                 score, state.best_score, state.best_epoch, _speed(run))
     else:
-        log.info("epoch %d: loss %.4f", state.epoch, loss)
+        log.info("epoch %d: loss %.4f%s", state.epoch, loss, _speed(run))
     run.run_dir.save_checkpoints(run.model, run.meta, run.training_state(), state.epoch, is_best, config.save_every)
     run.run_dir.append_history(record)
     if out_of_time:
