@@ -99,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write the network as ONNX or TorchScript, checked against the checkpoint")
     export.add_argument("--checkpoint", required=True)
-    export.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
+    export.add_argument("--format", default="onnx", choices=["onnx", "torchscript", "safetensors"],
+                        help="onnx (default), torchscript, or safetensors: the weights without pickle, which "
+                        "predict / evaluate / serve --checkpoint read like a .pt")
     export.add_argument("--out", help="file to write (default: beside the checkpoint, <stem>.onnx / <stem>_torchscript.pt)")
     export.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     export.add_argument("--static", type=int, metavar="SIZE", help="fixed SIZE x SIZE input instead of dynamic "
@@ -319,6 +321,17 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as stopped:
         print(f"unetkit: interrupted; resume with: unetkit train --out {stopped} --resume", file=sys.stderr)
         return 130
+    except Exception as error:
+        from .runtime import is_out_of_memory
+        if not is_out_of_memory(error):
+            raise   # a bug: its traceback is what a report needs
+        print(f"unetkit: error: out of memory in {args.command}: {MEMORY_ADVICE.get(args.command, INFER_ADVICE)}",
+              file=sys.stderr)
+        return 2
+
+
+INFER_ADVICE = "lower infer.tile (e.g. infer.tile=512) and infer.batch (e.g. infer.batch=1), or set infer.tta=false"
+MEMORY_ADVICE = {"train": "lower train.batch_size or data.patch_size (or model.base_channels)"}
 
 
 if __name__ == "__main__":

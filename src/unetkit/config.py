@@ -458,7 +458,10 @@ def to_dict(config: Config) -> dict[str, Any]:
 
 
 def save_config(config: Config, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+    """The config as YAML, written atomically (a killed run's config.yaml is never half a file)."""
+    from .files import write_atomically
+    text = yaml.safe_dump(to_dict(config), sort_keys=False).encode()
+    write_atomically(path, lambda file: file.write(text))
 
 
 def config_for_checkpoint(saved: Config | dict[str, Any], path: str | Path | None = None,

@@ -19,3 +19,11 @@ class CheckpointError(UnetkitError):
 
 class ExportError(UnetkitError):
     """An exported model cannot be written, read, or does not reproduce its checkpoint."""
+
+
+class StorageError(UnetkitError):
+    """A file could not be written (disk full, no permission); what was there before is untouched."""
+
+
+class OutOfMemory(UnetkitError):
+    """A batch or tile did not fit in memory; the message says which setting to lower."""

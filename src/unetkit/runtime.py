@@ -13,6 +13,28 @@ import torch
 log = logging.getLogger(__name__)
 
 
+def is_out_of_memory(error: BaseException) -> bool:
+    """CUDA's OutOfMemoryError, or the CPU allocator's failure (a RuntimeError, or MemoryError)."""
+    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
+                                                or "not enough memory" in text)
+
+
+@contextlib.contextmanager
+def out_of_memory_advice(advice: str):
+    """Turn running out of memory inside the block into a one-line OutOfMemory error giving `advice`."""
+    try:
+        yield
+    except Exception as error:
+        if not is_out_of_memory(error):
+            raise
+        from .errors import OutOfMemory
+        kind = "GPU" if isinstance(error, torch.OutOfMemoryError) else "memory"
+        raise OutOfMemory(f"out of {kind} at {advice}") from None
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     """'auto' -> CUDA when available, else CPU. On CUDA, cuDNN picks the fastest convolution
     algorithms for the shapes it sees (patch and tile sizes are fixed, so autotuning pays off)."""

@@ -27,7 +27,7 @@ def _checkpoint(tmp_path, name, extra, out_channels=2):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-@pytest.mark.parametrize("export_format", ["onnx", "torchscript"])
+@pytest.mark.parametrize("export_format", ["onnx", "torchscript", "safetensors"])
 def test_every_model_exports_with_parity(tmp_path, case, export_format):
     result = export_checkpoint(_checkpoint(tmp_path, *case), export_format)
     assert result["path"].is_file() and result["max_difference"] <= 1e-4
@@ -102,3 +102,24 @@ def test_int8_needs_a_calibration_folder(tmp_path, capsys):
     checkpoint = _checkpoint(tmp_path, "unet", {})
     assert main(["export", "--checkpoint", str(checkpoint), "--quantize", "int8"]) == 2
     assert "--calibrate" in capsys.readouterr().err
+
+
+def test_safetensors_holds_no_pickle_and_predicts_like_the_checkpoint(tmp_path, capsys):
+    """Issue 15: weights shared without pickle; --checkpoint FILE.safetensors works like the .pt."""
+    import json
+    checkpoint = _checkpoint(tmp_path, "unet", {}, out_channels=3)
+    assert main(["export", "--checkpoint", str(checkpoint), "--format", "safetensors"]) == 0
+    path = tmp_path / "best.safetensors"
+    data = path.read_bytes()
+    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])   # the format: a JSON header, raw tensors
+    described = json.loads(header["__metadata__"]["unetkit"])
+    assert described["class_names"] == ["background", "a", "b"] and "optimizer" not in described
+    assert b"\x80\x02" not in data[:16] and not data.startswith(b"PK")   # neither pickle nor torch's zip
+    image = np.random.default_rng(1).integers(0, 256, (70, 90, 3), dtype=np.uint8)
+    expected = Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp32").predict(image)
+    got = Predictor.from_checkpoint(path, device="cpu", precision="fp32").predict(image)
+    assert np.array_equal(got.probabilities, expected.probabilities)
+    path.write_bytes(data[:len(data) // 2])   # truncated
+    code = main(["predict", "--checkpoint", str(path), str(tmp_path), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "best.safetensors: not a unetkit .safetensors file" in err

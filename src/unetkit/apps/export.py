@@ -17,7 +17,7 @@ from ..models import load_model
 
 log = logging.getLogger(__name__)
 
-DEFAULT_NAMES = {"onnx": "{stem}.onnx", "torchscript": "{stem}_torchscript.pt"}
+DEFAULT_NAMES = {"onnx": "{stem}.onnx", "torchscript": "{stem}_torchscript.pt", "safetensors": "{stem}.safetensors"}
 
 
 def export_checkpoint(checkpoint: str | Path, format: str = "onnx", out: str | Path | None = None,

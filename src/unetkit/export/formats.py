@@ -1,4 +1,5 @@
-"""Export formats, registered by name: ONNX (torch.onnx, ONNX Runtime to run it) and TorchScript.
+"""Export formats, registered by name: ONNX (torch.onnx, ONNX Runtime to run it), TorchScript, and
+safetensors (the weights alone, no pickle, for sharing; unetkit rebuilds the network from its header).
 
 Each writes the network (normalised image in, logits out) with dynamic batch, height and width, and
 the metadata of models/export_metadata.py inside the file; each can load its file back as a
@@ -15,7 +16,8 @@ from pathlib import Path
 import torch
 
 from ..errors import ExportError
-from ..models import ModelMeta, SegmentationModel
+from ..models import ModelMeta, SegmentationModel, load_model
+from ..models.checkpoint import checkpoint_state, save_safetensors
 from ..models.export_metadata import export_metadata
 from ..registry import Registry
 
@@ -80,6 +82,24 @@ def load_torchscript_runner(path: Path) -> Runner:
     return run
 
 
+def write_safetensors(model: SegmentationModel, meta: ModelMeta, path: Path, sample: torch.Tensor, opset: int = 17,
+                      dynamic: bool = True) -> Path:
+    """The weights without pickle (safetensors: a JSON header and raw tensors) and the checkpoint's
+    model keys in the header; `unetkit predict/evaluate/serve --checkpoint FILE.safetensors` load it."""
+    return save_safetensors(path, checkpoint_state(model, meta))
+
+
+def load_safetensors_runner(path: Path) -> Runner:
+    model, _ = load_model(path)
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return model(images)
+    return run
+
+
 EXPORT_FORMATS: Registry[ExportFormat] = Registry("export format")
 EXPORT_FORMATS.register("onnx", ExportFormat("onnx", ".onnx", write_onnx, load_onnx_runner))
 EXPORT_FORMATS.register("torchscript", ExportFormat("torchscript", ".pt", write_torchscript, load_torchscript_runner))
+EXPORT_FORMATS.register("safetensors", ExportFormat("safetensors", ".safetensors", write_safetensors,
+                                                    load_safetensors_runner))

@@ -11,6 +11,8 @@ never leaves half a checkpoint and loading one never runs pickled code.
 """
 from __future__ import annotations
 
+import io
+import json
 import pickle
 import re
 import warnings
@@ -60,26 +62,72 @@ def save_checkpoint(path: str | Path, model: SegmentationModel, meta: ModelMeta,
     unknown = set(training or {}) - set(TRAINING_KEYS)
     if unknown:
         raise ValueError(f"unknown training state keys {sorted(unknown)} (expected {TRAINING_KEYS})")
-    state = {"format_version": FORMAT_VERSION, "model": model.state_dict(), "model_name": spec.name,
-             "model_args": dict(spec.args), "in_channels": spec.in_channels, "out_channels": spec.out_channels,
-             "class_names": list(meta.class_names), "normalization": meta.normalization.to_dict(),
-             "ignore_index": meta.ignore_index, "config": meta.run_config, "class_weights": meta.class_weights,
-             **(training or {})}
-    return write_atomically(path, lambda file: torch.save(state, file))
+    state = {**checkpoint_state(model, meta), **(training or {})}
+    return write_atomically(path, _serialized(state))
+
+
+def _serialized(state: dict[str, Any]):
+    """torch.save into memory first, so a failing disk surfaces as the OSError of a plain write (which
+    write_atomically turns into a clear StorageError) rather than from inside torch's zip writer."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return lambda file: file.write(buffer.getbuffer())
+
+
+def checkpoint_state(model: SegmentationModel, meta: ModelMeta) -> dict[str, Any]:
+    """What any checkpoint of `model` holds besides a training state (the schema's model part)."""
+    spec = model.spec
+    return {"format_version": FORMAT_VERSION, "model": model.state_dict(), "model_name": spec.name,
+            "model_args": dict(spec.args), "in_channels": spec.in_channels, "out_channels": spec.out_channels,
+            "class_names": list(meta.class_names), "normalization": meta.normalization.to_dict(),
+            "ignore_index": meta.ignore_index, "config": meta.run_config, "class_weights": meta.class_weights}
+
+
+SAFETENSORS_METADATA = "unetkit"   # the safetensors header key holding everything but the weights, as JSON
+
+
+def save_safetensors(path: str | Path, state: dict[str, Any]) -> Path:
+    """A loaded checkpoint's weights and model/meta keys as a .safetensors file (no pickle at all:
+    a JSON header and raw tensors), atomically; the training state is left out."""
+    from safetensors.torch import save
+    described = {key: value for key, value in state.items() if key != "model" and key not in TRAINING_KEYS}
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state["model"].items()}
+    payload = save(tensors, metadata={SAFETENSORS_METADATA: json.dumps(described)})
+    return write_atomically(path, lambda file: file.write(payload))
+
+
+def _load_safetensors(path: Path, map_location: str | torch.device) -> dict[str, Any]:
+    from safetensors import SafetensorError, safe_open
+    try:
+        with safe_open(str(path), framework="pt") as file:
+            described = json.loads((file.metadata() or {})[SAFETENSORS_METADATA])
+            tensors = {name: file.get_tensor(name) for name in file.keys()}   # noqa: SIM118 (not a dict)
+    except (SafetensorError, OSError, ValueError, KeyError, TypeError) as error:
+        first_line = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: not a unetkit .safetensors file ({first_line})") from None
+    if not isinstance(described, dict):
+        raise CheckpointError(f"{path}: not a unetkit .safetensors file (its '{SAFETENSORS_METADATA}' entry)")
+    return {**described, "model": {name: tensor.to(map_location) for name, tensor in tensors.items()}}
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """The checkpoint's contents (current schema, whatever version wrote it), loaded without running
-    any pickled code."""
+    any pickled code; a .safetensors file (unetkit export --format safetensors) holds no pickle at all."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
+    if path.suffix.lower() == ".safetensors":
+        return _check_schema(_load_safetensors(path, map_location), path)
     try:
         with warnings.catch_warnings():   # e.g. "Detected pickle protocol 160": noise for a file that is refused
             warnings.simplefilter("ignore")
             state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:   # noqa: BLE001 - torch.load is a parser of arbitrary bytes: any failure means
         raise CheckpointError(f"{path}: {_why_unreadable(error)}") from None   # the file, not unetkit
+    return _check_schema(state, path)
+
+
+def _check_schema(state: Any, path: Path) -> dict[str, Any]:
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"{path}: not a unetkit checkpoint (no model weights inside)")
     if state.get("format_version", 1) == 1:
@@ -151,4 +199,4 @@ def update_stored_settings(path: str | Path, section: str, values: dict[str, Any
     config = dict(state.get("config") or {})
     config[section] = {**config.get(section, {}), **values}
     state["config"] = config
-    return write_atomically(path, lambda file: torch.save(state, file))
+    return write_atomically(path, _serialized(state))

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config import Config, save_config
 from ..errors import CheckpointError, ConfigError
-from ..files import write_json
+from ..files import remove_stale_temporaries, write_atomically, write_json
 from ..models import ModelMeta, SegmentationModel, save_checkpoint
 
 
@@ -30,6 +30,8 @@ class RunDir:
             raise ConfigError(f"{self.path}: already holds a training run; pass --resume to continue it "
                               f"or choose another --out")
         self.path.mkdir(parents=True, exist_ok=True)
+        for stale in remove_stale_temporaries(self.path):   # a write killed before its rename
+            logging.getLogger(__name__).info("removed %s, left by an interrupted write", stale.name)
 
     @contextmanager
     def logging_to_file(self):
@@ -66,6 +68,23 @@ class RunDir:
         if save_every and epoch % save_every == 0:
             save_checkpoint(self.path / f"epoch_{epoch:03d}.pt", model, meta, training)
         save_checkpoint(self.last, model, meta, training)
+
+    def trim_history(self, epoch: int) -> None:
+        """On resume: keep the complete records up to `epoch` (last.pt's), dropping what a killed run
+        wrote after it (a record whose checkpoint never landed, a half-written line)."""
+        path = self.path / "history.jsonl"
+        if not path.is_file():
+            return
+        kept = []
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and record.get("epoch", epoch + 1) <= epoch:
+                kept.append(line)
+        text = "".join(line + "\n" for line in kept).encode()
+        write_atomically(path, lambda file: file.write(text))
 
     def append_history(self, record: dict[str, Any]) -> None:
         with open(self.path / "history.jsonl", "a") as history_file:

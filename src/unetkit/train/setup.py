@@ -221,6 +221,7 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
             raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
                                   f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
         state = TrainState(**resumed["train_state"])
+        run_dir.trim_history(state.epoch)
         if run_dir.config_path.is_file():
             for change in check_resume_changes(load_config(run_dir.config_path), config, state.epoch):
                 log.info("resumed with %s", change)

@@ -14,9 +14,11 @@ import numpy as np
 import torch
 
 from ..config import Config
+from ..errors import OutOfMemory
 from ..evaluate import evaluate_samples, sample_panel
 from ..metrics import format_table
 from ..progress import progress
+from ..runtime import out_of_memory_advice
 from .freezing import encoder_frozen, set_training_mode
 from .run_dir import RunDir
 from .setup import TrainingRun, prepare_run
@@ -35,6 +37,9 @@ def train(config: Config, out_dir: str | Path, resume: bool = False) -> dict:
         run = prepare_run(config, run_dir, resume, stop)
         try:
             return fit(run)
+        except OutOfMemory as error:
+            raise OutOfMemory(f"{error}; last.pt keeps epoch {run.state.epoch}: continue with --resume and the "
+                              f"smaller setting") from None
         except KeyboardInterrupt:
             log.warning("interrupted during epoch %d; last.pt holds epoch %d, continue with --resume",
                         run.state.epoch + 1, run.state.epoch)
@@ -80,7 +85,9 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
     epoch_started = started = time.perf_counter()  # step time includes waiting for data: budgets are wall-clock
     for images, labels, *weights in bar:
         run.stop.check()
-        loss = run.step(images, labels, weights[0] if weights else None)
+        with out_of_memory_advice(f"training step {state.step + 1}: lower train.batch_size "
+                                  f"(now {images.shape[0]}) or data.patch_size (now {images.shape[-1]})"):
+            loss = run.step(images, labels, weights[0] if weights else None)
         state.step += 1
         now = time.perf_counter()
         seconds, started = now - started, now
@@ -88,8 +95,11 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
         images_seen += images.shape[0]
         losses.append(loss.item())
         if not np.isfinite(losses[-1]):
-            raise TrainingDiverged(f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); "
-                                   f"lower train.lr (now {config.lr}) or check the labels")
+            raise TrainingDiverged(
+                f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); last.pt keeps epoch "
+                f"{state.epoch}, the last good one. Lower train.lr (now {config.lr})"
+                + (f", train with train.precision=fp32 (now {run.step.precision})" if run.step.precision != "fp32"
+                   else "") + " or check the labels")
         run.writer.add_scalar("train/loss", losses[-1], state.step)
         run.writer.add_scalar("train/lr", run.optimizer.param_groups[0]["lr"], state.step)
         steps_done, epoch_seconds = len(losses), now - epoch_started
@@ -140,8 +150,9 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
                  score, state.best_score, state.best_epoch, _speed(run))
     else:
         log.info("epoch %d: loss %.4f%s", state.epoch, loss, _speed(run))
-    run.run_dir.save_checkpoints(run.model, run.meta, run.training_state(), state.epoch, is_best, config.save_every)
+    # history first: a resume trims it back to last.pt's epoch, so a kill between the two loses nothing
     run.run_dir.append_history(record)
+    run.run_dir.save_checkpoints(run.model, run.meta, run.training_state(), state.epoch, is_best, config.save_every)
     if out_of_time:
         return "time budget"
     if config.patience and state.validations_without_improvement >= config.patience:
