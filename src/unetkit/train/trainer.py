@@ -96,8 +96,9 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
         losses.append(loss.item())
         if not np.isfinite(losses[-1]):
             raise TrainingDiverged(
-                f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); last.pt keeps epoch "
-                f"{state.epoch}, the last good one. Lower train.lr (now {config.lr})"
+                f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); "
+                + (f"last.pt keeps epoch {state.epoch}, the last good one. " if state.epoch else "")
+                + f"Lower train.lr (now {config.lr})"
                 + (f", train with train.precision=fp32 (now {run.step.precision})" if run.step.precision != "fp32"
                    else "") + " or check the labels")
         run.writer.add_scalar("train/loss", losses[-1], state.step)
