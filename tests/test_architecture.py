@@ -1,7 +1,7 @@
 """The data flow is the package layout: each floor imports only from the floors below it (or its own).
 
     cli -> apps -> train -> evaluate, explain, export -> infer -> losses, metrics -> data -> models -> config
-        -> runtime, viz, errors (and the other bottom helpers: registry, files, labels)
+        -> runtime, viz, errors (and the other bottom helpers: registry, files, labels, progress)
 
 Checked on the source itself, imports inside functions included; the package's own __init__ (the
 public API) is exempt.
@@ -22,7 +22,7 @@ FLOORS = [
     {"data"},
     {"models"},
     {"config"},
-    {"runtime", "viz", "errors", "registry", "files", "labels"},
+    {"runtime", "viz", "errors", "registry", "files", "labels", "progress"},
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -249,14 +250,18 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     if annotation in (int, float):
         kind = "an integer" if annotation is int else "a number"
         exact = isinstance(value, int) or (annotation is float and isinstance(value, float))
+        number = None
         if exact and not isinstance(value, bool):
-            return annotation(value)
-        if isinstance(value, str):
+            number = annotation(value)
+        elif isinstance(value, str):
             try:
-                return annotation(value)
+                number = annotation(value)
             except ValueError:
                 pass
-        raise ConfigError(f"config key '{key}' expects {kind}, got {value!r}")
+        if number is not None and math.isfinite(number):
+            return number
+        raise ConfigError(f"config key '{key}' expects {'a finite number' if number is not None else kind}, "
+                          f"got {value!r}")
     if annotation is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
@@ -271,14 +276,14 @@ def _section_types(section: Any) -> dict[str, Any]:
 def _set(config: Config, dotted_key: str, value: Any) -> None:
     parts = dotted_key.split(".")
     if len(parts) != 2:
-        raise ConfigError(f"config key '{dotted_key}' must look like section.name (e.g. train.epochs)")
+        raise ConfigError(f"config key {dotted_key!r} must look like section.name (e.g. train.epochs)")
     section_name, name = parts
     if section_name not in {f.name for f in dataclasses.fields(Config)}:
-        raise ConfigError(f"unknown config section '{section_name}' in key '{dotted_key}'")
+        raise ConfigError(f"unknown config section {section_name!r} in key {dotted_key!r}")
     section = getattr(config, section_name)
     types_ = _section_types(section)
     if name not in types_:
-        raise ConfigError(f"unknown config key '{dotted_key}'")
+        raise ConfigError(f"unknown config key {dotted_key!r}")
     setattr(section, name, _coerce(value, types_[name], dotted_key))
 
 
@@ -414,7 +419,10 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
         if not isinstance(section, dict):
             raise ConfigError(f"{source}: section '{section_name}' must be a mapping")
         for name, value in section.items():
-            _set(config, f"{section_name}.{name}", value)
+            try:
+                _set(config, f"{section_name}.{name}", value)
+            except ConfigError as error:   # the file's mistake: name the file
+                raise ConfigError(f"{source}: {error}") from None
     _apply_overrides(config, overrides or [])
     if not config.data.class_names:
         data_format = registry_for("data.format").get(config.data.format)
@@ -434,9 +442,13 @@ def check_overrides(overrides: list[str]) -> None:
 def _apply_overrides(config: Config, overrides: list[str]) -> None:
     for override in overrides:
         if "=" not in override:
-            raise ConfigError(f"override '{override}' must look like key=value (e.g. train.epochs=50)")
+            raise ConfigError(f"override {override!r} must look like key=value (e.g. train.epochs=50)")
         key, raw = override.split("=", 1)
-        _set(config, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:   # not YAML (a stray control character, '[1,'): the plain text, checked as such
+            value = raw
+        _set(config, key.strip(), value)
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> Config:
@@ -447,9 +459,13 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
         try:
-            tree = yaml.safe_load(path.read_text()) or {}
+            tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"{path}: not a text file (byte {error.start} is not UTF-8)") from None
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
     return from_dict(tree, overrides, source=str(path or "config"))
 
 

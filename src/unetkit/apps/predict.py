@@ -13,7 +13,14 @@ import numpy as np
 
 from ..config import override_infer
 from ..data.formats import find_partner
-from ..data.io import MaskReading, is_image_file, read_image, read_roi
+from ..data.io import (
+    MaskReading,
+    is_file,
+    is_folder,
+    is_image_file,
+    read_image,
+    read_roi,
+)
 from ..errors import DataError, UnetkitError
 from ..infer.predictor import Predictor, inference_settings
 from ..infer.speed import measure_fps
@@ -38,9 +45,9 @@ def list_inputs(inputs: list[str | Path]) -> list[Path]:
     """Expand files and directories (recursively) into image files, in a stable order."""
     files: list[Path] = []
     for entry in map(Path, inputs):
-        if entry.is_dir():
+        if is_folder(entry):
             files += sorted(p for p in entry.rglob("*") if is_image_file(p))
-        elif entry.is_file():
+        elif is_file(entry):
             files.append(entry)
         else:
             raise DataError(f"{entry}: no such file or folder")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DataError
 from ..labels import IGNORE_INDEX
@@ -26,12 +26,30 @@ class ImageTooLarge(DataError):
     """The image has more pixels than allowed (a decompression bomb, or simply too big to serve)."""
 
 
+EXIF_ORIENTATION = 0x0112
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp", ".ppm", ".pgm")
 
 
+def is_file(path: Path) -> bool:
+    """Path.is_file, with a path the system refuses (too long, not encodable) a DataError naming it."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError) as error:   # ENAMETOOLONG, embedded NUL, ...
+        raise DataError(f"{path}: {getattr(error, 'strerror', None) or error}") from None
+
+
+def is_folder(path: Path) -> bool:
+    """Path.is_dir, with the same care as is_file."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: {getattr(error, 'strerror', None) or error}") from None
+
+
 def _open_pil(path: Path, page: int | None) -> Image.Image:
-    """Open one page of an image file with PIL (multi-page TIFF pages are selected with `page`)."""
-    if not path.is_file():
+    """Open one page of an image file with PIL (multi-page TIFF pages are selected with `page`),
+    upright as its EXIF orientation says (as photo viewers show it, and as it was annotated)."""
+    if not is_file(path):
         raise DataError(f"{path}: file not found")
     try:
         image = Image.open(path)
@@ -41,9 +59,21 @@ def _open_pil(path: Path, page: int | None) -> Image.Image:
             except EOFError:
                 raise DataError(f"{path}: has no page {page} (multi-page file is shorter)") from None
         image.load()
-        return image
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        return _upright(image)
+    except Image.DecompressionBombError as error:
+        raise ImageTooLarge(f"{path}: too many pixels ({error}); a decompression bomb or an image to cut "
+                            f"into pieces first") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
         raise DataError(f"{path}: unreadable image ({error.__class__.__name__}: {error})") from None
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation tag says (phones store photos sideways plus a tag)."""
+    try:
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 -- a malformed EXIF block: the pixels are still good, use them as stored
+        return image
+    return ImageOps.exif_transpose(image) if orientation not in (None, 1) else image
 
 
 def _to_uint8(array: np.ndarray, path: Path) -> np.ndarray:
@@ -74,14 +104,19 @@ def decode_image(data: bytes, channels: int = 3, source: str = "upload", max_pix
     DataError when the file is corrupt or truncated."""
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:
+        raise ImageTooLarge(f"{source}: too many pixels ({error})") from None
     except (UnidentifiedImageError, ValueError) as error:
         raise NotAnImage(f"{source}: not an image file ({error.__class__.__name__})") from None
+    except (OSError, SyntaxError, EOFError) as error:   # a known format whose header is broken
+        raise DataError(f"{source}: unreadable image ({error.__class__.__name__}: {error})") from None
     if max_pixels is not None and image.width * image.height > max_pixels:
         raise ImageTooLarge(f"{source}: {image.width}x{image.height} is {image.width * image.height:,} pixels, "
                             f"more than the limit of {max_pixels:,}")
     try:
         image.load()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        image = _upright(image)
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as error:
         raise DataError(f"{source}: unreadable image ({error.__class__.__name__}: {error})") from None
     return image_array(image, channels, Path(source))
 
@@ -179,4 +214,4 @@ def count_pages(path: str | Path) -> int:
 
 
 def is_image_file(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    return path.suffix.lower() in IMAGE_SUFFIXES and is_file(path)

@@ -135,7 +135,25 @@ def _check_schema(state: Any, path: Path) -> dict[str, Any]:
     missing = [key for key in MODEL_KEYS + ("class_names", "normalization") if key not in state]
     if missing:
         raise CheckpointError(f"{path}: not a unetkit checkpoint (missing {', '.join(missing)})")
+    wrong = [key for key, kind in SCHEMA_TYPES.items() if not _has_type(state.get(key), kind)]
+    if wrong:
+        raise CheckpointError(f"{path}: not a unetkit checkpoint ({', '.join(wrong)} of the wrong type)")
     return state
+
+
+SCHEMA_TYPES = {"model": "weights", "model_name": str, "model_args": dict, "in_channels": "count",
+                "out_channels": "count", "class_names": "names", "normalization": dict}
+
+
+def _has_type(value: Any, kind: Any) -> bool:
+    if kind == "weights":
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                               for k, v in value.items())
+    if kind == "count":
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    if kind == "names":
+        return isinstance(value, list) and len(value) >= 1 and all(isinstance(name, str) for name in value)
+    return isinstance(value, kind)
 
 
 def _why_unreadable(error: Exception) -> str:
@@ -182,8 +200,11 @@ def model_from_state(state: dict[str, Any], path: str | Path = "checkpoint") -> 
     except (RuntimeError, ConfigError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: weights do not fit model '{name}' with its stored arguments "
                               f"({str(error).splitlines()[0][:200]})") from None
-    meta = ModelMeta(list(state["class_names"]), Normalization.from_dict(state["normalization"]),
-                     state.get("ignore_index", IGNORE_INDEX), state.get("config"), state.get("class_weights"))
+    try:
+        meta = ModelMeta(list(state["class_names"]), Normalization.from_dict(state["normalization"]),
+                         state.get("ignore_index", IGNORE_INDEX), state.get("config"), state.get("class_weights"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: not a unetkit checkpoint (its normalization: {error!r})") from None
     return model.eval(), meta
 
 
