@@ -52,7 +52,9 @@ def _open_pil(path: Path, page: int | None) -> Image.Image:
     if not is_file(path):
         raise DataError(f"{path}: file not found")
     try:
-        image = Image.open(path)
+        # from memory, not the path: Pillow 13 applies a TIFF's orientation tag when it decodes from a
+        # stream but drops it unapplied when it maps an uncompressed file (fuzzing found the two differ)
+        image = Image.open(io.BytesIO(path.read_bytes()))
         if page is not None:
             try:
                 image.seek(page)
