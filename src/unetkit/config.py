@@ -189,6 +189,20 @@ CHOICES = {  # fixed choices; model.name, train.loss and data.format come from t
 
 RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside torch or loop forever
     "train.lr": (lambda v: v > 0, "> 0 (e.g. 1e-3 for adam)"),
+    # upper bounds: a typo of a few digits must be an error, not an allocation that takes the machine down
+    "data.patch_size": (lambda v: v <= 8192, "<= 8192"),
+    "data.patches_per_epoch": (lambda v: v <= 10_000_000, "<= 10,000,000"),
+    "train.batch_size": (lambda v: v <= 4096, "<= 4096"),
+    "train.epochs": (lambda v: v <= 1_000_000, "<= 1,000,000"),
+    "model.base_channels": (lambda v: v <= 1024, "<= 1024"),
+    "model.depth": (lambda v: v <= 12, "<= 12"),
+    "data.synthetic_train": (lambda v: 1 <= v <= 10_000, "in 1..10,000"),
+    "data.synthetic_val": (lambda v: 0 <= v <= 10_000, "in 0..10,000"),
+    "data.synthetic_size": (lambda v: 8 <= v <= 4096, "in 8..4096"),
+    "infer.size": (lambda v: v <= 65536, "<= 65536"),
+    "infer.tile": (lambda v: v <= 65536, "<= 65536"),
+    "infer.batch": (lambda v: v <= 4096, "<= 4096"),
+    "infer.min_size": (lambda v: v <= 10**9, "<= 10**9"),
     "train.weight_decay": (lambda v: v >= 0, ">= 0"),
     "train.momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "train.warmup_epochs": (lambda v: v >= 0, ">= 0"),
@@ -203,9 +217,6 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "train.border_sigma": (lambda v: v > 0, "> 0"),
     "train.cldice_iterations": (lambda v: v >= 1, ">= 1"),
     "data.workers": (lambda v: v >= 0, ">= 0"),
-    "data.synthetic_train": (lambda v: v >= 1, ">= 1"),
-    "data.synthetic_val": (lambda v: v >= 0, ">= 0"),
-    "data.synthetic_size": (lambda v: v >= 8, ">= 8"),
     "augment.rotate_degrees": (lambda v: 0 <= v <= 180, "in [0, 180]"),
     "augment.scale": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "augment.brightness": (lambda v: 0 <= v < 1, "in [0, 1)"),
@@ -424,6 +435,9 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
             except ConfigError as error:   # the file's mistake: name the file
                 raise ConfigError(f"{source}: {error}") from None
     _apply_overrides(config, overrides or [])
+    if not 2 <= config.data.num_classes <= 255:   # before naming the classes: 10**13 names would not fit in memory
+        raise ConfigError(f"config key 'data.num_classes' must be in 2..255 (background + up to 254 classes; "
+                          f"labels are 8-bit, 255 is the ignore label); got {config.data.num_classes}")
     if not config.data.class_names:
         data_format = registry_for("data.format").get(config.data.format)
         named = getattr(data_format, "default_class_names", lambda count: None)(config.data.num_classes)

@@ -148,11 +148,13 @@ def test_masks_of_another_size_than_their_image_are_refused(tmp_path, height, wi
     from unetkit.config import load_config
     from unetkit.data import find_samples, load_samples
     root = tmp_path / f"d{height}x{width}"
-    for folder in ("images", "masks"):
-        (root / "train" / folder).mkdir(parents=True, exist_ok=True)
-    for name, size in (("a", (24, 24)), ("b", (height, width))):
-        Image.fromarray(np.zeros((24, 24, 3), np.uint8)).save(root / "train" / "images" / f"{name}.png")
-        Image.fromarray(np.zeros(size, np.uint8)).save(root / "train" / "masks" / f"{name}.png")
+    for split in ("train", "val"):   # a val/ folder: no automatic split, both pairs are training pairs
+        for folder in ("images", "masks"):
+            (root / split / folder).mkdir(parents=True, exist_ok=True)
+    pairs = (("train", "a", (24, 24)), ("train", "b", (height, width)), ("val", "c", (24, 24)))
+    for split, name, size in pairs:
+        Image.fromarray(np.zeros((24, 24, 3), np.uint8)).save(root / split / "images" / f"{name}.png")
+        Image.fromarray(np.zeros(size, np.uint8)).save(root / split / "masks" / f"{name}.png")
     config = load_config(None, [f"data.root={root}"])
     if (height, width) == (24, 24):
         assert len(load_samples(find_samples(config.data, "train"), config.data)) == 2

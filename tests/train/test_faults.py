@@ -92,6 +92,7 @@ def test_kill_9_twenty_times_then_resume_equals_an_unbroken_run(tmp_path, synthe
             if not resume or load_checkpoint(run / "last.pt")["train_state"]["epoch"] == EPOCHS:
                 break   # finished before a kill came: nothing left to interrupt
         _every_file_reads_back(run)
+    print(f"\n{kills} kills ({inside_writes} inside a write) in {attempt + 1} starts")   # docs/reliability.md
     assert kills == KILLS and inside_writes >= KILLS // 3, (kills, inside_writes)
     if load_checkpoint(run / "last.pt")["train_state"]["epoch"] < EPOCHS:
         finished = subprocess.run([sys.executable, "-m", "unetkit", "train", "--out", str(run), "--resume",
