@@ -114,11 +114,13 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     momentum: float = 0.9
-    schedule: str = "cosine"            # cosine | step | poly | constant
+    schedule: str = "cosine"            # cosine | step | poly | constant | plateau (lowered when validation stalls)
     warmup_epochs: float = 0.0
     step_epochs: int = 10               # step schedule: multiply lr by step_gamma every step_epochs
     step_gamma: float = 0.1
     poly_power: float = 0.9
+    plateau_patience: int = 3           # plateau schedule: validations without gain in train.monitor ...
+    plateau_factor: float = 0.5         # ... before the learning rate is multiplied by this
     val_every: int = 1                  # validate every N epochs
     monitor: str = "f1"                 # metric for best.pt and early stopping
     patience: int = 0                   # validations without improvement before stopping; 0 = never
@@ -183,7 +185,7 @@ CHOICES = {  # fixed choices; model.name, train.loss and data.format come from t
     "train.compile_mode": ("default", "reduce-overhead", "max-autotune"),
     "infer.resize": ("none", "letterbox", "stretch"),
     "train.optimizer": ("adam", "adamw", "sgd"),
-    "train.schedule": ("cosine", "step", "poly", "constant"),
+    "train.schedule": ("cosine", "step", "poly", "constant", "plateau"),
     "train.precision": ("auto", "fp32", "bf16", "fp16"),
 }
 
@@ -209,6 +211,8 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "train.step_epochs": (lambda v: v > 0, "> 0"),
     "train.step_gamma": (lambda v: v > 0, "> 0"),
     "train.poly_power": (lambda v: v > 0, "> 0"),
+    "train.plateau_patience": (lambda v: v >= 1, ">= 1"),
+    "train.plateau_factor": (lambda v: 0 < v < 1, "in (0, 1)"),
     "train.patience": (lambda v: v >= 0, ">= 0 (0 = never stop early)"),
     "train.save_every": (lambda v: v >= 0, ">= 0 (0 = never)"),
     "train.max_minutes": (lambda v: v >= 0, ">= 0 (0 = no limit)"),

@@ -181,3 +181,23 @@ def test_each_layout_is_detected(tmp_path, synthetic_root):
 def test_the_shared_datasets_are_detected():
     from unetkit.data.formats import detect_format
     assert [detect_format(SHARED_DATA / name) for name in ("drive", "isbi2012", "rock_voc")] == ["drive", "isbi", "voc"]
+
+
+def test_isic_config_trains_on_isic_named_files(tmp_path):
+    """configs/isic.yaml as shipped (Dice, plateau schedule, letterbox), on made-up ISIC-named data."""
+    from unetkit.config import load_config
+    from unetkit.train import train
+    rng = np.random.default_rng(0)
+    for index in range(6):
+        image = rng.integers(0, 255, (40, 52, 3), dtype=np.uint8)
+        lesion = np.zeros((40, 52), np.uint8)
+        lesion[10:30, 12:40] = 255
+        write_png(tmp_path / f"data/train/images/ISIC_{index:07d}.jpg", image)
+        write_png(tmp_path / f"data/train/masks/ISIC_{index:07d}_segmentation.png", lesion)
+    config = load_config(Path(__file__).parents[2] / "configs" / "isic.yaml",
+                         [f"data.root={tmp_path / 'data'}", "data.patch_size=32", "data.patches_per_epoch=8",
+                          "model.base_channels=4", "model.depth=2", "train.epochs=2", "train.batch_size=4",
+                          "train.progress=false", "train.precision=fp32", "infer.size=32"])
+    result = train(config, tmp_path / "run")
+    assert config.train.schedule == "plateau" and config.train.loss == "dice" and result["epochs"] == 2
+    assert "dice" in result["metrics"]

@@ -47,3 +47,34 @@ def test_optimizers_are_fused_on_cpu_and_update_like_the_reference(name):
             model(x).square().mean().backward()
             opt.step()
     assert torch.allclose(ours.weight, reference.weight, atol=1e-6)
+
+
+def test_plateau_lowers_the_rate_after_patience_validations_without_gain(tmp_path, synthetic_root):
+    """lr 1e-30 (below fp32 resolution) and no BatchNorm: every validation after the first scores the
+    same, so with patience 2 the rate halves after validations 3 and 5 (and the count survives resume)."""
+    import json
+
+    from unetkit.config import load_config
+    from unetkit.train import train
+
+    from ..conftest import tiny_overrides
+    overrides = [*tiny_overrides(synthetic_root), "train.lr=1e-30", "model.norm=none", "train.schedule=plateau",
+                 "train.plateau_patience=2", "train.plateau_factor=0.5", "train.epochs=3"]
+    train(load_config(None, overrides), tmp_path / "run")
+    train(load_config(None, [*overrides, "train.epochs=6"]), tmp_path / "run", resume=True)
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    rates = [record["lr"] / 1e-30 for record in history]
+    assert [round(rate, 6) for rate in rates] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.25]
+
+
+def test_plateau_needs_validation(tmp_path, synthetic_root, monkeypatch):
+    from unetkit.config import load_config
+    from unetkit.data import FORMATS
+    from unetkit.errors import ConfigError
+    from unetkit.train import train
+
+    from ..conftest import tiny_overrides
+    monkeypatch.setattr(type(FORMATS["folder"]), "has_validation", lambda self, data: False)   # e.g. drive, val_images: []
+    config = load_config(None, [*tiny_overrides(synthetic_root), "train.schedule=plateau"])
+    with pytest.raises(ConfigError, match="train.schedule=plateau .* no validation images"):
+        train(config, tmp_path / "run")

@@ -1,15 +1,21 @@
-"""Learning-rate schedules (cosine, step, poly, constant) with linear warm-up, stepped every iteration."""
+"""Learning-rate schedules (cosine, step, poly, constant, plateau) with linear warm-up, stepped every
+iteration. `plateau` (Keras' ReduceLROnPlateau, as the ISIC tutorial trains) multiplies the rate by
+train.plateau_factor after train.plateau_patience validations without gain; the count of reductions
+is part of the run's TrainState, so a resumed run continues at the same rate."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
 from ..config import TrainConfig
+from .state import TrainState
 
 
-def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch: int) -> float:
-    """Multiplier of the base learning rate at optimizer step `step` (0-based)."""
+def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch: int, reductions: int = 0) -> float:
+    """Multiplier of the base learning rate at optimizer step `step` (0-based); `reductions`: the
+    plateau schedule's count of reductions so far."""
     warmup_steps = int(config.warmup_epochs * steps_per_epoch)
     if step < warmup_steps:
         return (step + 1) / warmup_steps
@@ -18,13 +24,15 @@ def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch:
         return 0.5 * (1.0 + math.cos(math.pi * progress))
     if config.schedule == "poly":
         return (1.0 - progress) ** config.poly_power
+    if config.schedule == "plateau":
+        return config.plateau_factor ** reductions
     if config.schedule == "step":
         return config.step_gamma ** ((step // steps_per_epoch) // max(1, config.step_epochs))
     return 1.0
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int,
-                    frozen_steps_per_epoch: int | None = None):
+                    frozen_steps_per_epoch: int | None = None, reductions: Callable[[], int] = lambda: 0):
     """The schedule over all epochs, one factor per parameter group.
 
     With a frozen-encoder phase (train.freeze_encoder_epochs) its steps may be of another batch size:
@@ -42,12 +50,23 @@ def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps
         def factor(step: int) -> float:
             if step < frozen_steps:
                 equivalent = step * steps_per_epoch / frozen_steps_per_epoch
-                return lr_factor(int(equivalent), config, total_steps, steps_per_epoch) * freeze_scale
+                return lr_factor(int(equivalent), config, total_steps, steps_per_epoch, reductions()) * freeze_scale
             equivalent = frozen_epochs * steps_per_epoch + step - frozen_steps
-            return lr_factor(equivalent, config, total_steps, steps_per_epoch) * group_scale
+            return lr_factor(equivalent, config, total_steps, steps_per_epoch, reductions()) * group_scale
         return factor
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, [schedule(group.get("lr_scale", 1.0)) for group in optimizer.param_groups])
+
+
+def note_validation(state: TrainState, config: TrainConfig, improved: bool) -> bool:
+    """The plateau schedule's bookkeeping after a validation; True when the rate is lowered now."""
+    if config.schedule != "plateau":
+        return False
+    state.plateau_waits = 0 if improved else state.plateau_waits + 1
+    if state.plateau_waits < config.plateau_patience:
+        return False
+    state.lr_reductions, state.plateau_waits = state.lr_reductions + 1, 0
+    return True
 
 
 def build_optimizer(parameters, config: TrainConfig) -> torch.optim.Optimizer:

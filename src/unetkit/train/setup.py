@@ -195,6 +195,9 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     data_format, loss = FORMATS[config.data.format], LOSSES[config.train.loss]
     config.data = data_format.settle(config.data)   # e.g. the automatic validation split, stored with the run
     train_samples, val_samples = _load_data(config, data_format, loss)
+    if config.train.schedule == "plateau" and not val_samples:
+        raise ConfigError("train.schedule=plateau lowers the learning rate when validation stops improving, but "
+                          "this run has no validation images (give it some, e.g. data.val_images for drive)")
 
     resumed = load_checkpoint(run_dir.last) if resume else None
     torch.manual_seed(config.train.seed)
@@ -211,16 +214,17 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     optimizer = build_optimizer(parameter_groups(model, config), config.train)
     frozen_batch_size = config.train.freeze_batch_size or config.train.batch_size
     steps_per_epoch = max(1, config.data.patches_per_epoch // config.train.batch_size)
+    state = TrainState()   # the plateau schedule reads its reductions from it (filled in place on resume)
     scheduler = build_scheduler(optimizer, config.train, steps_per_epoch,
-                                max(1, config.data.patches_per_epoch // frozen_batch_size))
-    state = TrainState()
+                                max(1, config.data.patches_per_epoch // frozen_batch_size),
+                                lambda: state.lr_reductions)
     if resumed is not None:
         try:
             model.load_state_dict(resumed["model"])
         except RuntimeError as error:
             raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
                                   f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
-        state = TrainState(**resumed["train_state"])
+        vars(state).update(vars(TrainState(**resumed["train_state"])))
         run_dir.trim_history(state.epoch)
         if run_dir.config_path.is_file():
             for change in check_resume_changes(load_config(run_dir.config_path), config, state.epoch):

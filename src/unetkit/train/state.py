@@ -20,6 +20,8 @@ class TrainState:
     best_epoch: int = -1
     validations_without_improvement: int = 0
     train_seconds: float = 0.0
+    lr_reductions: int = 0               # train.schedule=plateau: times the learning rate was lowered ...
+    plateau_waits: int = 0               # ... and validations without gain since the last time
 
     def record_score(self, score: float, monitor: str) -> bool:
         """Note a validation score of `monitor`; True when it is the best so far."""

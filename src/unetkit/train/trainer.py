@@ -21,6 +21,7 @@ from ..progress import progress
 from ..runtime import out_of_memory_advice
 from .freezing import encoder_frozen, set_training_mode
 from .run_dir import RunDir
+from .schedules import note_validation
 from .setup import TrainingRun, prepare_run
 from .signals import StopSignals
 from .state import Interrupted, TrainingDiverged
@@ -147,6 +148,10 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
         score = run.metrics[config.monitor]
         is_best = state.record_score(score, config.monitor)
         record["val"] = run.metrics
+        if note_validation(state, config, is_best):
+            log.info("no gain in %s for %d validations: learning rate x %g (now %.3g)", config.monitor,
+                     config.plateau_patience, config.plateau_factor,
+                     run.optimizer.param_groups[0]["lr"] * config.plateau_factor)
         log.info("epoch %d: loss %.4f, val %s %.4f (best %.4f at epoch %d)%s", state.epoch, loss, config.monitor,
                  score, state.best_score, state.best_epoch, _speed(run))
     else:
