@@ -2,7 +2,11 @@
 
 
 class UnetkitError(Exception):
-    """Base class for errors caused by the user's input, not by a bug."""
+    """Base class for errors caused by the user's input, not by a bug. Always one line: a line break
+    that came in with the input (a key, a value, a file name) is shown escaped."""
+
+    def __str__(self) -> str:
+        return super().__str__().replace("\r", "\\r").replace("\n", "\\n")
 
 
 class ConfigError(UnetkitError):
