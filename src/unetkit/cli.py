@@ -124,6 +124,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--device", default="auto")
     serve.add_argument("overrides", nargs="*", metavar="infer.key=value", help="e.g. infer.tta=false infer.tile=512")
 
+    report = commands.add_parser("report", help="report.html of a training run: curves, metrics, ROC/PR, per-class "
+                                 "charts, confusion matrix, best and worst images")
+    report.add_argument("run", metavar="RUN_DIR", help="a run directory of unetkit train")
+    report.add_argument("--split", default="test", choices=["train", "val", "test"])
+    report.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    report.add_argument("--out", help="folder for report.html and its PNGs (default RUN_DIR/report)")
+    report.add_argument("--panels", type=int, default=3, help="best and worst images shown (default 3 each)")
+    report.add_argument("--device", default="auto")
+    report.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... infer.tta=true")
+
     demo = commands.add_parser("demo", help="train, evaluate and predict on the built-in synthetic data")
     demo.add_argument("--out", default="runs/demo")
     demo.add_argument("overrides", nargs="*", metavar="key=value")
@@ -279,6 +289,15 @@ def _cmd_weights_map(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from .apps.report import write_run_report
+    report = write_run_report(args.run, args.split, args.checkpoint, args.out, args.overrides, args.device,
+                              args.panels)
+    print(f"wrote {report.html} ({len(report.images)} figures embedded, also beside it as PNGs): "
+          f"{', '.join(report.sections)}")
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from .apps.demo import run_demo
     from .metrics import format_table
@@ -290,7 +309,7 @@ def _cmd_demo(args) -> int:
 
 
 COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "cam": _cmd_cam,
-            "inspect": _cmd_inspect, "weights-map": _cmd_weights_map, "export": _cmd_export, "serve": _cmd_serve,
+            "inspect": _cmd_inspect, "weights-map": _cmd_weights_map, "export": _cmd_export, "serve": _cmd_serve, "report": _cmd_report,
             "demo": _cmd_demo}
 
 

@@ -22,11 +22,15 @@ def evaluate_samples(predictor: Predictor, samples: list[Sample], extra_metrics:
 
 def score_samples(predictor: Predictor, samples: list[Sample], extra_metrics: tuple[str, ...] = (),
                   ignore_index: int = IGNORE_INDEX, progress: bool = False,
-                  per_image: PerImageScores | None = None) -> tuple[dict, np.ndarray]:
+                  per_image: PerImageScores | None = None,
+                  metrics: SegmentationMetrics | None = None) -> tuple[dict, np.ndarray]:
     """evaluate_samples' metrics and the confusion matrix behind them (pixel counts (K, K), rows = true).
     Label maps are the Predictor's (threshold or argmax, then infer.postprocess); `per_image`, when
-    given, is fed every image (and its surface metrics join the result)."""
-    metrics = SegmentationMetrics(predictor.num_classes, predictor.class_names, predictor.threshold, ignore_index)
+    given, is fed every image (and its surface metrics join the result); `metrics`, when given, is
+    the accumulator used (its ROC / precision-recall curves can be read after)."""
+    if metrics is None:
+        metrics = SegmentationMetrics(predictor.num_classes, predictor.class_names, predictor.threshold,
+                                      ignore_index)
     scorers = [EXTRA_METRICS[name].make_scorer(ignore_index) for name in extra_metrics]
     for sample in progress_of(samples, "evaluate", "img", enabled=progress):
         if sample.label is None:

@@ -68,13 +68,25 @@ class SegmentationMetrics:
 
     def auc(self) -> float:
         """Area under the ROC curve from the score histograms (ties handled as sklearn does)."""
-        positives = self.positive_histogram.flip(0).double().cumsum(0)
-        negatives = self.negative_histogram.flip(0).double().cumsum(0)
-        if positives[-1] == 0 or negatives[-1] == 0:
-            return float("nan")
-        tpr = torch.cat([torch.zeros(1, dtype=torch.float64), positives / positives[-1]])
-        fpr = torch.cat([torch.zeros(1, dtype=torch.float64), negatives / negatives[-1]])
-        return float(torch.trapezoid(tpr, fpr))
+        curves = self.curves()
+        return float(np.trapezoid(curves["tpr"], curves["fpr"])) if curves else float("nan")
+
+    def curves(self) -> dict[str, np.ndarray]:
+        """Binary models: the ROC curve (fpr, tpr) and the precision-recall curve (recall, precision)
+        over the score thresholds of the histograms, highest threshold first; {} when either class is
+        absent (or the model is multi-class). `average_precision` is the step-wise area under PR."""
+        positives = self.positive_histogram.flip(0).double().cumsum(0).numpy()
+        negatives = self.negative_histogram.flip(0).double().cumsum(0).numpy()
+        if not self.binary or positives[-1] == 0 or negatives[-1] == 0:
+            return {}
+        tpr = np.concatenate([[0.0], positives / positives[-1]])
+        fpr = np.concatenate([[0.0], negatives / negatives[-1]])
+        predicted = positives + negatives
+        precision = np.divide(positives, predicted, out=np.ones_like(positives), where=predicted > 0)
+        recall = positives / positives[-1]
+        average_precision = float(np.sum(np.diff(np.concatenate([[0.0], recall])) * precision))
+        return {"fpr": fpr, "tpr": tpr, "recall": np.concatenate([[0.0], recall]),
+                "precision": np.concatenate([[1.0], precision]), "average_precision": average_precision}
 
     def compute(self) -> dict:
         """All metrics as a JSON-ready dict (NaN where a metric is undefined, e.g. no positives)."""

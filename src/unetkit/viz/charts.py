@@ -57,3 +57,53 @@ def confusion_matrix_chart(confusion: np.ndarray, class_names: list[str], path: 
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return Path(path)
+
+
+def training_curves(history: list[dict], monitor: str, path: str | Path) -> Path:
+    """A run's history.jsonl drawn: training loss, validation metric(s) and the learning rate per epoch.
+    The validation panel shows train.monitor beside the training loss's trend, so over-fitting (the
+    loss still falling while the validation score turns down) is visible."""
+    plt = pyplot()
+    epochs = [record["epoch"] for record in history]
+    figure, (loss_axes, val_axes, lr_axes) = plt.subplots(1, 3, figsize=(13, 3.6))
+    loss_axes.plot(epochs, [record["loss"] for record in history], marker=".", color="tab:blue")
+    loss_axes.set_title("training loss")
+    validated = [record for record in history if isinstance(record.get("val"), dict)]
+    shown = [key for key in (monitor, "f1", "miou", "auc") if validated and key in validated[0]["val"]]
+    for key in dict.fromkeys(shown):
+        val_axes.plot([r["epoch"] for r in validated], [r["val"][key] for r in validated], marker="o", label=key)
+    if validated:
+        best = max(validated, key=lambda r: r["val"][monitor]) if monitor in validated[0]["val"] else None
+        if best is not None:
+            val_axes.axvline(best["epoch"], color="grey", linestyle=":", label=f"best {monitor} (epoch {best['epoch']})")
+        val_axes.legend(fontsize=8)
+    val_axes.set_title("validation" if validated else "validation (none in this run)")
+    lr_axes.plot(epochs, [record["lr"] for record in history], marker=".", color="tab:green")
+    lr_axes.set_title("learning rate (end of epoch)")
+    lr_axes.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+    for axes in (loss_axes, val_axes, lr_axes):
+        axes.set_xlabel("epoch")
+        axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)
+
+
+def roc_pr_chart(curves: dict, auc: float, path: str | Path) -> Path:
+    """ROC curve (with its AUC) and precision-recall curve (with average precision) side by side."""
+    plt = pyplot()
+    figure, (roc_axes, pr_axes) = plt.subplots(1, 2, figsize=(9, 4))
+    roc_axes.plot(curves["fpr"], curves["tpr"], color="tab:blue")
+    roc_axes.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    roc_axes.set(xlabel="false positive rate (1 - specificity)", ylabel="true positive rate (sensitivity)",
+                 title=f"ROC, AUC {auc:.4f}", xlim=(0, 1), ylim=(0, 1.01))
+    pr_axes.plot(curves["recall"], curves["precision"], color="tab:orange")
+    pr_axes.set(xlabel="recall", ylabel="precision", title=f"precision-recall, AP {curves['average_precision']:.4f}",
+                xlim=(0, 1), ylim=(0, 1.01))
+    for axes in (roc_axes, pr_axes):
+        axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)

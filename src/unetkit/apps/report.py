@@ -1,0 +1,189 @@
+"""`unetkit report RUN_DIR`: one self-contained report.html of a training run (PNGs embedded, and
+written beside it): the training curves, the metrics on a split, ROC and precision-recall curves
+(binary models), per-class bars and the confusion matrix, and the best and worst images as
+input | prediction | ground truth | error map panels."""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PIL import Image
+
+from ..config import config_for_checkpoint
+from ..data import find_samples, load_samples
+from ..data.formats import FORMATS
+from ..errors import DataError
+from ..evaluate import score_samples
+from ..files import write_atomically
+from ..infer.predictor import Predictor
+from ..metrics import PerImageScores, SegmentationMetrics
+from ..models import load_model
+from ..viz.charts import roc_pr_chart, training_curves
+from ..viz.panels import ERROR_COLOURS, error_panel
+from .common import stored_run_config
+from .evaluate import write_report
+
+log = logging.getLogger(__name__)
+
+SECTIONS = ("Training", "Metrics", "ROC and precision-recall", "Per class", "Best and worst images")
+SCALARS = ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", "precision", "recall", "sensitivity",
+           "specificity", "pixel_error", "rand_error")
+
+
+@dataclass
+class Report:
+    """What `write_run_report` made: the HTML file, the PNGs beside it, the metrics."""
+    html: Path
+    images: list[Path] = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+    sections: list[str] = field(default_factory=list)
+
+
+def read_history(run_dir: Path) -> list[dict]:
+    """history.jsonl's complete records (a half-written last line, from a killed run, is skipped)."""
+    path = run_dir / "history.jsonl"
+    records = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return records
+
+
+def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str = "best", out: str | Path | None = None,
+                     overrides: list[str] | None = None, device: str = "auto", panels: int = 3) -> Report:
+    """Score RUN_DIR/<checkpoint>.pt on `split` and write report.html with its figures to `out`
+    (default RUN_DIR/report)."""
+    run_dir = Path(run_dir)
+    checkpoint_path = run_dir / f"{checkpoint}.pt"
+    if not checkpoint_path.is_file():
+        raise DataError(f"{checkpoint_path}: not found (is {run_dir} a unetkit run directory?)")
+    out_dir = Path(out) if out else run_dir / "report"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model, meta = load_model(checkpoint_path)
+    config = config_for_checkpoint(stored_run_config(model, meta), None, overrides)
+    predictor = Predictor(model, meta.normalization, meta.class_names, config.infer, device=device, optimize=True)
+    samples = load_samples(find_samples(config.data, split, need_masks=True), config.data, meta.ignore_index)
+    if not samples:
+        raise DataError(f"{config.data.root}: split '{split}' has no samples")
+    log.info("report: scoring %s on %d %s images", checkpoint_path, len(samples), split)
+    accumulator = SegmentationMetrics(predictor.num_classes, predictor.class_names, predictor.threshold,
+                                      meta.ignore_index)
+    per_image = PerImageScores(meta.class_names, ignore_index=meta.ignore_index)
+    metrics, confusion = score_samples(predictor, samples, FORMATS[config.data.format].extra_metrics,
+                                       meta.ignore_index, progress=True, per_image=per_image, metrics=accumulator)
+    report = Report(out_dir / "report.html", metrics=metrics)
+    history = read_history(run_dir)
+    monitor = config.train.monitor
+    parts = []
+
+    training = "<p>No history.jsonl in this run.</p>"
+    if history:
+        curves_png = training_curves(history, monitor, out_dir / "curves.png")
+        report.images.append(curves_png)
+        training = (f"<p>{len(history)} epochs in history.jsonl: training loss, validation "
+                    f"{html.escape(monitor)} and the learning rate per epoch. A training loss still falling "
+                    f"while the validation score turns down is over-fitting.</p>" + _image(curves_png))
+    parts.append(_section("Training", training))
+
+    parts.append(_section("Metrics", f"<p>{html.escape(checkpoint_path.name)} on the {html.escape(split)} split "
+                                     f"({len(samples)} images).</p>" + _metrics_table(metrics)))
+    curves = accumulator.curves()
+    if curves:
+        roc = roc_pr_chart(curves, metrics["auc"], out_dir / "roc_pr.png")
+        report.images.append(roc)
+        parts.append(_section("ROC and precision-recall", _image(roc)))
+    charts = [path for path in write_report(metrics, confusion, meta.class_names, out_dir) if path.suffix == ".png"]
+    report.images += charts
+    parts.append(_section("Per class", _per_class_table(metrics) + "".join(_image(path) for path in charts)))
+
+    rows = per_image.rows()   # worst first
+    key = per_image.score_key
+    chosen = [("worst", row) for row in rows[:panels]] + [("best", row) for row in rows[::-1][:panels]
+                                                           if row not in rows[:panels]]
+    by_name = {sample.name: sample for sample in samples}
+    figures = []
+    for kind, row in chosen:
+        sample = by_name[row["image"]]
+        prediction = predictor.predict(sample.image).labels
+        strip = error_panel(sample.image, prediction, sample.label, predictor.num_classes, meta.ignore_index)
+        path = out_dir / f"{kind}_{_safe(sample.name)}.png"
+        Image.fromarray(strip).save(path)
+        report.images.append(path)
+        figures.append(f"<figure>{_image(path)}<figcaption>{kind}: {html.escape(sample.name)}, {key} "
+                       f"{_number(row[key])}</figcaption></figure>")
+    legend = ", ".join(f"{name.replace('_', ' ')} {_swatch(colour)}" for name, colour in ERROR_COLOURS.items())
+    parts.append(_section("Best and worst images", f"<p>input | prediction | ground truth | error map ({legend}); "
+                                                   f"ranked by per-image {key}.</p>" + "".join(figures)))
+    report.sections = [name for name in SECTIONS if f'id="{_anchor(name)}"' in "".join(parts)]
+    page = _page(run_dir, parts)
+    write_atomically(report.html, lambda file: file.write(page.encode()))
+    return report
+
+
+def _page(run_dir: Path, parts: list[str]) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>unetkit report: {html.escape(run_dir.name)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
+h1 {{ font-size: 1.5em; }} h2 {{ border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.6em; }}
+table {{ border-collapse: collapse; font-variant-numeric: tabular-nums; }}
+td, th {{ padding: .2em .8em; border-bottom: 1px solid #eee; text-align: right; }} th:first-child, td:first-child {{ text-align: left; }}
+img {{ max-width: 100%; image-rendering: pixelated; }} figure {{ margin: 1em 0; }} figcaption {{ font-size: .9em; color: #555; }}
+.swatch {{ display: inline-block; width: .9em; height: .9em; border: 1px solid #999; vertical-align: middle; }}
+</style></head><body>
+<h1>unetkit report: {html.escape(str(run_dir))}</h1><p>written {stamp}</p>
+<nav>{" | ".join(f'<a href="#{_anchor(name)}">{name}</a>' for name in SECTIONS if f'id="{_anchor(name)}"' in "".join(parts))}</nav>
+{"".join(parts)}
+</body></html>
+"""
+
+
+def _anchor(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def _section(name: str, body: str) -> str:
+    return f'<section id="{_anchor(name)}"><h2>{name}</h2>{body}</section>\n'
+
+
+def _image(path: Path) -> str:
+    """The PNG embedded (data URI), so report.html is one file that can be mailed or attached."""
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def _number(value) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
+
+
+def _metrics_table(metrics: dict) -> str:
+    rows = "".join(f"<tr><td>{key}</td><td>{_number(metrics[key])}</td></tr>" for key in SCALARS if key in metrics)
+    return f"<table><tr><th>metric</th><th>value</th></tr>{rows}</table>"
+
+
+def _per_class_table(metrics: dict) -> str:
+    names = list(metrics["iou_per_class"])
+    columns = [("IoU", "iou_per_class"), ("recall", "recall_per_class"), ("precision", "precision_per_class"),
+               ("F1", "f1_per_class")]
+    head = "".join(f"<th>{title}</th>" for title, _ in columns)
+    rows = "".join(f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{_number(metrics[key][name])}</td>"
+                                                                 for _, key in columns) + "</tr>" for name in names)
+    return f"<table><tr><th>class</th>{head}</tr>{rows}</table>"
+
+
+def _swatch(colour: tuple[int, int, int]) -> str:
+    return f'<span class="swatch" style="background: rgb{colour}"></span>'
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80]
