@@ -124,6 +124,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--device", default="auto")
     serve.add_argument("overrides", nargs="*", metavar="infer.key=value", help="e.g. infer.tta=false infer.tile=512")
 
+    compare = commands.add_parser("compare", help="train configs (or read finished runs) over the same seeds and "
+                                  "compare their test metrics: mean +- std table, JSON, bar chart")
+    compare.add_argument("items", nargs="+", metavar="CONFIG_OR_RUN", help="config files and/or finished run dirs")
+    compare.add_argument("--seeds", type=int, default=3, help="runs per config, seeds 0..N-1 (default 3)")
+    compare.add_argument("--split", default="test", choices=["train", "val", "test"])
+    compare.add_argument("--out", default="runs/compare", help="folder of the runs and the tables (default runs/compare)")
+    compare.add_argument("--device", default="auto")
+
+    sweep = commands.add_parser("sweep", help="one run per value of a setting (or per combination), compared; "
+                                "e.g. unetkit sweep --config configs/drive_lab.yaml train.epochs=300,600,900")
+    sweep.add_argument("--config", required=True)
+    sweep.add_argument("settings", nargs="+", metavar="KEY=V1,V2|key=value",
+                       help="swept settings (a comma in the value) and fixed overrides")
+    sweep.add_argument("--seeds", type=int, default=1, help="runs per value, seeds 0..N-1 (default 1)")
+    sweep.add_argument("--split", default="test", choices=["train", "val", "test"])
+    sweep.add_argument("--out", help="folder of the runs and the tables (default runs/sweep-<config name>)")
+    sweep.add_argument("--device", default="auto")
+
     report = commands.add_parser("report", help="report.html of a training run: curves, metrics, ROC/PR, per-class "
                                  "charts, confusion matrix, best and worst images")
     report.add_argument("run", metavar="RUN_DIR", help="a run directory of unetkit train")
@@ -289,6 +307,34 @@ def _cmd_weights_map(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from .apps.experiments import compare, experiments_from_paths
+    items, overrides = _split_overrides(args.items)
+    result = _run_comparison(compare, experiments_from_paths(items, overrides), args)
+    print(result["table"], end="")
+    print(f"written to {args.out}: compare.md, compare.json, compare.png")
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    from .apps.experiments import compare, experiments_from_sweep
+    swept = [item for item in args.settings if "," in item.partition("=")[2] and not item.partition("=")[2].startswith("[")]
+    fixed = [item for item in args.settings if item not in swept]
+    if not swept:
+        raise ConfigError("sweep: give at least one KEY=V1,V2 (a comma-separated list of values)")
+    args.out = args.out or f"runs/sweep-{Path(args.config).stem}"
+    result = _run_comparison(compare, experiments_from_sweep(args.config, swept, fixed), args, plot_against_value=True)
+    print(result["table"], end="")
+    print(f"written to {args.out}: compare.md, compare.json, compare.png, sweep.png")
+    return 0
+
+
+def _run_comparison(compare, experiments, args, plot_against_value: bool = False) -> dict:
+    if args.seeds < 1:
+        raise ConfigError("--seeds must be at least 1")
+    return compare(experiments, list(range(args.seeds)), args.out, args.split, args.device, plot_against_value)
+
+
 def _cmd_report(args) -> int:
     from .apps.report import write_run_report
     report = write_run_report(args.run, args.split, args.checkpoint, args.out, args.overrides, args.device,
@@ -310,6 +356,7 @@ def _cmd_demo(args) -> int:
 
 COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "cam": _cmd_cam,
             "inspect": _cmd_inspect, "weights-map": _cmd_weights_map, "export": _cmd_export, "serve": _cmd_serve, "report": _cmd_report,
+            "compare": _cmd_compare, "sweep": _cmd_sweep,
             "demo": _cmd_demo}
 
 
@@ -319,7 +366,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
     unknown = [item for item in extra if item.startswith("-")]
-    target = "inputs" if hasattr(args, "inputs") else "overrides" if hasattr(args, "overrides") else None
+    target = next((name for name in ("inputs", "items", "settings", "overrides") if hasattr(args, name)), None)
     if unknown or (extra and target is None):
         parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
     if extra:

@@ -107,3 +107,61 @@ def roc_pr_chart(curves: dict, auc: float, path: str | Path) -> Path:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return Path(path)
+
+
+def grouped_bar_chart(summary: dict[str, dict], metrics: list[str], path: str | Path) -> Path:
+    """One group of bars per metric, one bar per experiment (mean, with the std over runs as an error bar)."""
+    plt = pyplot()
+    names = list(summary)
+    width = 0.8 / max(1, len(names))
+    figure, axes = plt.subplots(figsize=(max(6, 1.6 * len(metrics) * max(1, len(names)) / 2 + 2), 4))
+    for index, name in enumerate(names):
+        means = [summary[name][key]["mean"] for key in metrics]
+        stds = [summary[name][key]["std"] for key in metrics]
+        positions = np.arange(len(metrics)) + (index - (len(names) - 1) / 2) * width
+        bars = axes.bar(positions, means, width, yerr=stds, capsize=3, label=f"{name} (n={summary[name]['runs']})")
+        for bar, mean in zip(bars, means):
+            axes.text(bar.get_x() + bar.get_width() / 2, mean + 0.01, f"{mean:.3f}", ha="center", fontsize=7)
+    axes.set_xticks(range(len(metrics)), metrics)
+    axes.set_ylim(0, 1.08)
+    axes.set_ylabel("mean over runs (error bar: std)")
+    axes.legend(fontsize=8, loc="lower right")
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)
+
+
+def metric_versus_value(summary: dict[str, dict], values: dict[str, str | None], path: str | Path,
+                        metrics: tuple[str, ...] = ("f1", "miou", "auc")) -> Path:
+    """A sweep: each metric (mean +- std over runs) against the swept value, in the sweep's order."""
+    plt = pyplot()
+    names = list(summary)
+    labels = [values.get(name) or name for name in names]
+    numeric = all(_is_number(label) for label in labels)
+    positions = [float(label) for label in labels] if numeric else list(range(len(labels)))
+    figure, axes = plt.subplots(figsize=(6.5, 4))
+    for key in metrics:
+        if all(key in summary[name] for name in names):
+            means = [summary[name][key]["mean"] for name in names]
+            stds = [summary[name][key]["std"] for name in names]
+            axes.errorbar(positions, means, yerr=stds, marker="o", capsize=3, label=key)
+    if not numeric:
+        axes.set_xticks(positions, labels, rotation=20)
+    axes.set_xlabel(", ".join(dict.fromkeys(name.split("=")[0] for name in names)) if numeric else "setting")
+    axes.set_ylabel("score (mean over runs)")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
