@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
                        "data.root is fingerprinted and a plan fitted to train.max_minutes (default 15) is used")
     train.add_argument("--out", help="run directory (default runs/<config name>, runs/auto-<data folder> for a plan)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
-    train.add_argument("--folds", type=int, help="k-fold cross-validation over the slices (isbi data)")
+    train.add_argument("--folds", type=int, help="k-fold cross-validation: folder and drive data over the training "
+                       "images (seeded, each fold's split stored in its run), isbi over the slices")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.epochs=50 model.base_channels=32")
 
     evaluate = commands.add_parser("evaluate", help="score a checkpoint on a dataset split")

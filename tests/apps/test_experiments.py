@@ -45,7 +45,7 @@ def test_compare_two_configs_over_two_seeds(tmp_path, two_configs, capsys):
     # a finished run directory is taken as it is
     assert main(["compare", str(out / "plain" / "seed0"), str(two_configs[1]), "--seeds", "2",
                  "--out", str(out)]) == 0
-    assert json.loads((out / "compare.json").read_text())["summary"]["seed0"]["runs"] == 1
+    assert json.loads((out / "compare.json").read_text())["summary"]["plain-seed0"]["runs"] == 1
 
 
 def test_sweep_over_two_values_makes_two_runs_and_the_plot(tmp_path, two_configs):

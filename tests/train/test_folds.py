@@ -66,3 +66,36 @@ def test_weights_map_command(capsys, tmp_path, isbi_root):
     code = main(["weights-map", "--config", "configs/isbi2012_paper.yaml", f"data.root={isbi_root}", "data.train_slices=0-3", "--image", "99",
                  "--out", str(out)])
     assert code == 2 and "--image 99" in capsys.readouterr().err
+
+
+def test_folds_over_a_plain_folder(tmp_path, synthetic_root):
+    """Any folder dataset (issue 16): seeded folds over train/, each held out once, saved in the runs."""
+    import shutil
+
+    from ..conftest import tiny_overrides
+    root = tmp_path / "data"
+    shutil.copytree(synthetic_root / "train", root / "train")
+    for index in range(2):   # 6 training pairs in all
+        for folder in ("images", "masks", "roi"):
+            shutil.copy(synthetic_root / "val" / folder / f"val_{index:03d}.png", root / "train" / folder / f"extra_{index}.png")
+    config = load_config(None, [*tiny_overrides(root), "train.epochs=1"])
+    summary = train_folds(config, tmp_path / "cv", 3)
+    held_out = [fold["val_images"] for fold in summary["folds"]]
+    names = sorted(p.stem for p in (root / "train" / "images").iterdir())
+    assert sorted(name for group in held_out for name in group) == names and all(len(g) == 2 for g in held_out)
+    for index, group in enumerate(held_out, start=1):   # each run stores its own split
+        assert load_config(tmp_path / "cv" / f"fold_{index}" / "config.yaml").data.val_images == group
+    assert "f1" in summary["mean"]
+    again = [fold.held_out for fold in config_formats_folds(config, 3)]
+    assert again == held_out   # the same folds every time
+
+
+def config_formats_folds(config, count):
+    from unetkit.data import FORMATS
+    return FORMATS[config.data.format].folds(config.data, count)
+
+
+def test_folds_refuse_a_folder_with_its_own_val_split(tmp_path, synthetic_root, capsys):
+    from ..conftest import tiny_overrides
+    code = main(["train", "--out", str(tmp_path / "cv"), "--folds", "2", *tiny_overrides(synthetic_root)])
+    assert code == 2 and "val exists too" in capsys.readouterr().err

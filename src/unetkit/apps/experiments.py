@@ -42,8 +42,9 @@ def experiments_from_paths(paths: list[str], overrides: list[str]) -> list[Exper
     """`compare`'s arguments: config files (named by their stem) or finished run directories."""
     experiments, names = [], set()
     for item in map(Path, paths):
-        if item.is_dir() and (item / "best.pt").is_file():
-            experiment = Experiment(item.name, run=item)
+        if item.is_dir() and (item / "best.pt").is_file():   # compare's own seed<k> runs: named with their folder
+            name = f"{item.parent.name}-{item.name}" if item.name.startswith("seed") else item.name
+            experiment = Experiment(name, run=item)
         elif item.is_file():
             experiment = Experiment(item.stem, config=item, overrides=list(overrides))
         else:

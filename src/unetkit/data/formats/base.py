@@ -7,10 +7,13 @@ trainer, the evaluator and k-fold training ask the chosen object, never compare 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ...config import BASE_METRICS, Config, DataConfig
 from ...errors import ConfigError, DataError
@@ -36,6 +39,9 @@ class Fold:
     key: str
     held_out: list
     data: DataConfig
+
+
+FOLD_SEED = 0   # folds depend only on the image names: the same folds on every machine and every run
 
 
 class DataFormat:
@@ -71,11 +77,25 @@ class DataFormat:
         evaluation reuses them. Default: as given."""
         return data
 
+    def fold_names(self, data: DataConfig) -> list[str] | None:
+        """The training images k-fold training divides, by the names data.val_images takes; None when
+        the format has no k-fold split of its own kind (default)."""
+        return None
+
     def folds(self, data: DataConfig, count: int) -> list[Fold]:
-        """The data settings of each of `count` folds; formats without a natural split refuse."""
-        offered = [name for name, fmt in FORMATS.items() if type(fmt).folds is not DataFormat.folds]
-        raise ConfigError(f"--folds: data.format={self.name} has no k-fold split "
-                          f"(formats with one: {', '.join(offered) or 'none'})")
+        """`count` folds over fold_names: a fixed-seed shuffle cut into nearly equal held-out groups,
+        each fold's held-out names in its data.val_images (so every run stores its own split)."""
+        names = self.fold_names(data)
+        if names is None:
+            offered = [name for name, fmt in FORMATS.items()
+                       if type(fmt).folds is not DataFormat.folds or type(fmt).fold_names is not DataFormat.fold_names]
+            raise ConfigError(f"--folds: data.format={self.name} has no k-fold split "
+                              f"(formats with one: {', '.join(offered) or 'none'})")
+        if not 2 <= count <= len(names):
+            raise ConfigError(f"--folds must be between 2 and the number of training images ({len(names)})")
+        shuffled = [sorted(names)[i] for i in np.random.default_rng(FOLD_SEED).permutation(len(names))]
+        groups = [sorted(group.tolist()) for group in np.array_split(np.array(shuffled, dtype=object), count)]
+        return [Fold("val_images", group, dataclasses.replace(data, val_images=group)) for group in groups]
 
     def check_config(self, config: Config) -> None:
         """Keys that depend on the format: data.root, and the metric train.monitor watches."""

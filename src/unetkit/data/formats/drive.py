@@ -49,5 +49,9 @@ class DriveFormat(DataFormat):
     def find(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
         return drive_samples(root, split, data.val_images, need_masks)
 
+    def fold_names(self, data: DataConfig) -> list[str]:
+        """The training ids (21-40 as published), as data.val_images names them."""
+        return [sample.name.split("_")[0] for sample in drive_samples(Path(data.root), "train", [], True)]
+
     def has_validation(self, data: DataConfig) -> bool:
         return bool(data.val_images)  # without held-out ids every training image is trained on

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ...config import DataConfig
-from ...errors import DataError, UnetkitError
+from ...errors import ConfigError, DataError, UnetkitError
 from .base import DataFormat, SampleFiles, find_partner, images_in, register_format
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,13 @@ class FolderFormat(DataFormat):
             raise DataError(f"{root / 'train'}: data.val_images {sorted(missing)[:3]} not found among the "
                             f"training images")
         return [s for s in samples if (s.name in held_out) == (split == "val")]
+
+    def fold_names(self, data: DataConfig) -> list[str]:
+        root = Path(data.root)
+        if (root / "val").is_dir():
+            raise ConfigError(f"--folds divides {root / 'train'}, but {root / 'val'} exists too: move its images "
+                              f"and masks into train/ (or train without --folds)")
+        return [sample.name for sample in paired_samples(root / "train", data, True)]
 
     def has_validation(self, data: DataConfig) -> bool:
         return (Path(data.root) / "val").is_dir() or bool(self.find(Path(data.root), "val", data, True))
