@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.epochs=50 model.base_channels=32")
 
     evaluate = commands.add_parser("evaluate", help="score a checkpoint on a dataset split")
-    evaluate.add_argument("--checkpoint", required=True)
+    evaluate.add_argument("--checkpoint", required=True, action="append", help="a checkpoint; repeat it (or give "
+                          "a --folds run directory) to score the ensemble: probabilities averaged")
     evaluate.add_argument("--config", help="take data settings from this config instead of the checkpoint's")
     evaluate.add_argument("--split", default="test", choices=["train", "val", "test"])
     evaluate.add_argument("--json", help="also write the metrics to this JSON file")
@@ -47,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="segment images, folders of images or videos")
     source = predict.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", help="a unetkit checkpoint (.pt)")
+    source.add_argument("--checkpoint", action="append", help="a unetkit checkpoint (.pt, .safetensors); repeat it "
+                        "(or give a --folds run directory) to average the models' probabilities")
     source.add_argument("--model", help="an exported model (.onnx from unetkit export), run by ONNX Runtime")
     predict.add_argument("inputs", nargs="+", metavar="IMAGE_DIR_VIDEO_or_key=value",
                          help="files, folders (recursive), videos, and infer.* overrides such as infer.tile=256")
@@ -191,7 +193,7 @@ def _cmd_evaluate(args) -> int:
         chosen = metrics["postprocess"]
         print(f"post-processing chosen on {args.split}: {', '.join(chosen['chosen']) or 'none'} "
               f"(min_size {chosen['min_size']}): score {chosen['score_before']:.4f} -> {chosen['score_after']:.4f}; "
-              f"stored in {args.checkpoint}")
+              f"stored in {args.checkpoint[0]}")
     print(format_table(metrics))
     if args.report:
         print()

@@ -72,3 +72,23 @@ def test_valid_model_is_overlap_tiled_when_its_input_exceeds_the_tile(monkeypatc
     assert calls and model.input_size_for(60) > 44
     whole = Predictor(model, Normalization((0.5,), (0.25,)), classes, InferConfig(tile=0), precision="fp32").predict(image)
     assert np.allclose(tiled.probabilities, whole.probabilities, atol=1e-5)
+
+
+def test_ensemble_averages_the_probabilities_of_its_members(tmp_path):
+    """Two checkpoints (different weights and normalisations) as one model: the Predictor's
+    probabilities equal the mean of the two Predictors' (issue 16, ensembles)."""
+    import torch
+
+    from unetkit.infer.ensemble import load_models
+    from unetkit.models import ModelMeta, Normalization, build_model, save_checkpoint
+    paths = []
+    for seed, (mean, std) in enumerate((((0.5, 0.4, 0.3), (0.2, 0.25, 0.3)), ((0.1, 0.2, 0.3), (0.3, 0.3, 0.3)))):
+        torch.manual_seed(seed)
+        model = build_model("unet", 3, 3, base_channels=4, depth=2)
+        paths.append(save_checkpoint(tmp_path / f"m{seed}.pt", model, ModelMeta(["a", "b", "c"], Normalization(mean, std))))
+    image = np.random.default_rng(0).integers(0, 256, (37, 45, 3), dtype=np.uint8)
+    single = [Predictor.from_checkpoint(path, device="cpu", precision="fp32").probabilities(image) for path in paths]
+    model, meta, found = load_models(paths)
+    ensemble = Predictor(model, meta.normalization, meta.class_names, device="cpu", precision="fp32")
+    averaged = ensemble.probabilities(image)
+    assert found == paths and torch.allclose(averaged, (single[0] + single[1]) / 2, atol=1e-5)

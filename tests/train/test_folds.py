@@ -88,6 +88,13 @@ def test_folds_over_a_plain_folder(tmp_path, synthetic_root):
     assert "f1" in summary["mean"]
     again = [fold.held_out for fold in config_formats_folds(config, 3)]
     assert again == held_out   # the same folds every time
+    # the folds' models as one ensemble: a folds directory, or repeated --checkpoint
+    image = str(root / "train" / "images" / "extra_0.png")
+    assert main(["predict", "--checkpoint", str(tmp_path / "cv"), image, "--out", str(tmp_path / "p"), "--probs"]) == 0
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "cv" / "fold_1" / "best.pt"), "--checkpoint",
+                 str(tmp_path / "cv" / "fold_2" / "best.pt"), "--split", "val", "--json", str(tmp_path / "e.json")]) == 0
+    assert np.load(tmp_path / "p" / "extra_0_probs.npy").shape == (2, 64, 64)
+    assert 0 <= json.loads((tmp_path / "e.json").read_text())["f1"] <= 1
 
 
 def config_formats_folds(config, count):

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from ..config import config_for_checkpoint
 from ..data import FORMATS, find_samples, load_samples
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..evaluate import score_samples
 from ..files import write_json
+from ..infer.ensemble import load_models
 from ..infer.predictor import Predictor
 from ..metrics import PerImageScores
-from ..models import load_model
 from ..viz.charts import confusion_matrix_chart, per_class_bar_chart
 from .common import stored_run_config
 from .postprocessing import choose_and_store
@@ -20,7 +20,7 @@ from .postprocessing import choose_and_store
 log = logging.getLogger(__name__)
 
 
-def evaluate_checkpoint(checkpoint: str | Path, split: str = "test", config_path: str | Path | None = None,
+def evaluate_checkpoint(checkpoint: str | Path | list[str | Path], split: str = "test", config_path: str | Path | None = None,
                         overrides: list[str] | None = None, json_path: str | Path | None = None,
                         device: str = "auto", report_dir: str | Path | None = None,
                         per_image_csv: str | Path | None = None, surface: bool = False, tolerance: float = 2.0,
@@ -33,15 +33,18 @@ def evaluate_checkpoint(checkpoint: str | Path, split: str = "test", config_path
     (at `tolerance` px) and, for binary tasks, clDice. `choose_postprocessing` first chooses
     infer.postprocess on this split and stores it with the run (apps/postprocessing.py).
     """
-    model, meta = load_model(checkpoint)
+    model, meta, paths = load_models(checkpoint)   # several (or a folds directory): an ensemble
+    if len(paths) > 1 and choose_postprocessing:
+        raise ConfigError("--choose-postprocessing stores its choice in one checkpoint: give one --checkpoint")
     config = config_for_checkpoint(stored_run_config(model, meta), config_path, overrides)
-    predictor = Predictor(model, meta.normalization, meta.class_names, config.infer, device=device, optimize=True)
+    predictor = Predictor(model, meta.normalization, meta.class_names, config.infer, device=device,
+                          optimize=len(paths) == 1)
     samples = load_samples(find_samples(config.data, split, need_masks=True), config.data, meta.ignore_index)
     if not samples:
         raise DataError(f"{config.data.root}: split '{split}' has no samples")
     if choose_postprocessing:
-        choice = choose_and_store(checkpoint, predictor, samples, meta.ignore_index)
-    log.info("evaluating %s on %d %s images", checkpoint, len(samples), split)
+        choice = choose_and_store(paths[0], predictor, samples, meta.ignore_index)
+    log.info("evaluating %s on %d %s images", ", ".join(map(str, paths)), len(samples), split)
     extra_metrics = FORMATS[config.data.format].extra_metrics
     per_image = (PerImageScores(meta.class_names, surface, tolerance, meta.ignore_index)
                  if per_image_csv is not None or surface else None)

@@ -22,10 +22,11 @@ from ..data.io import (
     read_roi,
 )
 from ..errors import DataError, UnetkitError
+from ..infer.ensemble import load_models
 from ..infer.predictor import Predictor, inference_settings
 from ..infer.speed import measure_fps
 from ..labels import IGNORE_INDEX
-from ..models import ModelMeta, load_model
+from ..models import ModelMeta
 from ..progress import progress as progress_of
 from .common import mask_reading
 from .prediction_outputs import OutputOptions, write_classes_json, write_prediction
@@ -56,20 +57,25 @@ def list_inputs(inputs: list[str | Path]) -> list[Path]:
     return files
 
 
-def load_predictor(checkpoint: str | Path, overrides: list[str] | None = None, device: str = "auto",
+def load_predictor(checkpoint: str | Path | list[str | Path], overrides: list[str] | None = None, device: str = "auto",
                    tta: bool = False) -> tuple[Predictor, ModelMeta]:
     """The checkpoint's Predictor with its stored inference settings, 'infer.key=value' overrides laid
     over them; and the checkpoint's metadata. A `.onnx` file (unetkit export) runs on ONNX Runtime."""
-    onnx = Path(checkpoint).suffix.lower() == ".onnx"
+    several = isinstance(checkpoint, (list, tuple))
+    if several and len(checkpoint) == 1:
+        checkpoint, several = checkpoint[0], False
+    onnx = not several and Path(checkpoint).suffix.lower() == ".onnx"
     if onnx:
         from ..infer.onnx_backend import load_onnx
         model, meta = load_onnx(checkpoint)
-    else:
-        model, meta = load_model(checkpoint)
+    else:   # several checkpoints (or a folds directory): their probabilities averaged
+        model, meta, paths = load_models(checkpoint)
+        several = len(paths) > 1
     settings = override_infer(inference_settings(meta), [*(overrides or []), *(["infer.tta=true"] if tta else [])])
     if onnx:
         return Predictor(model, meta.normalization, meta.class_names, settings, device="cpu", precision="fp32"), meta
-    predictor = Predictor(model, meta.normalization, meta.class_names, settings, device=device, optimize=True)
+    predictor = Predictor(model, meta.normalization, meta.class_names, settings, device=device,
+                          optimize=not several)   # BatchNorm folding knows single networks
     return predictor, meta
 
 
