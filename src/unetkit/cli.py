@@ -133,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--seeds", type=int, default=3, help="runs per config, seeds 0..N-1 (default 3)")
     compare.add_argument("--split", default="test", choices=["train", "val", "test"])
     compare.add_argument("--out", default="runs/compare", help="folder of the runs and the tables (default runs/compare)")
+    compare.add_argument("--checkpoint", default="best", choices=["best", "last"], help="which checkpoint of each "
+                         "run is scored (default best)")
     compare.add_argument("--device", default="auto")
 
     sweep = commands.add_parser("sweep", help="one run per value of a setting (or per combination), compared; "
@@ -143,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seeds", type=int, default=1, help="runs per value, seeds 0..N-1 (default 1)")
     sweep.add_argument("--split", default="test", choices=["train", "val", "test"])
     sweep.add_argument("--out", help="folder of the runs and the tables (default runs/sweep-<config name>)")
+    sweep.add_argument("--checkpoint", default="best", choices=["best", "last"], help="which checkpoint of each "
+                       "run is scored; last for an epoch study (best.pt is validation's favourite epoch)")
     sweep.add_argument("--device", default="auto")
 
     report = commands.add_parser("report", help="report.html of a training run: curves, metrics, ROC/PR, per-class "
@@ -335,7 +339,8 @@ def _cmd_sweep(args) -> int:
 def _run_comparison(compare, experiments, args, plot_against_value: bool = False) -> dict:
     if args.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
-    return compare(experiments, list(range(args.seeds)), args.out, args.split, args.device, plot_against_value)
+    return compare(experiments, list(range(args.seeds)), args.out, args.split, args.device, plot_against_value,
+                   args.checkpoint)
 
 
 def _cmd_report(args) -> int:

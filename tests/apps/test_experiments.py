@@ -56,6 +56,11 @@ def test_sweep_over_two_values_makes_two_runs_and_the_plot(tmp_path, two_configs
     assert runs == ["model.base_channels=4", "model.base_channels=8"]
     assert load_config(out / "model.base_channels=8" / "seed0" / "config.yaml").model.base_channels == 8
     assert (out / "sweep.png").stat().st_size > 1000 and (out / "compare.md").is_file()
+    # an epoch study scores last.pt: the runs are reused, only scored again
+    assert main(["sweep", "--config", str(two_configs[0]), "model.base_channels=4,8", "train.epochs=1",
+                 "--out", str(out), "--checkpoint", "last"]) == 0
+    assert len(list(out.rglob("scores_test_last.json"))) == 2
+    assert json.loads((out / "compare.json").read_text())["checkpoint"] == "last"
 
 
 def test_sweep_needs_values_and_bad_values_fail_first(tmp_path, two_configs, capsys):

@@ -103,12 +103,15 @@ def run_experiment(experiment: Experiment, seeds: list[int], out_dir: Path) -> l
     return runs
 
 
-def score_run(run: Path, split: str, device: str = "auto") -> dict:
-    """best.pt's metrics on `split`, cached in RUN/scores_<split>.json (recomputed if best.pt is newer)."""
-    cache = run / f"scores_{split}.json"
-    if cache.is_file() and cache.stat().st_mtime >= (run / "best.pt").stat().st_mtime:
+def score_run(run: Path, split: str, device: str = "auto", checkpoint: str = "best") -> dict:
+    """RUN/<checkpoint>.pt's metrics on `split`, cached in RUN/scores_<split>.json (scores_<split>_last.json
+    for last.pt; recomputed when the checkpoint is newer). An epoch study scores last.pt: best.pt
+    is the epoch validation liked best, whatever the number of epochs."""
+    cache = run / (f"scores_{split}.json" if checkpoint == "best" else f"scores_{split}_{checkpoint}.json")
+    weights = run / f"{checkpoint}.pt"
+    if cache.is_file() and cache.stat().st_mtime >= weights.stat().st_mtime:
         return json.loads(cache.read_text())
-    metrics = evaluate_checkpoint(run / "best.pt", split, device=device)
+    metrics = evaluate_checkpoint(weights, split, device=device)
     write_json(metrics, cache)
     return metrics
 
@@ -155,7 +158,7 @@ def markdown_table(summary: dict[str, dict], split: str) -> str:
 
 
 def compare(experiments: list[Experiment], seeds: list[int], out_dir: str | Path, split: str = "test",
-            device: str = "auto", plot_against_value: bool = False) -> dict:
+            device: str = "auto", plot_against_value: bool = False, checkpoint: str = "best") -> dict:
     """Run and score every experiment; write compare.md, compare.json and compare.png (and, for a
     sweep, sweep.png: the metric against the swept value) into `out_dir`."""
     from ..viz.charts import grouped_bar_chart, metric_versus_value
@@ -163,11 +166,11 @@ def compare(experiments: list[Experiment], seeds: list[int], out_dir: str | Path
     scores, runs = {}, {}
     for experiment in experiments:
         runs[experiment.name] = run_experiment(experiment, seeds, out_dir)
-        scores[experiment.name] = [score_run(run, split, device) for run in runs[experiment.name]]
+        scores[experiment.name] = [score_run(run, split, device, checkpoint) for run in runs[experiment.name]]
     summary = summarize(scores)
     table = markdown_table(summary, split)
     write_atomically(out_dir / "compare.md", lambda file: file.write(table.encode()))
-    write_json({"split": split, "seeds": seeds, "runs": {name: [str(run) for run in paths] for name, paths in runs.items()},
+    write_json({"split": split, "checkpoint": checkpoint, "seeds": seeds, "runs": {name: [str(run) for run in paths] for name, paths in runs.items()},
                 "summary": summary}, out_dir / "compare.json")
     figures = [grouped_bar_chart(summary, [key for key in ("f1", "miou", "auc", "mean_accuracy")
                                            if all(key in entry for entry in summary.values())],
