@@ -231,6 +231,17 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "augment.elastic_std": (lambda v: v >= 0, ">= 0"),
     "augment.elastic_alpha": (lambda v: v >= 0, ">= 0"),
     "augment.elastic_sigma": (lambda v: v > 0, "> 0"),
+    "augment.hue": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "augment.saturation": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "augment.value": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "augment.pad_value": (lambda v: 0 <= v <= 255, "in 0..255"),
+    "model.dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "model.bottleneck_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "data.val_fraction": (lambda v: 0 < v < 1, "between 0 and 1"),
+    "train.freeze_encoder_epochs": (lambda v: v >= 0, ">= 0 (0 = as without freezing)"),
+    "train.freeze_lr": (lambda v: v >= 0, ">= 0 (0 = as without freezing)"),
+    "train.freeze_batch_size": (lambda v: v >= 0, ">= 0 (0 = as without freezing)"),
+    "train.encoder_lr_scale": (lambda v: v > 0, "positive"),
 }
 
 POSTPROCESS_STEPS = ("none", "largest_component", "remove_small", "fill_holes")   # infer/postprocess.py
@@ -392,32 +403,17 @@ def _validate(config: Config) -> None:
     if not config.data.num_classes <= config.data.ignore_index <= 255:
         raise ConfigError(f"config key 'data.ignore_index' must be in {config.data.num_classes}..255 (a value "
                           f"that is not a class id); got {config.data.ignore_index}")
-    if not 0.0 < config.data.val_fraction < 1.0:
-        raise ConfigError("config key 'data.val_fraction' must be between 0 and 1")
     colors = config.data.colors
     if colors and (len(colors) != config.data.num_classes
                    or any(len(c) != 3 or not all(0 <= v <= 255 for v in c) for c in colors)):
         raise ConfigError(f"config key 'data.colors' must list {config.data.num_classes} [R, G, B] colours "
                           f"(0..255), one per class in order; got {colors}")
-    for key in ("train.freeze_encoder_epochs", "train.freeze_lr", "train.freeze_batch_size"):
-        if _get(config, key) < 0:
-            raise ConfigError(f"config key '{key}' must be >= 0 (0 = as without freezing)")
     if config.train.freeze_encoder_epochs > config.train.epochs:
         raise ConfigError(f"train.freeze_encoder_epochs={config.train.freeze_encoder_epochs} exceeds "
                           f"train.epochs={config.train.epochs}")
-    if config.train.encoder_lr_scale <= 0:
-        raise ConfigError("config key 'train.encoder_lr_scale' must be positive")
     scale_range = config.augment.scale_range
     if scale_range and (len(scale_range) != 2 or not 0 < scale_range[0] <= scale_range[1]):
         raise ConfigError(f"config key 'augment.scale_range' must be [low, high] with 0 < low <= high; got {scale_range}")
-    for key in ("augment.hue", "augment.saturation", "augment.value"):
-        if not 0.0 <= _get(config, key) <= 1.0:
-            raise ConfigError(f"config key '{key}' must be in [0, 1]")
-    if not 0 <= config.augment.pad_value <= 255:
-        raise ConfigError("config key 'augment.pad_value' must be in 0..255")
-    for key in ("model.dropout", "model.bottleneck_dropout"):
-        if not 0.0 <= _get(config, key) < 1.0:
-            raise ConfigError(f"config key '{key}' must be in [0, 1)")
     _check_imbalance_keys(config)
     for entry in chosen:  # rules that belong to the chosen model, loss or data format
         check = getattr(entry, "check_config", None)

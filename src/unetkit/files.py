@@ -15,6 +15,7 @@ from .errors import StorageError
 # (SIGKILL, as `kill -9` would) inside its Nth atomic write, after the data and before the rename.
 KILL_AT_WRITE_ENV = "UNETKIT_TEST_KILL_AT_WRITE"
 _writes_done = 0
+TEMPORARY_SUFFIX = ".tmp"
 
 
 def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
@@ -45,8 +46,6 @@ def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> Pa
         raise
     return path
 
-
-TEMPORARY_SUFFIX = ".tmp"
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:

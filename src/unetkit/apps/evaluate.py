@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import config_for_checkpoint
+from ..config import Config, config_for_checkpoint
 from ..data import FORMATS, find_samples, load_samples
 from ..errors import ConfigError, DataError
 from ..evaluate import score_samples
@@ -13,11 +14,36 @@ from ..files import write_json
 from ..infer.ensemble import load_models
 from ..infer.predictor import Predictor
 from ..metrics import PerImageScores
+from ..models import ModelMeta
 from ..viz.charts import confusion_matrix_chart, per_class_bar_chart
 from .common import stored_run_config
 from .postprocessing import choose_and_store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Evaluation:
+    """What scoring checkpoints on a split needs: the Predictor (an ensemble for several checkpoints),
+    the first checkpoint's metadata, the resolved config, the labelled samples and the files."""
+    predictor: Predictor
+    meta: ModelMeta
+    config: Config
+    samples: list
+    paths: list[Path]
+
+
+def prepare_evaluation(checkpoint: str | Path | list[str | Path], split: str, config_path: str | Path | None = None,
+                       overrides: list[str] | None = None, device: str = "auto") -> Evaluation:
+    """Load the checkpoint(s), lay `config_path` and `overrides` over the stored settings, read the split."""
+    model, meta, paths = load_models(checkpoint)   # several (or a folds directory): an ensemble
+    config = config_for_checkpoint(stored_run_config(model, meta), config_path, overrides)
+    predictor = Predictor(model, meta.normalization, meta.class_names, config.infer, device=device,
+                          optimize=len(paths) == 1)   # BatchNorm folding knows single networks
+    samples = load_samples(find_samples(config.data, split, need_masks=True), config.data, meta.ignore_index)
+    if not samples:
+        raise DataError(f"{config.data.root}: split '{split}' has no samples")
+    return Evaluation(predictor, meta, config, samples, paths)
 
 
 def evaluate_checkpoint(checkpoint: str | Path | list[str | Path], split: str = "test", config_path: str | Path | None = None,
@@ -33,15 +59,11 @@ def evaluate_checkpoint(checkpoint: str | Path | list[str | Path], split: str = 
     (at `tolerance` px) and, for binary tasks, clDice. `choose_postprocessing` first chooses
     infer.postprocess on this split and stores it with the run (apps/postprocessing.py).
     """
-    model, meta, paths = load_models(checkpoint)   # several (or a folds directory): an ensemble
+    evaluation = prepare_evaluation(checkpoint, split, config_path, overrides, device)
+    predictor, meta, config, samples, paths = (evaluation.predictor, evaluation.meta, evaluation.config,
+                                               evaluation.samples, evaluation.paths)
     if len(paths) > 1 and choose_postprocessing:
         raise ConfigError("--choose-postprocessing stores its choice in one checkpoint: give one --checkpoint")
-    config = config_for_checkpoint(stored_run_config(model, meta), config_path, overrides)
-    predictor = Predictor(model, meta.normalization, meta.class_names, config.infer, device=device,
-                          optimize=len(paths) == 1)
-    samples = load_samples(find_samples(config.data, split, need_masks=True), config.data, meta.ignore_index)
-    if not samples:
-        raise DataError(f"{config.data.root}: split '{split}' has no samples")
     if choose_postprocessing:
         choice = choose_and_store(paths[0], predictor, samples, meta.ignore_index)
     log.info("evaluating %s on %d %s images", ", ".join(map(str, paths)), len(samples), split)

@@ -67,9 +67,9 @@ def experiments_from_sweep(config: str | Path, swept: list[str], overrides: list
         axes.append([(key, value) for value in choices])
     experiments = []
     for combination in itertools.product(*axes):
-        name = ",".join(f"{key}={value}" for key, value in combination)
-        load_config(config, [*overrides, *(f"{k}={v}" for k, v in combination)])   # a bad value fails now
-        experiments.append(Experiment(name, Path(config), [*overrides, *(f"{k}={v}" for k, v in combination)],
+        settings = [f"{key}={value}" for key, value in combination]
+        load_config(config, [*overrides, *settings])   # a bad value fails now, before any training
+        experiments.append(Experiment(",".join(settings), Path(config), [*overrides, *settings],
                                       value=",".join(value for _, value in combination)))
     return experiments
 

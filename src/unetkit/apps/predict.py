@@ -61,21 +61,16 @@ def load_predictor(checkpoint: str | Path | list[str | Path], overrides: list[st
                    tta: bool = False) -> tuple[Predictor, ModelMeta]:
     """The checkpoint's Predictor with its stored inference settings, 'infer.key=value' overrides laid
     over them; and the checkpoint's metadata. A `.onnx` file (unetkit export) runs on ONNX Runtime."""
-    several = isinstance(checkpoint, (list, tuple))
-    if several and len(checkpoint) == 1:
-        checkpoint, several = checkpoint[0], False
-    onnx = not several and Path(checkpoint).suffix.lower() == ".onnx"
-    if onnx:
+    items = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+    if len(items) == 1 and Path(items[0]).suffix.lower() == ".onnx":
         from ..infer.onnx_backend import load_onnx
-        model, meta = load_onnx(checkpoint)
-    else:   # several checkpoints (or a folds directory): their probabilities averaged
-        model, meta, paths = load_models(checkpoint)
-        several = len(paths) > 1
-    settings = override_infer(inference_settings(meta), [*(overrides or []), *(["infer.tta=true"] if tta else [])])
-    if onnx:
+        model, meta = load_onnx(items[0])
+        settings = override_infer(inference_settings(meta), [*(overrides or []), *(["infer.tta=true"] if tta else [])])
         return Predictor(model, meta.normalization, meta.class_names, settings, device="cpu", precision="fp32"), meta
+    model, meta, paths = load_models(items)   # several (or a folds directory): probabilities averaged
+    settings = override_infer(inference_settings(meta), [*(overrides or []), *(["infer.tta=true"] if tta else [])])
     predictor = Predictor(model, meta.normalization, meta.class_names, settings, device=device,
-                          optimize=not several)   # BatchNorm folding knows single networks
+                          optimize=len(paths) == 1)   # BatchNorm folding knows single networks
     return predictor, meta
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -15,19 +14,15 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..config import config_for_checkpoint
-from ..data import find_samples, load_samples
 from ..data.formats import FORMATS
 from ..errors import DataError
 from ..evaluate import score_samples
 from ..files import write_atomically
-from ..infer.predictor import Predictor
 from ..metrics import PerImageScores, SegmentationMetrics
-from ..models import load_model
+from ..train.run_dir import RunDir
 from ..viz.charts import roc_pr_chart, training_curves
 from ..viz.panels import ERROR_COLOURS, error_panel
-from .common import stored_run_config
-from .evaluate import write_report
+from .evaluate import prepare_evaluation, write_report
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +40,6 @@ class Report:
     sections: list[str] = field(default_factory=list)
 
 
-def read_history(run_dir: Path) -> list[dict]:
-    """history.jsonl's complete records (a half-written last line, from a killed run, is skipped)."""
-    path = run_dir / "history.jsonl"
-    records = []
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return records
-
-
 def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str = "best", out: str | Path | None = None,
                      overrides: list[str] | None = None, device: str = "auto", panels: int = 3) -> Report:
     """Score RUN_DIR/<checkpoint>.pt on `split` and write report.html with its figures to `out`
@@ -68,12 +50,8 @@ def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str =
         raise DataError(f"{checkpoint_path}: not found (is {run_dir} a unetkit run directory?)")
     out_dir = Path(out) if out else run_dir / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
-    model, meta = load_model(checkpoint_path)
-    config = config_for_checkpoint(stored_run_config(model, meta), None, overrides)
-    predictor = Predictor(model, meta.normalization, meta.class_names, config.infer, device=device, optimize=True)
-    samples = load_samples(find_samples(config.data, split, need_masks=True), config.data, meta.ignore_index)
-    if not samples:
-        raise DataError(f"{config.data.root}: split '{split}' has no samples")
+    evaluation = prepare_evaluation(checkpoint_path, split, None, overrides, device)
+    predictor, meta, config, samples = evaluation.predictor, evaluation.meta, evaluation.config, evaluation.samples
     log.info("report: scoring %s on %d %s images", checkpoint_path, len(samples), split)
     accumulator = SegmentationMetrics(predictor.num_classes, predictor.class_names, predictor.threshold,
                                       meta.ignore_index)
@@ -81,10 +59,9 @@ def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str =
     metrics, confusion = score_samples(predictor, samples, FORMATS[config.data.format].extra_metrics,
                                        meta.ignore_index, progress=True, per_image=per_image, metrics=accumulator)
     report = Report(out_dir / "report.html", metrics=metrics)
-    history = read_history(run_dir)
-    monitor = config.train.monitor
-    parts = []
+    sections: list[tuple[str, str]] = []   # (heading, body) in page order
 
+    history, monitor = RunDir(run_dir).history(), config.train.monitor
     training = "<p>No history.jsonl in this run.</p>"
     if history:
         curves_png = training_curves(history, monitor, out_dir / "curves.png")
@@ -92,21 +69,21 @@ def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str =
         training = (f"<p>{len(history)} epochs in history.jsonl: training loss, validation "
                     f"{html.escape(monitor)} and the learning rate per epoch. A training loss still falling "
                     f"while the validation score turns down is over-fitting.</p>" + _image(curves_png))
-    parts.append(_section("Training", training))
-
-    parts.append(_section("Metrics", f"<p>{html.escape(checkpoint_path.name)} on the {html.escape(split)} split "
-                                     f"({len(samples)} images).</p>" + _metrics_table(metrics)))
+    sections.append(("Training", training))
+    sections.append(("Metrics", f"<p>{html.escape(checkpoint_path.name)} on the {html.escape(split)} split "
+                                f"({len(samples)} images).</p>" + _metrics_table(metrics)))
     curves = accumulator.curves()
     if curves:
         roc = roc_pr_chart(curves, metrics["auc"], out_dir / "roc_pr.png")
         report.images.append(roc)
-        parts.append(_section("ROC and precision-recall", _image(roc)))
+        sections.append(("ROC and precision-recall", _image(roc)))
     charts = [path for path in write_report(metrics, confusion, meta.class_names, out_dir) if path.suffix == ".png"]
     report.images += charts
-    parts.append(_section("Per class", _per_class_table(metrics) + "".join(_image(path) for path in charts)))
+    sections.append(("Per class", _per_class_table(metrics) + "".join(_image(path) for path in charts)))
 
-    rows = per_image.rows()   # worst first
-    key = per_image.score_key
+    # the panels' images are predicted again: keeping every label map of the split for 2 x `panels` of them
+    # would hold the whole split in memory
+    rows, key = per_image.rows(), per_image.score_key   # worst first
     chosen = [("worst", row) for row in rows[:panels]] + [("best", row) for row in rows[::-1][:panels]
                                                            if row not in rows[:panels]]
     by_name = {sample.name: sample for sample in samples}
@@ -121,15 +98,15 @@ def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str =
         figures.append(f"<figure>{_image(path)}<figcaption>{kind}: {html.escape(sample.name)}, {key} "
                        f"{_number(row[key])}</figcaption></figure>")
     legend = ", ".join(f"{name.replace('_', ' ')} {_swatch(colour)}" for name, colour in ERROR_COLOURS.items())
-    parts.append(_section("Best and worst images", f"<p>input | prediction | ground truth | error map ({legend}); "
-                                                   f"ranked by per-image {key}.</p>" + "".join(figures)))
-    report.sections = [name for name in SECTIONS if f'id="{_anchor(name)}"' in "".join(parts)]
-    page = _page(run_dir, parts)
+    sections.append(("Best and worst images", f"<p>input | prediction | ground truth | error map ({legend}); "
+                                              f"ranked by per-image {key}.</p>" + "".join(figures)))
+    report.sections = [name for name, _ in sections]
+    page = _page(run_dir, sections)
     write_atomically(report.html, lambda file: file.write(page.encode()))
     return report
 
 
-def _page(run_dir: Path, parts: list[str]) -> str:
+def _page(run_dir: Path, sections: list[tuple[str, str]]) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>unetkit report: {html.escape(run_dir.name)}</title>
@@ -142,8 +119,8 @@ img {{ max-width: 100%; image-rendering: pixelated; }} figure {{ margin: 1em 0; 
 .swatch {{ display: inline-block; width: .9em; height: .9em; border: 1px solid #999; vertical-align: middle; }}
 </style></head><body>
 <h1>unetkit report: {html.escape(str(run_dir))}</h1><p>written {stamp}</p>
-<nav>{" | ".join(f'<a href="#{_anchor(name)}">{name}</a>' for name in SECTIONS if f'id="{_anchor(name)}"' in "".join(parts))}</nav>
-{"".join(parts)}
+<nav>{" | ".join(f'<a href="#{_anchor(name)}">{name}</a>' for name, _ in sections)}</nav>
+{"".join(_section(name, body) for name, body in sections)}
 </body></html>
 """
 

@@ -164,8 +164,8 @@ def _why_unreadable(error: Exception) -> str:
         found = re.search(r"GLOBAL ([\w.]+)", text)
         return ("refused: it holds Python objects other than weights" + (f" ({found.group(1)})" if found else "")
                 + "; unetkit loads weights only and never runs code from a checkpoint")
-    if isinstance(error, OSError) and not isinstance(error, EOFError):
-        return f"cannot be read ({error.strerror or text.splitlines()[0] if text else error.__class__.__name__})"
+    if isinstance(error, OSError) and error.strerror:
+        return f"cannot be read ({error.strerror})"
     return ("not a readable checkpoint: corrupt, truncated or not a PyTorch file "
             f"({error.__class__.__name__})")
 

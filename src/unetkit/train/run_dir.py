@@ -69,22 +69,26 @@ class RunDir:
             save_checkpoint(self.path / f"epoch_{epoch:03d}.pt", model, meta, training)
         save_checkpoint(self.last, model, meta, training)
 
-    def trim_history(self, epoch: int) -> None:
-        """On resume: keep the complete records up to `epoch` (last.pt's), dropping what a killed run
-        wrote after it (a record whose checkpoint never landed, a half-written line)."""
+    def history(self) -> list[dict[str, Any]]:
+        """history.jsonl's complete records (a half-written last line, from a killed run, is skipped)."""
         path = self.path / "history.jsonl"
-        if not path.is_file():
-            return
-        kept = []
-        for line in path.read_text().splitlines():
+        records = []
+        for line in path.read_text().splitlines() if path.is_file() else []:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(record, dict) and record.get("epoch", epoch + 1) <= epoch:
-                kept.append(line)
-        text = "".join(line + "\n" for line in kept).encode()
-        write_atomically(path, lambda file: file.write(text))
+            if isinstance(record, dict) and "epoch" in record:
+                records.append(record)
+        return records
+
+    def trim_history(self, epoch: int) -> None:
+        """On resume: keep the complete records up to `epoch` (last.pt's), dropping what a killed run
+        wrote after it (a record whose checkpoint never landed, a half-written line)."""
+        if not (self.path / "history.jsonl").is_file():
+            return
+        text = "".join(json.dumps(record) + "\n" for record in self.history() if record["epoch"] <= epoch).encode()
+        write_atomically(self.path / "history.jsonl", lambda file: file.write(text))
 
     def append_history(self, record: dict[str, Any]) -> None:
         with open(self.path / "history.jsonl", "a") as history_file:

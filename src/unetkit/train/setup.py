@@ -92,10 +92,9 @@ def check_network_fits(config: Config) -> None:
         keys = f"model.name={model.name}" + (f", model.depth={model.depth}" if takes_depth else "") + (
             f", model.padding={network.padding}")
         if network.padding == "valid":
-            fitting = network.input_size_for(max(1, network.output_size(network.input_size_for(1))))
-            larger = [size for size in range(fitting, fitting + 64 * network.size_multiple)
-                      if _fits(network, size) and size >= patch]
-            advice = f"the nearest size that fits is {larger[0] if larger else fitting}"
+            larger = next((size for size in range(patch, patch + 64 * network.size_multiple) if _fits(network, size)),
+                          None)
+            advice = f"the nearest size that fits is {larger}" if larger else "try a larger data.patch_size"
         else:
             multiple = network.size_multiple
             example = max(multiple, -(-patch // multiple) * multiple)
