@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
     train.add_argument("--folds", type=int, help="k-fold cross-validation: folder and drive data over the training "
                        "images (seeded, each fold's split stored in its run), isbi over the slices")
+    train.add_argument("--nproc", type=int, default=1, help="data-parallel ranks on this machine (DDP through "
+                       "torchrun: one per GPU, or CPU processes); global batch = train.batch_size x N")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.epochs=50 model.base_channels=32")
 
     evaluate = commands.add_parser("evaluate", help="score a checkpoint on a dataset split")
@@ -172,9 +175,19 @@ def _split_overrides(items: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _cmd_train(args) -> int:
-    from .apps.train import train_from_config
+    from .apps.train import default_run_dir, train_from_config
     from .metrics import format_table
+    if args.nproc != 1:
+        from .apps.launch import launch_ranks
+        out = args.out or str(default_run_dir(args.config, args.overrides))
+        launch_ranks(args.nproc, [*(["--verbose"] if args.verbose else []), "train",
+                                  *(["--config", args.config] if args.config else []), "--out", out,
+                                  *(["--resume"] if args.resume else []),
+                                  *(["--folds", str(args.folds)] if args.folds else []), *args.overrides], out)
+        return 0
     result = train_from_config(args.config, args.out, args.resume, args.folds, args.overrides)
+    if os.environ.get("RANK", "0") != "0":
+        return 0   # one of several ranks: rank 0 prints the result
     if args.folds:
         print(f"mean over {args.folds} folds:")
         print(format_table({**result["mean"], "iou_per_class": {}}))

@@ -35,9 +35,15 @@ class DataConfig:
     channels: int = 3                   # images are converted to 1 (grayscale) or 3 (RGB) channels
     patch_size: int = 256               # training patches are sampled at this size
     patches_per_epoch: int = 400
-    workers: int = 0                    # DataLoader worker processes for patch sampling + augmentation
+    workers: int = -1                   # DataLoader worker processes (per rank) for patch sampling + augmentation;
+                                        # -1 = automatic: 0 when training on the CPU (the model's threads use
+                                        # every core), on a GPU min(8, CPU cores per rank - 1)
+    cache_mb: int = 4096                # decoded training images kept in memory per process; a training set
+                                        # that decodes larger is decoded as its patches need it, each worker
+                                        # keeping the most recently used images up to this size
     val_images: list[str] = field(default_factory=list)   # drive: image ids held out of training for validation;
-                                        # folder without val/: the held-out image names (filled in by training)
+                                        # folder without val/: the held-out image names (filled in by training);
+                                        # voc: ids of train.txt held out instead of val.txt (set by --folds)
     val_fraction: float = 0.1           # folder without val/: share of train/ held out for validation
     mask_suffix: str = ""               # masks named <image stem><suffix>.* (ISIC: _segmentation)
     train_slices: str = "0-24"          # isbi: slices used for training
@@ -138,6 +144,10 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True               # a live bar on a terminal; on a file or pipe, plain lines (progress.py)
     progress_seconds: float = 60.0      # ... at most this often within an epoch, besides each epoch's log line
+    lr_scaling: str = "none"            # several ranks (torchrun): the global batch is batch_size x ranks;
+                                        # linear = train.lr x ranks (Goyal et al. 2017, for SGD) | none
+    sync_batchnorm: bool = False        # several ranks on GPUs: BatchNorm statistics over the global batch
+    rank_timeout: float = 600.0         # several ranks: seconds a rank waits for the others before the run stops
 
 
 @dataclass
@@ -187,6 +197,7 @@ CHOICES = {  # fixed choices; model.name, train.loss and data.format come from t
     "train.optimizer": ("adam", "adamw", "sgd"),
     "train.schedule": ("cosine", "step", "poly", "constant", "plateau"),
     "train.precision": ("auto", "fp32", "bf16", "fp16"),
+    "train.lr_scaling": ("none", "linear"),
 }
 
 RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside torch or loop forever
@@ -220,7 +231,9 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "train.border_w0": (lambda v: v >= 0, ">= 0"),
     "train.border_sigma": (lambda v: v > 0, "> 0"),
     "train.cldice_iterations": (lambda v: v >= 1, ">= 1"),
-    "data.workers": (lambda v: v >= 0, ">= 0"),
+    "data.workers": (lambda v: -1 <= v <= 256, "-1 (automatic) or 0..256"),
+    "data.cache_mb": (lambda v: 0 <= v <= 10**7, "in 0..10**7"),
+    "train.rank_timeout": (lambda v: v > 0, "> 0"),
     "augment.rotate_degrees": (lambda v: 0 <= v <= 180, "in [0, 180]"),
     "augment.scale": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "augment.brightness": (lambda v: 0 <= v < 1, "in [0, 1)"),

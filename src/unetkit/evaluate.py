@@ -1,6 +1,8 @@
 """Score a Predictor on labelled samples: whole images, inside each ROI, the ignore label left out."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -14,16 +16,19 @@ from .viz.panels import side_by_side
 
 
 def evaluate_samples(predictor: Predictor, samples: list[Sample], extra_metrics: tuple[str, ...] = (),
-                     ignore_index: int = IGNORE_INDEX, progress: bool = False) -> dict:
+                     ignore_index: int = IGNORE_INDEX, progress: bool = False,
+                     combine: Callable[[SegmentationMetrics, list], None] | None = None) -> dict:
     """Metrics over `samples` (each must have a label), plus the named `extra_metrics` (a data
-    format's own, e.g. ISBI's pixel_error and rand_error)."""
-    return score_samples(predictor, samples, extra_metrics, ignore_index, progress)[0]
+    format's own, e.g. ISBI's pixel_error and rand_error). `combine`, when given, is called with the
+    accumulators before the metrics are computed (training ranks sum theirs: train/distributed.py)."""
+    return score_samples(predictor, samples, extra_metrics, ignore_index, progress, combine=combine)[0]
 
 
 def score_samples(predictor: Predictor, samples: list[Sample], extra_metrics: tuple[str, ...] = (),
                   ignore_index: int = IGNORE_INDEX, progress: bool = False,
                   per_image: PerImageScores | None = None,
-                  metrics: SegmentationMetrics | None = None) -> tuple[dict, np.ndarray]:
+                  metrics: SegmentationMetrics | None = None,
+                  combine: Callable[[SegmentationMetrics, list], None] | None = None) -> tuple[dict, np.ndarray]:
     """evaluate_samples' metrics and the confusion matrix behind them (pixel counts (K, K), rows = true).
     Label maps are the Predictor's (threshold or argmax, then infer.postprocess); `per_image`, when
     given, is fed every image (and its surface metrics join the result); `metrics`, when given, is
@@ -42,6 +47,8 @@ def score_samples(predictor: Predictor, samples: list[Sample], extra_metrics: tu
             scorer.update(predicted, sample.label)
         if per_image is not None:
             per_image.update(sample.name, predicted.numpy(), sample.label)
+    if combine is not None:
+        combine(metrics, scorers)
     result = metrics.compute()
     for scorer in scorers:
         result.update(scorer.compute())

@@ -116,3 +116,18 @@ def test_encoder_unet_trains_evaluates_and_predicts_on_voc_data(capsys, tmp_path
                  "--overlay"]) == 0
     label = np.asarray(Image.open(tmp_path / "p" / "2007_000001.png"))
     assert label.shape == (40, 40) and set(np.unique(label)) <= {0, 1, 2}
+
+
+def test_k_folds_over_the_train_list(tmp_path):
+    """VOC-form data (issue 16): folds over train.txt's ids; a fold's held-out ids replace val.txt."""
+    from unetkit.data import FORMATS
+    data = _data(make_voc(tmp_path, {"train": 6, "val": 2, "test": 1}))
+    folds = FORMATS["voc"].folds(data, 3)
+    train_ids = [s.name for s in find_samples(data, "train")]
+    held_out = [fold.held_out for fold in folds]
+    assert sorted(i for group in held_out for i in group) == sorted(train_ids) and all(len(g) == 2 for g in held_out)
+    fold = folds[0].data
+    assert [s.name for s in find_samples(fold, "val")] == held_out[0]
+    assert sorted(s.name for s in find_samples(fold, "train")) == sorted(set(train_ids) - set(held_out[0]))
+    assert [s.name for s in find_samples(fold, "test")] == ["2007_000009"]
+    assert FORMATS["voc"].folds(data, 3)[1].held_out == held_out[1]   # seeded: the same every time

@@ -23,6 +23,9 @@ class Scorer(Protocol):
 
     def compute(self) -> dict[str, float]: ...
 
+    def merge_all(self, shares: list) -> None:
+        """Become the combination of `shares` (every rank's scorer, this one's included)."""
+
 
 @dataclass(frozen=True)
 class ExtraMetric:
@@ -43,6 +46,9 @@ class PixelErrorScores:
         valid = labels != self.ignore_index
         self.wrong += int((predicted_labels[valid] != labels[valid]).sum())
         self.counted += int(valid.sum())
+
+    def merge_all(self, shares: list[PixelErrorScores]) -> None:
+        self.wrong, self.counted = sum(s.wrong for s in shares), sum(s.counted for s in shares)
 
     def compute(self) -> dict[str, float]:
         return {"pixel_error": self.wrong / self.counted if self.counted else float("nan")}

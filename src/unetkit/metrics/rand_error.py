@@ -54,5 +54,8 @@ class RandErrorScores:
         if not np.isnan(error):
             self.errors.append(error)
 
+    def merge_all(self, shares: list[RandErrorScores]) -> None:
+        self.errors = [error for share in shares for error in share.errors]
+
     def compute(self) -> dict:
         return {"rand_error": float(np.mean(self.errors)) if self.errors else float("nan")}

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 
 from ..config import Config, ModelConfig, load_config, to_dict
 from ..data import (
@@ -26,7 +27,7 @@ from ..data import (
     load_samples,
 )
 from ..data.augment import build_augmentation
-from ..data.dataset import attach_weight_maps
+from ..data.cache import load_training_samples
 from ..errors import CheckpointError, ConfigError
 from ..infer.predictor import Predictor
 from ..labels import IGNORE_INDEX
@@ -40,7 +41,8 @@ from ..models import (
     model_arguments,
     select_model_args,
 )
-from ..runtime import memory_format, resolve_device, resolve_precision
+from ..runtime import memory_format, resolve_precision
+from .distributed import ONE_PROCESS, Ranks, learning_rate_scale, sync_batchnorm
 from .freezing import parameter_groups
 from .initial_weights import init_from_checkpoint, load_encoder_weights
 from .recall_watch import RecallWatch
@@ -129,11 +131,14 @@ class TrainingRun:
     writer: SummaryWriter
     stop: StopSignals
     state: TrainState = field(default_factory=TrainState)
+    ranks: Ranks = ONE_PROCESS                    # this process among the training processes (torchrun)
     metrics: dict = field(default_factory=dict)   # the latest validation
     frozen_loader: DataLoader | None = None       # batches of the frozen-encoder phase
     frozen: bool = False                          # this epoch trains with the encoder frozen
     recall_watch: RecallWatch = field(default_factory=RecallWatch)   # warns when a class is never found
     speed: tuple[float, float] = (0.0, 0.0)       # the current epoch's images/s and estimated minutes left
+
+    forward_frozen: bool | None = None            # the phase the DDP wrapper was built for (None: not yet)
 
     @property
     def epoch_loader(self) -> DataLoader:
@@ -146,13 +151,12 @@ class TrainingRun:
 
 
 def _load_data(config: Config, data_format: DataFormat, loss: Loss) -> tuple[list[Sample], list[Sample]]:
-    train_samples = load_samples(find_samples(config.data, "train"), config.data, IGNORE_INDEX)
+    border = ((config.data.num_classes, config.train.border_w0, config.train.border_sigma)
+              if loss.needs_weight_map else None)
+    train_samples = load_training_samples(find_samples(config.data, "train"), config.data, IGNORE_INDEX, border)
     val_samples = (load_samples(find_samples(config.data, "val"), config.data, IGNORE_INDEX)
                    if data_format.has_validation(config.data) else [])
     log.info("%d training images, %d validation images", len(train_samples), len(val_samples))
-    if loss.needs_weight_map:
-        attach_weight_maps(train_samples, config.data.num_classes, config.train.border_w0, config.train.border_sigma,
-                           IGNORE_INDEX)
     return train_samples, val_samples
 
 
@@ -172,16 +176,68 @@ def _class_weights(config: Config, train_samples: list[Sample], loss: Loss,
     return weights
 
 
-def _make_loader(dataset: PatchDataset, config: Config, device: torch.device, batch_size: int) -> DataLoader:
-    workers = config.data.workers
-    return DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=True,
+def loader_workers(config: Config, device: torch.device, ranks: Ranks) -> int:
+    """data.workers, or for -1 (automatic): none on the CPU, where the model's threads already use every
+    core and a worker would only take turns with them; on a GPU min(8, CPU cores per rank - 1)."""
+    if config.data.workers >= 0:
+        return config.data.workers
+    if device.type == "cpu":
+        return 0
+    local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", ranks.world_size))
+    return max(0, min(8, len(os.sched_getaffinity(0)) // max(1, local_ranks) - 1))
+
+
+def _make_loader(dataset: PatchDataset, config: Config, device: torch.device, batch_size: int,
+                 ranks: Ranks) -> DataLoader:
+    """Batches of the epoch's patches in index order; with several ranks each takes every
+    world_size-th patch (DistributedSampler, unshuffled: the patches themselves are random), so the
+    ranks' batches of a step together are the one-process batch of batch_size x world_size."""
+    workers = loader_workers(config, device, ranks)
+    sampler = (DistributedSampler(dataset, ranks.world_size, ranks.rank, shuffle=False, drop_last=True)
+               if ranks.distributed else None)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, sampler=sampler, drop_last=True,
                       num_workers=workers, persistent_workers=workers > 0, pin_memory=device.type == "cuda")
 
 
-def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals) -> TrainingRun:
+class NoWriter:
+    """TensorBoard's writer for the ranks other than 0: they write nothing."""
+
+    def add_scalar(self, *args, **kwargs) -> None: ...
+
+    def add_image(self, *args, **kwargs) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _writer(run_dir: RunDir, ranks: Ranks):
+    if not ranks.is_main:
+        return NoWriter()
+    from torch.utils.tensorboard import (
+        SummaryWriter,  # imported here: it is slow, and only training needs it
+    )
+    return SummaryWriter(str(run_dir.tensorboard))
+
+
+def _resume_schedule(scheduler, optimizer: torch.optim.Optimizer, state: TrainState, ranks: Ranks,
+                     fresh_base: list[float]) -> None:
+    """After loading a checkpoint: the base rates are this config's (and rank count's), and a run
+    resumed with another number of ranks continues at the same point of the schedule, whose steps
+    are then of another global batch (a step count scaled by old ranks / new ranks)."""
+    if state.world_size != ranks.world_size:
+        scheduler.last_epoch = round(scheduler.last_epoch * state.world_size / ranks.world_size)
+        state.step = round(state.step * state.world_size / ranks.world_size)
+        log.info("resumed with %d rank(s) after training with %d: schedule at step %d", ranks.world_size,
+                 state.world_size, state.step)
+        state.world_size = ranks.world_size
+    scheduler.base_lrs = fresh_base
+    for group, base, factor in zip(optimizer.param_groups, fresh_base, scheduler.lr_lambdas):
+        group["lr"] = base * factor(scheduler.last_epoch)
+
+
+def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals, device: torch.device,
+                ranks: Ranks = ONE_PROCESS) -> TrainingRun:
     """Build every object of the run; on `resume`, load weights, optimizer, schedule and counters
-    from last.pt."""
-    device = resolve_device(config.train.device)
+    from last.pt. With several ranks each builds the same objects; only rank 0 writes."""
     precision = resolve_precision(config.train.precision, device)
     fmt = memory_format(precision, device)
     log.info("device %s, precision %s", device, precision)
@@ -209,14 +265,21 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
         normalization = load_encoder_weights(model, config)
     else:
         normalization = compute_normalization(train_samples)
-    model = model.to(device, memory_format=fmt)
+    model = sync_batchnorm(model, ranks, device, config.train.sync_batchnorm).to(device, memory_format=fmt)
     optimizer = build_optimizer(parameter_groups(model, config), config.train)
+    lr_scale = learning_rate_scale(ranks, config.train.lr_scaling)
+    for group in optimizer.param_groups:
+        group["lr"] *= lr_scale
     frozen_batch_size = config.train.freeze_batch_size or config.train.batch_size
-    steps_per_epoch = max(1, config.data.patches_per_epoch // config.train.batch_size)
-    state = TrainState()   # the plateau schedule reads its reductions from it (filled in place on resume)
+    world, patches = ranks.world_size, config.data.patches_per_epoch
+    steps_per_epoch = max(1, patches // (config.train.batch_size * world))
+    if ranks.distributed:
+        log.info("%d ranks: global batch %d x %d = %d, %d steps per epoch, learning rate %.3g (train.lr_scaling=%s)",
+                 world, config.train.batch_size, world, config.train.batch_size * world, steps_per_epoch,
+                 config.train.lr * lr_scale, config.train.lr_scaling)
+    state = TrainState(world_size=world)   # the plateau schedule reads its reductions from it (filled on resume)
     scheduler = build_scheduler(optimizer, config.train, steps_per_epoch,
-                                max(1, config.data.patches_per_epoch // frozen_batch_size),
-                                lambda: state.lr_reductions)
+                                max(1, patches // (frozen_batch_size * world)), lambda: state.lr_reductions)
     if resumed is not None:
         try:
             model.load_state_dict(resumed["model"])
@@ -224,14 +287,18 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
             raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
                                   f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
         vars(state).update(vars(TrainState(**resumed["train_state"])))
-        run_dir.trim_history(state.epoch)
+        if ranks.is_main:
+            run_dir.trim_history(state.epoch)
         if run_dir.config_path.is_file():
             for change in check_resume_changes(load_config(run_dir.config_path), config, state.epoch):
                 log.info("resumed with %s", change)
         optimizer.load_state_dict(resumed["optimizer"])
+        fresh_base = list(scheduler.base_lrs)
         scheduler.load_state_dict(resumed["scheduler"])   # its step; the factors come from this config
+        _resume_schedule(scheduler, optimizer, state, ranks, fresh_base)
         log.info("resumed from %s at epoch %d of %d", run_dir.last, state.epoch, config.train.epochs)
-    run_dir.save_config(config)
+    if ranks.is_main:
+        run_dir.save_config(config)
 
     class_weights = _class_weights(config, train_samples, loss, resumed)
     meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config),
@@ -244,12 +311,9 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
                            seed=config.train.seed, whole_images=config.augment.letterbox,
                            foreground_fraction=config.data.foreground_fraction)
     predictor = Predictor(model, normalization, meta.class_names, config.infer, device=device, precision=precision)
-    from torch.utils.tensorboard import (
-        SummaryWriter,  # imported here: it is slow, and only training needs it
-    )
-    loader = _make_loader(dataset, config, device, config.train.batch_size)
-    frozen_loader = (_make_loader(dataset, config, device, frozen_batch_size)
+    loader = _make_loader(dataset, config, device, config.train.batch_size, ranks)
+    frozen_loader = (_make_loader(dataset, config, device, frozen_batch_size, ranks)
                      if config.train.freeze_encoder_epochs and frozen_batch_size != config.train.batch_size else loader)
     return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset, loader, predictor,
-                       val_samples, data_format, SummaryWriter(str(run_dir.tensorboard)), stop, state,
+                       val_samples, data_format, _writer(run_dir, ranks), stop, state, ranks=ranks,
                        frozen_loader=frozen_loader)

@@ -22,6 +22,7 @@ class TrainState:
     train_seconds: float = 0.0
     lr_reductions: int = 0               # train.schedule=plateau: times the learning rate was lowered ...
     plateau_waits: int = 0               # ... and validations without gain since the last time
+    world_size: int = 1                  # ranks that trained it (a step is then world_size batches)
 
     def record_score(self, score: float, monitor: str) -> bool:
         """Note a validation score of `monitor`; True when it is the best so far."""

@@ -41,6 +41,12 @@ class TrainStep:
         self._forward = torch.compile(self.model, mode=mode) if self.compile else self.model
         self._compile_unproven = self.compile  # compile errors surface on the first forward/backward
 
+    def use_forward(self, module: torch.nn.Module) -> None:
+        """Run the forward pass through `module` (the model wrapped, e.g. by DistributedDataParallel)."""
+        mode = None if self.compile_mode == "default" else self.compile_mode
+        self._forward = torch.compile(module, mode=mode) if self.compile else module
+        self._compile_unproven = self.compile
+
     def __call__(self, images: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         if not self._compile_unproven:
             return self._step(images, labels, weights)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,19 @@ from ..errors import OutOfMemory
 from ..evaluate import evaluate_samples, sample_panel
 from ..metrics import format_table
 from ..progress import progress
-from ..runtime import out_of_memory_advice
+from ..runtime import out_of_memory_advice, resolve_device
+from .distributed import (
+    Ranks,
+    agree,
+    barrier,
+    collective,
+    process_group,
+    rank_device,
+    ranks_from_environment,
+    reduce_scores,
+    share,
+    wrap_model,
+)
 from .freezing import encoder_frozen, set_training_mode
 from .run_dir import RunDir
 from .schedules import note_validation
@@ -29,24 +42,35 @@ from .state import Interrupted, TrainingDiverged
 log = logging.getLogger(__name__)
 
 
-def train(config: Config, out_dir: str | Path, resume: bool = False) -> dict:
+def train(config: Config, out_dir: str | Path, resume: bool = False, ranks: Ranks | None = None) -> dict:
     """Train a model as configured; returns {'best_score', 'best_epoch', 'epochs', 'metrics',
-    'stop_reason', 'train_seconds'}."""
+    'stop_reason', 'train_seconds'}. Started by torchrun, this process is one of several ranks
+    (distributed.py); every rank returns the same result."""
+    ranks = ranks or ranks_from_environment()
+    device = rank_device(ranks, resolve_device(config.train.device))
     run_dir = RunDir(out_dir)
-    run_dir.prepare(resume)
-    with run_dir.logging_to_file(), StopSignals() as stop:
-        run = prepare_run(config, run_dir, resume, stop)
-        try:
-            return fit(run)
-        except OutOfMemory as error:
-            raise OutOfMemory(f"{error}; last.pt keeps epoch {run.state.epoch}: continue with --resume and the "
-                              f"smaller setting") from None
-        except KeyboardInterrupt:
-            log.warning("interrupted during epoch %d; last.pt holds epoch %d, continue with --resume",
-                        run.state.epoch + 1, run.state.epoch)
-            raise Interrupted(str(out_dir)) from None
-        finally:
-            run.writer.close()
+    with process_group(ranks, device, config.train.rank_timeout):
+        if ranks.is_main:
+            run_dir.prepare(resume)
+        barrier(ranks, "the start of the run")   # the others read last.pt (resume) once rank 0 has checked it
+        with run_dir.logging_to_file() if ranks.is_main else nullcontext(), StopSignals() as stop:
+            return _train_prepared(config, run_dir, resume, stop, device, ranks)
+
+
+def _train_prepared(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals, device,
+                    ranks: Ranks) -> dict:
+    run = prepare_run(config, run_dir, resume, stop, device, ranks)
+    try:
+        return fit(run)
+    except OutOfMemory as error:
+        raise OutOfMemory(f"{error}; last.pt keeps epoch {run.state.epoch}: continue with --resume and the "
+                          f"smaller setting") from None
+    except KeyboardInterrupt:
+        log.warning("interrupted during epoch %d; last.pt holds epoch %d, continue with --resume",
+                    run.state.epoch + 1, run.state.epoch)
+        raise Interrupted(str(run_dir.path)) from None
+    finally:
+        run.writer.close()
 
 
 def fit(run: TrainingRun) -> dict:
@@ -66,12 +90,16 @@ def begin_epoch(run: TrainingRun) -> None:
     """Seed the epoch's random numbers (a resumed run draws exactly those of an unbroken one) and
     set the encoder's phase (frozen or learning)."""
     run.dataset.set_epoch(run.state.epoch)
-    torch.manual_seed(run.config.train.seed * 1_000_003 + run.state.epoch)  # dropout
+    torch.manual_seed(run.config.train.seed * 1_000_003 + run.state.epoch + 7_919 * run.ranks.rank)  # dropout
     frozen = encoder_frozen(run.config, run.state.epoch)
     if run.config.train.freeze_encoder_epochs and (frozen != run.frozen or run.state.epoch == 0):
         log.info("epoch %d: encoder %s", run.state.epoch + 1, "frozen" if frozen else "unfrozen")
     run.frozen = frozen
     set_training_mode(run.model, frozen)
+    if run.ranks.distributed and run.forward_frozen != frozen:
+        # DDP averages the gradients of the parameters that learn when it is built: wrap again per phase
+        run.step.use_forward(wrap_model(run.model, run.ranks, run.step.device))
+        run.forward_frozen = frozen
 
 
 def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
@@ -80,21 +108,29 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
     budget_seconds = config.max_minutes * 60
     loader = run.epoch_loader
     steps_left = config.epochs * len(loader) - state.step
-    bar = progress(loader, f"epoch {state.epoch + 1}/{config.epochs}", "batch", enabled=config.progress,
-                   every=config.progress_seconds, final_line=False)   # the epoch's line is end_of_epoch's log
+    bar = progress(loader, f"epoch {state.epoch + 1}/{config.epochs}", "batch",
+                   enabled=config.progress and run.ranks.is_main, every=config.progress_seconds,
+                   final_line=False)   # the epoch's line is end_of_epoch's log
     losses, out_of_time, images_seen = [], False, 0
     epoch_started = started = time.perf_counter()  # step time includes waiting for data: budgets are wall-clock
     for images, labels, *weights in bar:
-        run.stop.check()
+        if not run.ranks.distributed:
+            run.stop.check()
         with out_of_memory_advice(f"training step {state.step + 1}: lower train.batch_size "
-                                  f"(now {images.shape[0]}) or data.patch_size (now {images.shape[-1]})"):
+                                  f"(now {images.shape[0]}) or data.patch_size (now {images.shape[-1]})"), \
+                collective("the training step", run.ranks):   # DDP's gradient all-reduce
             loss = run.step(images, labels, weights[0] if weights else None)
         state.step += 1
         now = time.perf_counter()
         seconds, started = now - started, now
         state.train_seconds += seconds
-        images_seen += images.shape[0]
-        losses.append(loss.item())
+        images_seen += images.shape[0] * run.ranks.world_size
+        # several ranks: the mean loss, the time budget and a stop request are decided together
+        mean_loss, out_of_time, stop_requested = agree(
+            run.ranks, loss, bool(budget_seconds and state.train_seconds >= budget_seconds), run.stop.requested)
+        if stop_requested:
+            raise KeyboardInterrupt
+        losses.append(mean_loss)
         if not np.isfinite(losses[-1]):
             raise TrainingDiverged(
                 f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); "
@@ -107,8 +143,7 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
         steps_done, epoch_seconds = len(losses), now - epoch_started
         run.speed = (images_seen / epoch_seconds, (steps_left - steps_done) * epoch_seconds / steps_done / 60)
         bar.set_postfix(loss=f"{losses[-1]:.4f}", img_s=f"{run.speed[0]:.1f}", eta=f"{run.speed[1]:.1f}min")
-        if budget_seconds and state.train_seconds >= budget_seconds:
-            out_of_time = True
+        if out_of_time:
             break
     bar.close()
     state.epoch += 1
@@ -125,16 +160,19 @@ def validate(run: TrainingRun, last: bool) -> bool:
     """Score the validation images every train.val_every epochs and after the last one; True if it did."""
     if not run.val_samples or not (run.state.epoch % run.config.train.val_every == 0 or last):
         return False
-    run.metrics = evaluate_samples(run.predictor, run.val_samples, run.data_format.extra_metrics,
-                                   run.meta.ignore_index)
+    # several ranks: each scores its share of the images, the counts are summed (distributed.reduce_scores)
+    run.metrics = evaluate_samples(run.predictor, share(run.val_samples, run.ranks), run.data_format.extra_metrics,
+                                   run.meta.ignore_index, combine=lambda metrics, scorers: reduce_scores(
+                                       run.ranks, metrics, scorers))
     data = run.config.data
     run.recall_watch.check(run.metrics, f"data.mask={data.mask}, data.num_classes={data.num_classes}")
     run.model.train()
     for key, value in run.metrics.items():
         if not isinstance(value, dict):
             run.writer.add_scalar(f"val/{key}", value, run.state.step)
-    run.writer.add_image("val/panel", sample_panel(run.predictor, run.val_samples[0]), run.state.step,
-                         dataformats="HWC")
+    if run.ranks.is_main:
+        run.writer.add_image("val/panel", sample_panel(run.predictor, run.val_samples[0]), run.state.step,
+                             dataformats="HWC")
     return True
 
 
@@ -157,8 +195,10 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
     else:
         log.info("epoch %d: loss %.4f%s", state.epoch, loss, _speed(run))
     # history first: a resume trims it back to last.pt's epoch, so a kill between the two loses nothing
-    run.run_dir.append_history(record)
-    run.run_dir.save_checkpoints(run.model, run.meta, run.training_state(), state.epoch, is_best, config.save_every)
+    if run.ranks.is_main:
+        run.run_dir.append_history(record)
+        run.run_dir.save_checkpoints(run.model, run.meta, run.training_state(), state.epoch, is_best,
+                                     config.save_every)
     if out_of_time:
         return "time budget"
     if config.patience and state.validations_without_improvement >= config.patience:
@@ -169,7 +209,7 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
 
 def end_of_training(run: TrainingRun, stop_reason: str) -> dict:
     state = run.state
-    if run.metrics:
+    if run.metrics and run.ranks.is_main:
         run.run_dir.save_metrics(run.metrics)
         log.info("validation metrics after epoch %d:\n%s", state.epoch, format_table(run.metrics))
     log.info("stopped after %d epochs (%s), %.0f s of training", state.epoch, stop_reason, state.train_seconds)

@@ -61,7 +61,8 @@ def voc_samples(root: Path, split: str, need_masks: bool) -> list[SampleFiles]:
 
 @register_format
 class VocFormat(DataFormat):
-    """ImageSets/Segmentation/{train,val,test}.txt name the splits; validation when val.txt exists."""
+    """ImageSets/Segmentation/{train,val,test}.txt name the splits; validation when val.txt exists, or
+    the ids of train.txt in data.val_images (held out of training: k-fold runs set it per fold)."""
     name = "voc"
     layout = "JPEGImages + SegmentationClass + ImageSets/Segmentation (PASCAL VOC, or one VOC<year>/ inside)"
 
@@ -73,9 +74,18 @@ class VocFormat(DataFormat):
         return (year / "SegmentationClass").is_dir() and (year / "ImageSets" / "Segmentation").is_dir()
 
     def find(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
+        if data.val_images and split in ("train", "val"):   # k-fold: held-out ids of train.txt, not val.txt
+            held_out = set(data.val_images)
+            return [s for s in voc_samples(root, "train", need_masks) if (s.name in held_out) == (split == "val")]
         return voc_samples(root, split, need_masks)
 
+    def fold_names(self, data: DataConfig) -> list[str]:
+        """The ids of ImageSets/Segmentation/train.txt (val.txt stays out of the folds)."""
+        return [sample.name for sample in voc_samples(Path(data.root), "train", True)]
+
     def has_validation(self, data: DataConfig) -> bool:
+        if data.val_images:
+            return True
         try:
             return (voc_year_folder(Path(data.root)) / "ImageSets" / "Segmentation" / "val.txt").is_file()
         except DataError:

@@ -1,0 +1,200 @@
+"""Data-parallel training (issue 17): real `unetkit train --nproc 2` runs (torchrun, gloo on CPU) against
+one process with the same global batch and seeds; metrics reduced over 2 ranks against one process;
+rank 0 alone writing; a killed rank ending the run with one clear line."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from unetkit.cli import main
+from unetkit.data.synthetic import write_synthetic_dataset
+from unetkit.evaluate import evaluate_samples
+from unetkit.models import load_checkpoint
+from unetkit.train.distributed import (
+    Ranks,
+    agree,
+    ranks_from_environment,
+    reduce_scores,
+    share,
+)
+
+from ..conftest import tiny_overrides
+
+# a network without BatchNorm and dropout, cross-entropy: 2 ranks x 2 patches compute the gradient of
+# 1 process x 4 patches up to the order of float sums (BatchNorm would see 2 patches per rank instead of 4)
+EXACT = ["model.norm=none", "train.loss=ce", "data.patches_per_epoch=16", "train.epochs=2", "train.lr=0.003"]
+
+
+def _unetkit(*args, timeout=240, **kwargs):
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    return subprocess.run([sys.executable, "-m", "unetkit", *args], check=False, capture_output=True, text=True,
+                          timeout=timeout, env={**environment, "OMP_NUM_THREADS": "1"}, **kwargs)
+
+
+def _config_file(folder: Path) -> Path:
+    path = folder / "tiny.yaml"
+    path.write_text("data:\n  format: folder\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_rank_and_one_process_runs(tmp_path_factory):
+    """The same run on 2 ranks x batch 2 and on one process x batch 4. Without ROI masks: with them a
+    rank's mean loss is over its own count of valid pixels, and the ranks' average of those means is
+    not the one-process mean (the gradients then differ by the ranks' shares of ignored pixels)."""
+    root = tmp_path_factory.mktemp("ddp_data")
+    write_synthetic_dataset(root, {"train": 4, "val": 3, "test": 1}, size=64)
+    for split in ("train", "val", "test"):
+        shutil.rmtree(root / split / "roi")
+    runs = tmp_path_factory.mktemp("ddp_runs")
+    base = ["--config", str(_config_file(runs)), *tiny_overrides(root), *EXACT]
+    two = _unetkit("train", "--nproc", "2", "--out", str(runs / "two"), *base, "train.batch_size=2")
+    assert two.returncode == 0, two.stderr[-3000:]
+    one = _unetkit("train", "--out", str(runs / "one"), *base, "train.batch_size=4")
+    assert one.returncode == 0, one.stderr[-3000:]
+    return runs / "two", runs / "one", two
+
+
+def test_two_ranks_reach_the_weights_of_one_process_with_the_same_global_batch(two_rank_and_one_process_runs):
+    two, one, _ = two_rank_and_one_process_runs
+    ranked, single = load_checkpoint(two / "last.pt"), load_checkpoint(one / "last.pt")
+    assert ranked["train_state"]["step"] == single["train_state"]["step"] == 8   # 16 patches / 4 per step x 2 epochs
+    assert ranked["train_state"]["world_size"] == 2
+    for key, weights in single["model"].items():
+        torch.testing.assert_close(ranked["model"][key], weights, rtol=1e-5, atol=1e-6, msg=key)   # seen: 3e-8
+    histories = [[json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()] for run in (two, one)]
+    for ranked_epoch, single_epoch in zip(*histories, strict=True):
+        assert ranked_epoch["loss"] == pytest.approx(single_epoch["loss"], rel=1e-4)   # the mean over the ranks
+        assert ranked_epoch["val"]["f1"] == pytest.approx(single_epoch["val"]["f1"], abs=1e-3)
+
+
+def test_rank_0_alone_writes_the_run_directory(two_rank_and_one_process_runs):
+    two, _, result = two_rank_and_one_process_runs
+    history = [json.loads(line)["epoch"] for line in (two / "history.jsonl").read_text().splitlines()]
+    assert history == [1, 2]                                           # not one line per rank
+    assert len(list((two / "tensorboard").glob("events.*"))) == 1
+    log = (two / "train.log").read_text()
+    assert "2 ranks: global batch 2 x 2 = 4" in log and "[rank 1]" not in log
+    assert result.stdout.count("run directory:") == 1                  # rank 0 prints the result, once
+    assert sorted(p.name for p in two.iterdir()) == ["best.pt", "config.yaml", "history.jsonl", "last.pt",
+                                                     "metrics.json", "tensorboard", "train.log"]
+
+
+def _reduce_worker(rank, world_size, init_file, samples, checkpoint, results):
+    from unetkit.apps.predict import load_predictor
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
+    try:
+        ranks = Ranks(rank, world_size, rank)
+        predictor = load_predictor(checkpoint, device="cpu")[0]
+        metrics = evaluate_samples(predictor, share(samples, ranks), ("pixel_error", "rand_error"),
+                                   combine=lambda m, s: reduce_scores(ranks, m, s))
+        results[rank] = metrics
+    finally:
+        dist.destroy_process_group()
+
+
+def test_metrics_reduced_over_two_ranks_equal_one_process(two_rank_and_one_process_runs, tmp_path, synthetic_root):
+    from unetkit.apps.predict import load_predictor
+    from unetkit.config import load_config
+    from unetkit.data import find_samples, load_samples
+    two, _, _ = two_rank_and_one_process_runs
+    config = load_config(two / "config.yaml", [f"data.root={synthetic_root}"])   # with ROI masks
+    samples = load_samples(find_samples(config.data, "train"), config.data)   # 4 images: shares of 2 and 2
+    samples += load_samples(find_samples(config.data, "val"), config.data)[:1]   # 5: shares of 3 and 2
+    whole = evaluate_samples(load_predictor(two / "best.pt", device="cpu")[0], samples, ("pixel_error", "rand_error"))
+    with mp.Manager() as manager:
+        results = manager.dict()
+        mp.spawn(_reduce_worker, args=(2, str(tmp_path / "init"), samples, two / "best.pt", results), nprocs=2)
+        reduced = dict(results)
+    for rank in (0, 1):
+        for key, value in whole.items():
+            if isinstance(value, dict):
+                assert reduced[rank][key] == pytest.approx(value), key
+            else:
+                assert reduced[rank][key] == pytest.approx(value, rel=1e-12, nan_ok=True), key
+
+
+def _children(pid):
+    """Processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def _rank_process(launcher_pid, rank):
+    for child in _children(launcher_pid):
+        try:
+            environment = (Path("/proc") / str(child) / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"RANK={rank}".encode() in environment:
+            return child
+    return None
+
+
+def test_a_killed_rank_ends_the_run_with_one_clear_line_and_it_resumes_on_one_process(tmp_path, synthetic_root):
+    run = tmp_path / "run"
+    environment = {key: value for key, value in os.environ.items() if key not in ("RANK", "WORLD_SIZE")}
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "unetkit", "train", "--nproc", "2", "--out", str(run), "--config",
+         str(_config_file(tmp_path)), *tiny_overrides(synthetic_root),
+         *EXACT, "train.epochs=400", "train.batch_size=2", "train.rank_timeout=30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**environment, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 120
+    while not (run / "last.pt").is_file() and time.time() < deadline and launcher.poll() is None:
+        time.sleep(0.1)
+    victim = _rank_process(launcher.pid, 1)
+    assert victim is not None and launcher.poll() is None, "the 2-rank run did not start training"
+    os.kill(victim, signal.SIGKILL)
+    killed = time.time()
+    _, stderr = launcher.communicate(timeout=60)
+    assert time.time() - killed < 30                                   # within train.rank_timeout
+    last = stderr.strip().splitlines()[-1]
+    assert launcher.returncode == 2, stderr[-2000:]
+    assert last.startswith("unetkit: error: rank 1 ") and "SIGKILL" in last and "--resume" in last, last
+    epochs_done = load_checkpoint(run / "last.pt")["train_state"]["epoch"]
+    # any world size resumes: here one process continues the 2-rank run for two more epochs
+    resumed = _unetkit("train", "--out", str(run), "--resume", f"train.epochs={epochs_done + 2}")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    state = load_checkpoint(run / "last.pt")["train_state"]
+    assert state["epoch"] == epochs_done + 2 and state["world_size"] == 1
+    # 4 steps of 2 x 2 patches per epoch, counted as 8 steps of one process at batch 2 after the resume
+    assert state["step"] == (epochs_done + 2) * 8
+    assert "resumed with 1 rank(s) after training with 2" in resumed.stderr
+
+
+def test_agree_and_share_in_one_process_change_nothing():
+    assert ranks_from_environment({}) == Ranks(0, 1, 0)
+    assert ranks_from_environment({"RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == Ranks(1, 4, 1)
+    assert share(list(range(7)), Ranks(1, 3, 1)) == [1, 4]
+    assert agree(Ranks(), torch.tensor(0.25), False, True) == (0.25, False, True)
+
+
+def test_nonsense_rank_variables_are_one_error():
+    from unetkit.errors import ConfigError
+    with pytest.raises(ConfigError, match="RANK=3 does not fit WORLD_SIZE=2"):
+        ranks_from_environment({"RANK": "3", "WORLD_SIZE": "2"})
+    with pytest.raises(ConfigError, match="must be integers"):
+        ranks_from_environment({"RANK": "x", "WORLD_SIZE": "2"})
+
+
+def test_nproc_inside_torchrun_is_refused(monkeypatch, capsys, synthetic_root):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["train", "--nproc", "2", *tiny_overrides(synthetic_root)]) == 2
+    assert "already one rank of a torchrun job" in capsys.readouterr().err
