@@ -178,8 +178,9 @@ def _cmd_train(args) -> int:
     from .apps.train import default_run_dir, train_from_config
     from .metrics import format_table
     if args.nproc != 1:
-        from .apps.launch import launch_ranks
+        from .apps.launch import check_before_launch, launch_ranks
         out = args.out or str(default_run_dir(args.config, args.overrides))
+        check_before_launch(args.config, args.overrides, out, args.resume)   # one error here, not one per rank
         launch_ranks(args.nproc, [*(["--verbose"] if args.verbose else []), "train",
                                   *(["--config", args.config] if args.config else []), "--out", out,
                                   *(["--resume"] if args.resume else []),

@@ -198,3 +198,41 @@ def test_nproc_inside_torchrun_is_refused(monkeypatch, capsys, synthetic_root):
     monkeypatch.setenv("WORLD_SIZE", "2")
     assert main(["train", "--nproc", "2", *tiny_overrides(synthetic_root)]) == 2
     assert "already one rank of a torchrun job" in capsys.readouterr().err
+
+
+def test_errors_every_rank_would_print_are_said_once_before_launching(tmp_path, capsys, synthetic_root):
+    assert main(["train", "--nproc", "2", "--out", str(tmp_path / "r"), *tiny_overrides(synthetic_root),
+                 "train.nope=1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["unetkit: error: unknown config key 'train.nope'"]
+    assert main(["train", "--nproc", "2", "--out", str(tmp_path / "none"), "--resume"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_automatic_workers_per_rank(monkeypatch, tiny_config):
+    from unetkit.train.setup import loader_workers
+    assert tiny_config.data.workers == -1
+    assert loader_workers(tiny_config, torch.device("cpu"), Ranks()) == 0      # the model's threads use the cores
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(32)))
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    assert loader_workers(tiny_config, torch.device("cuda"), Ranks(1, 4, 1)) == 7   # 32 cores / 4 ranks - 1
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    assert loader_workers(tiny_config, torch.device("cuda"), Ranks()) == 8          # at most 8
+    tiny_config.data.workers = 3
+    assert loader_workers(tiny_config, torch.device("cuda"), Ranks()) == 3
+
+
+def test_freeze_then_unfreeze_on_two_ranks(tmp_path, synthetic_root):
+    """DDP learns the parameters that require gradients when it is built: the wrapper is built again
+    when the encoder unfreezes, so the encoder learns after epoch 1 (and DDP raises no reducer error)."""
+    run = tmp_path / "run"
+    result = _unetkit("train", "--nproc", "2", "--out", str(run), "--config", str(_config_file(tmp_path)),
+                      *[o for o in tiny_overrides(synthetic_root) if not o.startswith("model.")],
+                      "model.name=resnet18_unet", "data.patch_size=64",
+                      "train.batch_size=2", "train.epochs=2", "train.freeze_encoder_epochs=1", "train.save_every=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    frozen, unfrozen = load_checkpoint(run / "epoch_001.pt")["model"], load_checkpoint(run / "last.pt")["model"]
+    encoder = [key for key in frozen if key.startswith("encoder.") and key.endswith(".weight")]
+    decoder = [key for key in frozen if not key.startswith("encoder.") and key.endswith(".weight")]
+    assert encoder and decoder
+    assert any(not frozen[key].equal(unfrozen[key]) for key in encoder)     # learns once unfrozen
+    assert "epoch 2: encoder unfrozen" in (run / "train.log").read_text()

@@ -39,6 +39,22 @@ def _describe(failure) -> str:
     return f"rank {failure.local_rank} (pid {failure.pid}) {how}"
 
 
+def check_before_launch(config_path: str | None, overrides: list[str], out_dir: str, resume: bool) -> None:
+    """The errors every rank would print alike, said once before any rank starts: a config that does
+    not load, a run directory that is already a run (or, to resume, is not one)."""
+    from ..config import load_config
+    from ..train.run_dir import RunDir
+    run_dir = RunDir(out_dir)
+    if resume:
+        run_dir.prepare(resume=True)   # only checks that last.pt is there
+        if config_path in (None, "auto"):
+            return
+    elif run_dir.last.is_file():
+        run_dir.prepare(resume=False)  # raises: already holds a training run
+    if config_path != "auto":
+        load_config(config_path, overrides)
+
+
 def launch_ranks(nproc: int, command: list[str], out_dir: str) -> None:
     """Run `unetkit <command>` as `nproc` ranks; returns when all finished, raises RanksFailed naming
     the first failed rank when one did not (torchrun stops the others as soon as one fails)."""
@@ -53,7 +69,7 @@ def launch_ranks(nproc: int, command: list[str], out_dir: str) -> None:
     try:
         run(parse_args(torchrun_arguments(nproc, command)))
     except ChildFailedError as error:
-        failures = sorted(error.failures.values(), key=lambda failure: failure.timestamp)
-        raise RanksFailed(f"{_describe(failures[0])}; torchrun stopped the other ranks. {out_dir}/last.pt keeps "
-                          f"the last finished epoch: continue with unetkit train --nproc {nproc} --out {out_dir} "
-                          f"--resume") from None
+        first = min(error.failures.values(), key=lambda failure: failure.timestamp)
+        resume = ("" if first.exitcode == 2 else f" {out_dir}/last.pt keeps the last finished epoch: continue with "
+                  f"unetkit train --nproc {nproc} --out {out_dir} --resume")
+        raise RanksFailed(f"{_describe(first)}; torchrun stopped the other ranks.{resume}") from None

@@ -94,6 +94,7 @@ def process_group(ranks: Ranks, device: torch.device, timeout_seconds: float):
         dist.destroy_process_group()
 
 
+START = "the start of the run"
 LOST_PEER = ("gloo", "nccl", "connection reset", "connection closed", "timed out", "timeout", "broken pipe")
 
 
@@ -115,9 +116,10 @@ def collective(what: str, ranks: Ranks):
         if not _lost_peer(error):
             raise
         first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        advice = ("its own error says why" if what == START else
+                  "the run stops here, last.pt keeps the last finished epoch: continue with --resume")
         raise RankFailed(f"rank {ranks.rank} of {ranks.world_size}: another rank stopped answering during {what} "
-                         f"({first}); the run stops here, last.pt keeps the last finished epoch: "
-                         f"continue with --resume") from None
+                         f"({first}); {advice}") from None
 
 
 def barrier(ranks: Ranks, what: str) -> None:

@@ -21,6 +21,7 @@ from ..metrics import format_table
 from ..progress import progress
 from ..runtime import out_of_memory_advice, resolve_device
 from .distributed import (
+    START,
     Ranks,
     agree,
     barrier,
@@ -52,7 +53,7 @@ def train(config: Config, out_dir: str | Path, resume: bool = False, ranks: Rank
     with process_group(ranks, device, config.train.rank_timeout):
         if ranks.is_main:
             run_dir.prepare(resume)
-        barrier(ranks, "the start of the run")   # the others read last.pt (resume) once rank 0 has checked it
+        barrier(ranks, START)   # the others read last.pt (resume) once rank 0 has checked it
         with run_dir.logging_to_file() if ranks.is_main else nullcontext(), StopSignals() as stop:
             return _train_prepared(config, run_dir, resume, stop, device, ranks)
 
@@ -165,7 +166,8 @@ def validate(run: TrainingRun, last: bool) -> bool:
                                    run.meta.ignore_index, combine=lambda metrics, scorers: reduce_scores(
                                        run.ranks, metrics, scorers))
     data = run.config.data
-    run.recall_watch.check(run.metrics, f"data.mask={data.mask}, data.num_classes={data.num_classes}")
+    if run.ranks.is_main:   # the same metrics on every rank: one warning is enough
+        run.recall_watch.check(run.metrics, f"data.mask={data.mask}, data.num_classes={data.num_classes}")
     run.model.train()
     for key, value in run.metrics.items():
         if not isinstance(value, dict):
