@@ -144,9 +144,12 @@ def markdown_table(summary: dict[str, dict], split: str) -> str:
     keys = [key for key in SCALARS if all(key in summary[name] for name in names)]
 
     def cell(stats: dict) -> str:
-        return "n/a" if math.isnan(stats["mean"]) else f"{stats['mean']:.4f} ± {stats['std']:.4f}"
+        if math.isnan(stats["mean"]):
+            return "n/a"
+        # one run has no spread to show: its value alone
+        return f"{stats['mean']:.4f}" + (f" ± {stats['std']:.4f}" if len(stats["values"]) > 1 else "")
     runs = ", ".join(f"{name}: {summary[name]['runs']}" for name in names)
-    lines = [f"Test metrics on the {split} split, mean ± std over runs ({runs}).", "",
+    lines = [f"Test metrics on the {split} split, mean ± std over runs ({runs}; one run: its value).", "",
              "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     lines += [f"| {key} | " + " | ".join(cell(summary[name][key]) for name in names) + " |" for key in keys]
     classes = list(summary[names[0]]["iou_per_class"]) if names else []

@@ -65,7 +65,10 @@ def launch_ranks(nproc: int, command: list[str], out_dir: str) -> None:
         raise ConfigError(f"--nproc must be at least 1 (got {nproc})")
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run
-    log.info("starting %d ranks: torchrun %s", nproc, " ".join(torchrun_arguments(nproc, command)))
+    if "OMP_NUM_THREADS" not in os.environ:   # torchrun's default is 1 thread per rank; CPU ranks share the cores
+        os.environ["OMP_NUM_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // nproc))
+    log.info("starting %d ranks (OMP_NUM_THREADS=%s): torchrun %s", nproc, os.environ["OMP_NUM_THREADS"],
+             " ".join(torchrun_arguments(nproc, command)))
     try:
         run(parse_args(torchrun_arguments(nproc, command)))
     except ChildFailedError as error:
