@@ -6,29 +6,54 @@ the training masks' class frequencies. Any two or more combine as a sum: train.l
 """
 from .basic import bce_loss, ce_dice_loss, ce_loss, dice_loss, weighted_ce_loss
 from .class_weights import (
-                                                     CLASS_WEIGHT_METHODS,
-                                                     class_weights_from_counts,
-                                                     resolve_class_weights,
+    CLASS_WEIGHT_METHODS,
+    class_weights_from_counts,
+    resolve_class_weights,
 )
 from .cldice import cldice_loss, soft_skeleton
 from .common import class_probabilities
 from .focal import focal_loss
 from .lovasz import lovasz_loss
-from .registry import LOSSES, Loss, LossFunction, build_loss, register_loss
+from .registry import (
+    LOSSES,
+    Loss,
+    LossFunction,
+    build_loss,
+    loss_denominator,
+    register_loss,
+)
 from .tversky import tversky_loss
 
-register_loss(Loss("bce", bce_loss, sigmoid=True))
-register_loss(Loss("ce", ce_loss, softmax_only=True))
+register_loss(Loss("bce", bce_loss, sigmoid=True, mean_over="class_weighted"))
+register_loss(Loss("ce", ce_loss, softmax_only=True, mean_over="class_weighted"))
 register_loss(Loss("dice", dice_loss))
 register_loss(Loss("ce_dice", ce_dice_loss))
-register_loss(Loss("weighted_ce", weighted_ce_loss, softmax_only=True, needs_weight_map=True))
+register_loss(Loss("weighted_ce", weighted_ce_loss, softmax_only=True, needs_weight_map=True, mean_over="valid"))
 register_loss(Loss("focal", focal_loss, options={"gamma": "focal_gamma", "alpha": "focal_alpha"}))
 register_loss(Loss("tversky", tversky_loss, options={"alpha": "tversky_alpha", "beta": "tversky_beta",
-                                                     "gamma": "tversky_gamma"}))
+    "gamma": "tversky_gamma"}))
 register_loss(Loss("lovasz", lovasz_loss))
 register_loss(Loss("cldice", cldice_loss, options={"iterations": "cldice_iterations"}))
 
-__all__ = ["CLASS_WEIGHT_METHODS", "LOSSES", "Loss", "LossFunction", "bce_loss", "build_loss", "ce_dice_loss",
-           "ce_loss", "class_probabilities", "class_weights_from_counts", "cldice_loss", "dice_loss", "focal_loss",
-           "lovasz_loss", "register_loss", "resolve_class_weights", "soft_skeleton", "tversky_loss",
-           "weighted_ce_loss"]
+__all__ = [
+    "CLASS_WEIGHT_METHODS",
+    "LOSSES",
+    "Loss",
+    "LossFunction",
+    "bce_loss",
+    "build_loss",
+    "ce_dice_loss",
+    "ce_loss",
+    "class_probabilities",
+    "class_weights_from_counts",
+    "cldice_loss",
+    "dice_loss",
+    "focal_loss",
+    "loss_denominator",
+    "lovasz_loss",
+    "register_loss",
+    "resolve_class_weights",
+    "soft_skeleton",
+    "tversky_loss",
+    "weighted_ce_loss",
+]

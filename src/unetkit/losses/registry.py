@@ -18,6 +18,7 @@ from ..config import Config, TrainConfig
 from ..errors import ConfigError
 from ..labels import IGNORE_INDEX
 from ..registry import Registry
+from .common import pixel_class_weights
 
 LossFunction = Callable[..., torch.Tensor]
 
@@ -32,6 +33,11 @@ class Loss:
     needs_weight_map: bool = False   # per-pixel weights (the paper's border weight map) are computed for it
     options: dict[str, str] = field(default_factory=dict)   # function argument -> train config key
     terms: tuple[Loss, ...] = ()     # a sum: its terms
+    # the denominator of a loss that is a weighted mean over pixels: "valid" (the count of non-ignored
+    # pixels) or "class_weighted" (their class weights' sum; the count without class weights). Several
+    # training ranks then weight their losses by their share of it, so N ranks compute the gradient of
+    # one process (train/distributed.py); None for losses that are not such a mean (Dice, Lovasz, ...)
+    mean_over: str | None = None
 
     def output_channels(self, num_classes: int) -> int:
         """How many logits the model's head must produce for `num_classes` classes."""
@@ -83,6 +89,18 @@ LOSSES: LossRegistry = LossRegistry("loss", config_key="train.loss")
 
 def register_loss(loss: Loss) -> Loss:
     return LOSSES.register(loss.name, loss)
+
+
+def loss_denominator(name: str, ignore_index: int = IGNORE_INDEX,
+                     class_weights: torch.Tensor | None = None) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """labels (N, H, W) -> the denominator of loss `name`'s pixel mean over them (Loss.mean_over), or None
+    when the loss is not a pixel mean (a sum of losses included)."""
+    mean_over = LOSSES[name].mean_over
+    if mean_over is None:
+        return None
+    if mean_over == "class_weighted" and class_weights is not None:
+        return lambda labels: pixel_class_weights(labels, class_weights.float(), ignore_index).sum()
+    return lambda labels: (labels != ignore_index).sum().float()
 
 
 def _bound(loss: Loss, train: TrainConfig | None, ignore_index: int,

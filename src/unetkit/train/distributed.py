@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -140,6 +141,24 @@ def agree(ranks: Ranks, loss: torch.Tensor, out_of_time: bool, stop_requested: b
         dist.all_reduce(values)
     total, late, stops = values.tolist()
     return total / ranks.world_size, late > 0, stops > 0
+
+
+def pixel_share(ranks: Ranks, denominator: Callable[[torch.Tensor], torch.Tensor] | None):
+    """For a loss that is a mean over pixels (Loss.mean_over): labels -> world_size x this rank's share of
+    the step's denominator (its valid pixels, or their class weights). DDP averages the ranks' gradients;
+    with each rank's mean loss multiplied by this, the average is the gradient of the mean over all the
+    ranks' pixels, as one process computes it, however many pixels each rank's patches leave out (ROI,
+    ignore label). None (each rank's own mean) for other losses and for one process."""
+    if not ranks.distributed or denominator is None:
+        return None
+
+    def weight(labels: torch.Tensor) -> torch.Tensor:
+        local = denominator(labels).detach().float().reshape(1)
+        total = local.clone()
+        with collective("the training step", ranks):
+            dist.all_reduce(total)
+        return (ranks.world_size * local / total.clamp_min(1e-12))[0]
+    return weight
 
 
 def share(items: list, ranks: Ranks) -> list:

@@ -31,7 +31,7 @@ from ..data.cache import load_training_samples
 from ..errors import CheckpointError, ConfigError
 from ..infer.predictor import Predictor
 from ..labels import IGNORE_INDEX
-from ..losses import LOSSES, Loss, build_loss, resolve_class_weights
+from ..losses import LOSSES, Loss, build_loss, loss_denominator, resolve_class_weights
 from ..models import (
     ModelMeta,
     Normalization,
@@ -42,7 +42,13 @@ from ..models import (
     select_model_args,
 )
 from ..runtime import memory_format, resolve_precision
-from .distributed import ONE_PROCESS, Ranks, learning_rate_scale, sync_batchnorm
+from .distributed import (
+    ONE_PROCESS,
+    Ranks,
+    learning_rate_scale,
+    pixel_share,
+    sync_batchnorm,
+)
 from .freezing import parameter_groups
 from .initial_weights import init_from_checkpoint, load_encoder_weights
 from .recall_watch import RecallWatch
@@ -305,7 +311,8 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
                      class_weights=None if class_weights is None else class_weights.tolist())
     step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX, class_weights, config.train),
                      device, precision, fmt, scheduler, compile=config.train.compile,
-                     compile_mode=config.train.compile_mode)
+                     compile_mode=config.train.compile_mode,
+                     rank_weight=pixel_share(ranks, loss_denominator(config.train.loss, IGNORE_INDEX, class_weights)))
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
                            build_augmentation(config.augment, config.data.patch_size, config.data.channels),
                            seed=config.train.seed, whole_images=config.augment.letterbox,

@@ -33,6 +33,8 @@ class TrainStep:
     scaler: torch.amp.GradScaler | None = None
     compile: bool = False
     compile_mode: str = "default"  # or 'reduce-overhead' (CUDA graphs), 'max-autotune'
+    rank_weight: Callable[[torch.Tensor], torch.Tensor] | None = None   # labels -> this rank's loss factor
+                                   # (several ranks: train/distributed.py's pixel_share)
 
     def __post_init__(self):
         if self.scaler is None:
@@ -70,6 +72,8 @@ class TrainStep:
         if weights is not None:
             weights = center_crop(weights.to(self.device, non_blocking=True), height, width)
         loss = self.loss_fn(logits.float(), labels, weights)
+        if self.rank_weight is not None:
+            loss = loss * self.rank_weight(labels)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
