@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -186,8 +185,9 @@ def _cmd_train(args) -> int:
                                   *(["--resume"] if args.resume else []),
                                   *(["--folds", str(args.folds)] if args.folds else []), *args.overrides], out)
         return 0
+    from .train.distributed import ranks_from_environment
     result = train_from_config(args.config, args.out, args.resume, args.folds, args.overrides)
-    if os.environ.get("RANK", "0") != "0":
+    if not ranks_from_environment().is_main:
         return 0   # one of several ranks: rank 0 prints the result
     if args.folds:
         print(f"mean over {args.folds} folds:")

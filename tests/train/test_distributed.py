@@ -178,7 +178,9 @@ def test_a_killed_rank_ends_the_run_with_one_clear_line_and_it_resumes_on_one_pr
 
 def test_agree_and_share_in_one_process_change_nothing():
     assert ranks_from_environment({}) == Ranks(0, 1, 0)
-    assert ranks_from_environment({"RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == Ranks(1, 4, 1)
+    assert ranks_from_environment({"RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == Ranks(1, 4, 1, 4)
+    assert ranks_from_environment({"RANK": "5", "WORLD_SIZE": "8", "LOCAL_RANK": "1",
+                                   "LOCAL_WORLD_SIZE": "4"}) == Ranks(5, 8, 1, 4)
     assert share(list(range(7)), Ranks(1, 3, 1)) == [1, 4]
     assert agree(Ranks(), torch.tensor(0.25), False, True) == (0.25, False, True)
 
@@ -210,9 +212,7 @@ def test_automatic_workers_per_rank(monkeypatch, tiny_config):
     assert tiny_config.data.workers == -1
     assert loader_workers(tiny_config, torch.device("cpu"), Ranks()) == 0      # the model's threads use the cores
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(32)))
-    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
-    assert loader_workers(tiny_config, torch.device("cuda"), Ranks(1, 4, 1)) == 7   # 32 cores / 4 ranks - 1
-    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    assert loader_workers(tiny_config, torch.device("cuda"), Ranks(5, 8, 1, 4)) == 7   # 32 cores / 4 ranks - 1
     assert loader_workers(tiny_config, torch.device("cuda"), Ranks()) == 8          # at most 8
     tiny_config.data.workers = 3
     assert loader_workers(tiny_config, torch.device("cuda"), Ranks()) == 3

@@ -44,14 +44,8 @@ def check_before_launch(config_path: str | None, overrides: list[str], out_dir: 
     not load, a run directory that is already a run (or, to resume, is not one)."""
     from ..config import load_config
     from ..train.run_dir import RunDir
-    run_dir = RunDir(out_dir)
-    if resume:
-        run_dir.prepare(resume=True)   # only checks that last.pt is there
-        if config_path in (None, "auto"):
-            return
-    elif run_dir.last.is_file():
-        run_dir.prepare(resume=False)  # raises: already holds a training run
-    if config_path != "auto":
+    RunDir(out_dir).check(resume)
+    if config_path != "auto" and not (resume and config_path is None):   # a resume reads the run's config.yaml
         load_config(config_path, overrides)
 
 

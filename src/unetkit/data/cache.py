@@ -65,8 +65,9 @@ class LazySample(Sample):
     def _decoded(self) -> tuple:
         return self._cache.get(self._index, self._decode)
 
-    def _decode(self) -> tuple:
-        sample = load_sample(self.files, self._data, self._ignore_index)
+    def _decode(self, sample: Sample | None = None) -> tuple:
+        """The arrays the cache holds for this sample, decoded now unless `sample` is its decoded form."""
+        sample = sample or load_sample(self.files, self._data, self._ignore_index)
         weights = None
         if self._border is not None:
             num_classes, w0, sigma = self._border
@@ -99,10 +100,10 @@ def load_training_samples(files: list[SampleFiles], data: DataConfig, ignore_ind
     samples, total = [], 0
     for files_of_one in files:
         sample = load_sample(files_of_one, data, ignore_index)
+        samples.append(sample)
         total += sample.image.nbytes + (sample.label.nbytes if sample.label is not None else 0)
         if total > limit:
             break
-        samples.append(sample)
     else:
         if border is not None:
             attach_weight_maps(samples, *border, ignore_index)
@@ -110,5 +111,8 @@ def load_training_samples(files: list[SampleFiles], data: DataConfig, ignore_ind
     cache = DecodedCache(limit)
     log.info("the training images decode to more than data.cache_mb=%d MB: they are decoded as patches need "
              "them, each process keeping the most recently used up to %d MB", data.cache_mb, data.cache_mb)
-    return [LazySample(index, files_of_one, data, ignore_index, cache, border)
+    lazy = [LazySample(index, files_of_one, data, ignore_index, cache, border)
             for index, files_of_one in enumerate(files)]
+    for index, decoded in enumerate(samples):   # the images read so far start the cache, not read again
+        cache.get(index, lambda decoded=decoded, index=index: lazy[index]._decode(decoded))
+    return lazy

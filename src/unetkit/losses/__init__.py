@@ -31,7 +31,7 @@ register_loss(Loss("ce_dice", ce_dice_loss))
 register_loss(Loss("weighted_ce", weighted_ce_loss, softmax_only=True, needs_weight_map=True, mean_over="valid"))
 register_loss(Loss("focal", focal_loss, options={"gamma": "focal_gamma", "alpha": "focal_alpha"}))
 register_loss(Loss("tversky", tversky_loss, options={"alpha": "tversky_alpha", "beta": "tversky_beta",
-    "gamma": "tversky_gamma"}))
+                                                     "gamma": "tversky_gamma"}))
 register_loss(Loss("lovasz", lovasz_loss))
 register_loss(Loss("cldice", cldice_loss, options={"iterations": "cldice_iterations"}))
 

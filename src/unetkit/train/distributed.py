@@ -38,6 +38,7 @@ class Ranks:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    local_world_size: int = 1            # the ranks on this machine
 
     @property
     def is_main(self) -> bool:
@@ -52,17 +53,19 @@ ONE_PROCESS = Ranks()
 
 
 def ranks_from_environment(environ=os.environ) -> Ranks:
-    """The ranks torchrun describes in the environment (RANK, WORLD_SIZE, LOCAL_RANK)."""
+    """The ranks torchrun describes in the environment (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE)."""
     try:
         world_size = int(environ.get("WORLD_SIZE", "1"))
         rank, local_rank = int(environ.get("RANK", "0")), int(environ.get("LOCAL_RANK", "0"))
+        local_world_size = int(environ.get("LOCAL_WORLD_SIZE", str(world_size)))
     except ValueError:
-        raise ConfigError(f"RANK/WORLD_SIZE/LOCAL_RANK must be integers (got RANK={environ.get('RANK')!r}, "
-                          f"WORLD_SIZE={environ.get('WORLD_SIZE')!r}, LOCAL_RANK={environ.get('LOCAL_RANK')!r})"
-                          ) from None
+        raise ConfigError(f"RANK/WORLD_SIZE/LOCAL_RANK/LOCAL_WORLD_SIZE must be integers (got "
+                          f"RANK={environ.get('RANK')!r}, WORLD_SIZE={environ.get('WORLD_SIZE')!r}, "
+                          f"LOCAL_RANK={environ.get('LOCAL_RANK')!r}, "
+                          f"LOCAL_WORLD_SIZE={environ.get('LOCAL_WORLD_SIZE')!r})") from None
     if world_size < 1 or not 0 <= rank < world_size:
         raise ConfigError(f"RANK={rank} does not fit WORLD_SIZE={world_size}")
-    return Ranks(rank, world_size, local_rank)
+    return Ranks(rank, world_size, local_rank, max(1, local_world_size))
 
 
 def rank_device(ranks: Ranks, device: torch.device) -> torch.device:

@@ -21,14 +21,18 @@ class RunDir:
         self.best = self.path / "best.pt"
         self.tensorboard = self.path / "tensorboard"
 
-    def prepare(self, resume: bool) -> None:
-        """Create the folder; refuse to overwrite a run, or to resume one that is not there."""
+    def check(self, resume: bool) -> None:
+        """Refuse to overwrite a run, or to resume one that is not there (nothing is written)."""
         if resume:
             if not self.last.is_file():
                 raise CheckpointError(f"{self.last}: nothing to resume (train without --resume first)")
         elif self.last.is_file():
             raise ConfigError(f"{self.path}: already holds a training run; pass --resume to continue it "
                               f"or choose another --out")
+
+    def prepare(self, resume: bool) -> None:
+        """Create the folder after `check`."""
+        self.check(resume)
         self.path.mkdir(parents=True, exist_ok=True)
         for stale in remove_stale_temporaries(self.path):   # a write killed before its rename
             logging.getLogger(__name__).info("removed %s, left by an interrupted write", stale.name)

@@ -189,8 +189,7 @@ def loader_workers(config: Config, device: torch.device, ranks: Ranks) -> int:
         return config.data.workers
     if device.type == "cpu":
         return 0
-    local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", ranks.world_size))
-    return max(0, min(8, len(os.sched_getaffinity(0)) // max(1, local_ranks) - 1))
+    return max(0, min(8, len(os.sched_getaffinity(0)) // ranks.local_world_size - 1))
 
 
 def _make_loader(dataset: PatchDataset, config: Config, device: torch.device, batch_size: int,
