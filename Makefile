@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup clean browser
+.PHONY: demo test test-other-precision setup clean browser
 
 setup: $(STAMP)
 
@@ -19,6 +19,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# the tests marked `precision` again, in the precision `auto` does not mean on this CPU (bf16 on an
+# AVX2 machine, emulated; fp32 on one with AVX-512 BF16 or AMX): CI runs it after `make test`
+OTHER_PRECISION = env -u UNETKIT_AUTO_PRECISION $(BIN)/python -c "import torch; from unetkit.runtime import \
+	choose_precision; print({'bf16': 'fp32'}.get(choose_precision('auto', torch.device('cpu')).precision, 'bf16'))"
+test-other-precision: $(STAMP)
+	UNETKIT_AUTO_PRECISION=$$($(OTHER_PRECISION)) $(BIN)/python -m pytest -m precision
 
 browser:  # Debian's Chromium for the browser test (tests/apps/test_serve_browser.py)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

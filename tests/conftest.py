@@ -13,6 +13,13 @@ from unetkit.data.synthetic import write_synthetic_dataset
 
 torch.set_num_threads(2)
 
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Says what `auto` precision meant in this run: the CPU's own choice, or UNETKIT_AUTO_PRECISION's
+    (`UNETKIT_AUTO_PRECISION=bf16 make test` runs the suite as a CPU with AVX-512 BF16 or AMX would)."""
+    from unetkit.runtime import choose_precision
+    terminalreporter.write_line(f"unetkit precision auto -> {choose_precision('auto', torch.device('cpu'))}")
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

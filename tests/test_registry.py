@@ -73,6 +73,7 @@ def test_a_registered_model_is_a_config_choice_and_trains(tmp_path, synthetic_ro
         load_config(None, overrides)
 
 
+@pytest.mark.precision
 def test_a_registered_format_finds_samples_and_adds_its_metrics(tmp_path, flat_root):
     overrides = [f"data.root={flat_root}", "data.format=flat", "train.monitor=pixel_error",
                  *tiny_overrides(flat_root)[2:], "data.patch_size=16"]

@@ -13,6 +13,10 @@ from .errors import ConfigError, UnetkitError
 
 log = logging.getLogger("unetkit")
 
+# export/formats.py's registry, named here so that parsing arguments does not import torch
+# (tests/test_cli.py checks the two agree)
+EXPORT_FORMAT_NAMES = ("onnx", "pt2", "aoti", "torchscript", "safetensors")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unetkit", description="Train, evaluate and predict U-Net segmentation models.")
@@ -102,12 +106,16 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("--out", required=True, help="PNG file to write")
     weights.add_argument("overrides", nargs="*", metavar="key=value")
 
-    export = commands.add_parser("export", help="write the network as ONNX or TorchScript, checked against the checkpoint")
+    export = commands.add_parser("export", help="write the network as ONNX, pt2 (torch.export) or TorchScript, "
+                                 "checked against the checkpoint")
     export.add_argument("--checkpoint", required=True)
-    export.add_argument("--format", default="onnx", choices=["onnx", "torchscript", "safetensors"],
-                        help="onnx (default), torchscript, or safetensors: the weights without pickle, which "
-                        "predict / evaluate / serve --checkpoint read like a .pt")
-    export.add_argument("--out", help="file to write (default: beside the checkpoint, <stem>.onnx / <stem>_torchscript.pt)")
+    export.add_argument("--format", default="onnx", choices=list(EXPORT_FORMAT_NAMES),
+                        help="onnx (default); pt2: torch.export's program (torch.export.load); aoti: that program "
+                        "compiled by AOTInductor (a C++ compiler, minutes); torchscript (deprecated by torch); "
+                        "safetensors: the weights without pickle, which predict / evaluate / serve --checkpoint "
+                        "read like a .pt")
+    export.add_argument("--out", help="file to write (default: beside the checkpoint, <stem>.onnx, <stem>.pt2, "
+                        "<stem>_aoti.pt2, <stem>_torchscript.pt)")
     export.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     export.add_argument("--static", type=int, metavar="SIZE", help="fixed SIZE x SIZE input instead of dynamic "
                         "height and width (multiples of the network's stride)")

@@ -136,7 +136,10 @@ class TrainConfig:
     freeze_lr: float = 0.0              # ... at this learning rate (0 = train.lr)
     freeze_batch_size: int = 0          # ... and batch size (0 = train.batch_size)
     encoder_lr_scale: float = 1.0       # after unfreezing, the encoder learns at lr x this
-    precision: str = "auto"             # auto | fp32 | bf16 | fp16
+    precision: str = "auto"             # auto | fp32 | bf16 | fp16 (auto: bf16 on CPUs with AVX-512 BF16 or
+                                        # AMX and on CUDA, fp32 on other CPUs; runtime.py). Validation uses
+                                        # infer.precision, as evaluate does
+    precision_used: str = ""            # written by training: the precision it ran in and why ("bf16: AMX")
     compile: bool = False               # torch.compile the model (first step compiles: ~25 s on 2 cores)
     compile_mode: str = "default"       # default | reduce-overhead (CUDA graphs: 2.7x at batch 4 on an H100)
                                         # | max-autotune
@@ -169,6 +172,8 @@ class InferConfig:
                                         # but 0, or one per class: none | largest_component | remove_small |
                                         # fill_holes, or several joined by '+' (infer/postprocess.py)
     min_size: int = 64                  # remove_small: components smaller than this many pixels go
+    precision: str = "auto"             # auto | fp32 | bf16 | fp16: predict, evaluate and training's validation
+                                        # (auto as for train.precision); one checkpoint, one score
 
 
 @dataclass
@@ -192,6 +197,7 @@ CHOICES = {  # fixed choices; model.name, train.loss and data.format come from t
     "augment.elastic": ("none", "grid", "smooth"),
     "infer.blend": ("gaussian", "constant"),
     "infer.grid": ("aligned", "flush"),
+    "infer.precision": ("auto", "fp32", "bf16", "fp16"),
     "train.compile_mode": ("default", "reduce-overhead", "max-autotune"),
     "infer.resize": ("none", "letterbox", "stretch"),
     "train.optimizer": ("adam", "adamw", "sgd"),

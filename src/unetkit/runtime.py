@@ -1,14 +1,21 @@
 """Device and numeric-precision choices shared by training and inference.
 
-On CPUs with AVX-512/AMX, bf16 autocast with channels_last tensors is several times faster than
-fp32; on CUDA, bf16 AMP where supported, fp16 with loss scaling otherwise.
+On CPUs with bf16 instructions (AVX-512 BF16 or AMX), bf16 autocast with channels_last tensors is
+several times faster than fp32; on CPUs with AVX-512 but neither (Skylake, Cascade Lake) bf16 is
+emulated and slower than fp32, so `auto` means fp32 there. On CUDA, bf16 AMP where supported, fp16
+with loss scaling otherwise. The environment variable UNETKIT_AUTO_PRECISION=fp32|bf16 says what
+`auto` means on the CPU whatever it has (the test suite runs its bf16 half with it).
 """
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+from dataclasses import dataclass
 
 import torch
+
+from .errors import ConfigError, OutOfMemory
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +37,6 @@ def out_of_memory_advice(advice: str):
     except Exception as error:
         if not is_out_of_memory(error):
             raise
-        from .errors import OutOfMemory
         kind = "GPU" if isinstance(error, torch.OutOfMemoryError) else "memory"
         raise OutOfMemory(f"out of {kind} at {advice}") from None
 
@@ -46,21 +52,59 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def cpu_supports_fast_bf16() -> bool:
-    """True when the CPU has native bf16 matrix units (AVX-512 BF16 or AMX)."""
-    capability = torch.backends.cpu.get_cpu_capability().lower()
-    return "avx512" in capability or "amx" in capability
+AUTO_PRECISION_VARIABLE = "UNETKIT_AUTO_PRECISION"
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
-def resolve_precision(name: str, device: torch.device) -> str:
-    """'auto' -> bf16 where the hardware does it fast, fp32 otherwise; explicit names pass through."""
+def cpu_bf16_feature() -> str | None:
+    """The CPU feature that runs bf16 natively: 'AMX', 'AVX-512 BF16', or None (AVX-512 alone, AVX2:
+    bf16 would be emulated). torch's own probes; they are private, so a torch without them counts as None."""
+    probes = (("AMX", "_is_amx_tile_supported"), ("AVX-512 BF16", "_is_avx512_bf16_supported"))
+    for feature, probe in probes:
+        if getattr(torch.cpu, probe, lambda: False)():
+            return feature
+    return None
+
+
+@dataclass(frozen=True)
+class PrecisionChoice:
+    """A resolved precision ('fp32', 'bf16', 'fp16') and why it was chosen, for the log and the run's config."""
+    precision: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.precision}: {self.reason}"
+
+
+def choose_precision(name: str, device: torch.device, key: str = "train.precision") -> PrecisionChoice:
+    """'auto' -> bf16 where the hardware does it natively, fp32 otherwise; explicit names pass through.
+    `key` names the setting in messages."""
+    if name not in PRECISIONS:
+        raise ConfigError(f"{key}={name} is not a precision ({', '.join(PRECISIONS)})")
     if name != "auto":
         if name == "fp16" and device.type == "cpu":
-            raise ValueError("train.precision=fp16 needs a CUDA device; use bf16 or fp32 on the CPU")
-        return name
+            raise ConfigError(f"{key}=fp16 needs a CUDA device; use bf16 or fp32 on the CPU")
+        if name == "bf16" and device.type == "cpu" and cpu_bf16_feature() is None:
+            return PrecisionChoice(name, f"{key}=bf16, emulated on this CPU (no AVX-512 BF16 or AMX: slower than fp32)")
+        return PrecisionChoice(name, f"{key}={name}")
     if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "bf16" if cpu_supports_fast_bf16() else "fp32"
+        if torch.cuda.is_bf16_supported():
+            return PrecisionChoice("bf16", f"{torch.cuda.get_device_name(device)} supports bf16")
+        return PrecisionChoice("fp16", f"{torch.cuda.get_device_name(device)} has no bf16 (fp16 with loss scaling)")
+    forced = os.environ.get(AUTO_PRECISION_VARIABLE, "")
+    if forced:
+        if forced not in ("fp32", "bf16"):
+            raise ConfigError(f"{AUTO_PRECISION_VARIABLE}={forced}: set it to fp32 or bf16, or unset it")
+        return PrecisionChoice(forced, f"{AUTO_PRECISION_VARIABLE}={forced}")
+    feature = cpu_bf16_feature()
+    if feature is not None:
+        return PrecisionChoice("bf16", feature)
+    return PrecisionChoice("fp32", "no AVX-512 BF16 or AMX on this CPU")
+
+
+def resolve_precision(name: str, device: torch.device, key: str = "train.precision") -> str:
+    """choose_precision's precision alone."""
+    return choose_precision(name, device, key).precision
 
 
 def autocast(device: torch.device, precision: str):

@@ -1,6 +1,9 @@
+import pytest
+
 from unetkit.apps.demo import run_demo
 
 
+@pytest.mark.precision
 def test_demo_end_to_end_short(tmp_path):
     """The demo's whole path (generate, train, evaluate, predict) with fewer epochs than `make demo`."""
     metrics = run_demo(tmp_path / "demo", ["train.epochs=2", "data.patches_per_epoch=32", "train.progress=false"])

@@ -3,11 +3,14 @@ import csv
 import json
 import shutil
 
+import pytest
 import yaml
 
 from unetkit.cli import main
 from unetkit.infer import Predictor
 from unetkit.models import load_checkpoint
+
+from ..conftest import tiny_overrides
 
 
 def test_per_image_table_and_surface_metrics(capsys, tmp_path, trained_run):
@@ -45,3 +48,30 @@ def test_choose_postprocessing_stores_the_choice_with_the_run(capsys, tmp_path, 
     # the weights are untouched
     before, after = load_checkpoint(trained_run / "best.pt")["model"], load_checkpoint(run / "best.pt")["model"]
     assert all((before[k] == after[k]).all() for k in before)
+
+
+def _scalars(metrics: dict) -> dict:
+    return {key: value for key, value in metrics.items() if isinstance(value, float)}
+
+
+@pytest.mark.precision
+def test_a_checkpoint_has_one_score_training_and_evaluate_agree(tmp_path, synthetic_root):
+    """best.pt's validation record in history.jsonl, and metrics.json (last.pt's), equal `unetkit evaluate
+    --split val` on those checkpoints to 1e-4, in whatever precision infer.precision=auto means here
+    (BatchNorm and three epochs, so the best and the last checkpoints can differ)."""
+    run = tmp_path / "run"
+    overrides = [*tiny_overrides(synthetic_root), "train.precision=auto", "train.epochs=3", "model.norm=batch",
+                 "train.lr=0.01"]
+    assert main(["train", "--out", str(run), *overrides]) == 0
+    history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    best_epoch = load_checkpoint(run / "best.pt")["train_state"]["best_epoch"]
+    recorded = {"best.pt": next(r["val"] for r in history if r["epoch"] == best_epoch),
+                "last.pt": json.loads((run / "metrics.json").read_text())}
+    assert recorded["last.pt"] == history[-1]["val"]
+    for name, metrics in recorded.items():
+        assert main(["evaluate", "--checkpoint", str(run / name), "--split", "val", "--json",
+                     str(tmp_path / f"{name}.json")]) == 0
+        evaluated = json.loads((tmp_path / f"{name}.json").read_text())
+        assert _scalars(metrics), metrics
+        for key, value in _scalars(metrics).items():
+            assert evaluated[key] == pytest.approx(value, abs=1e-4, nan_ok=True), (name, key)

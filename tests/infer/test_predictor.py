@@ -4,6 +4,7 @@ import pytest
 from unetkit import Predictor
 
 
+@pytest.mark.precision
 def test_predictor_on_any_size(checkpoint):
     predictor = Predictor.from_checkpoint(checkpoint, device="cpu")
     image = np.random.default_rng(0).integers(0, 255, (37, 53, 3), dtype=np.uint8)
@@ -20,6 +21,7 @@ def test_predictor_on_any_size(checkpoint):
         assert np.abs(overlay[changed].astype(int) - expected).max() <= 1
 
 
+@pytest.mark.precision
 def test_restrict_to_roi(checkpoint):
     predictor = Predictor.from_checkpoint(checkpoint)
     image = np.full((16, 16, 3), 120, np.uint8)
@@ -41,6 +43,7 @@ def test_settings_from_checkpoint_and_keyword_changes(checkpoint):
         Predictor.from_checkpoint(checkpoint, tile=-1)
 
 
+@pytest.mark.precision
 def test_tiled_and_letterboxed_prediction_keep_image_size(checkpoint):
     image = np.random.default_rng(1).integers(0, 255, (150, 97, 3), dtype=np.uint8)
     whole = Predictor.from_checkpoint(checkpoint, tile=0).predict(image)

@@ -100,6 +100,7 @@ def _reduce_worker(rank, world_size, init_file, samples, checkpoint, results):
         dist.destroy_process_group()
 
 
+@pytest.mark.precision
 def test_metrics_reduced_over_two_ranks_equal_one_process(two_rank_and_one_process_runs, tmp_path, synthetic_root):
     from unetkit.apps.predict import load_predictor
     from unetkit.config import load_config

@@ -59,6 +59,7 @@ def _kill_after_data_loaded(process, delay):
     if process.poll() is None:
         process.send_signal(signal.SIGKILL)
     reader.join(timeout=30)
+    process.stderr.close()
     process.stderr = None   # consumed by the reader
 
 

@@ -50,6 +50,7 @@ def test_k_fold_training_writes_summary(tmp_path, isbi_root):
     assert written.keys() == summary["mean"].keys() and written["rand_error"] == summary["mean"]["rand_error"]
 
 
+@pytest.mark.precision
 def test_isbi_evaluate_reports_challenge_scores(capsys, tmp_path, isbi_root):
     run = tmp_path / "run"
     assert main(["train", "--out", str(run), *_isbi_overrides(isbi_root)]) == 0

@@ -51,6 +51,7 @@ def test_existing_run_is_not_overwritten(tmp_path, synthetic_root):
         train(config, tmp_path / "run")
 
 
+@pytest.mark.precision
 def test_early_stopping(tmp_path, synthetic_root):
     # lr 1e-30 (below fp32 resolution) and no BatchNorm statistics => the same score at every validation => stops after 1 + patience
     config = _config(synthetic_root, "train.epochs=10", "train.lr=1e-30", "train.patience=2", "model.norm=none")
@@ -71,6 +72,7 @@ def test_valid_padding_model_trains_with_cropped_labels(tmp_path, synthetic_root
     assert result["metrics"]["f1"] == result["metrics"]["f1"]  # a number, not NaN: whole images were scored
 
 
+@pytest.mark.precision
 def test_learns_the_synthetic_task(tmp_path, synthetic_root):
     config = _config(synthetic_root, "train.epochs=6", "data.patches_per_epoch=32", "model.base_channels=8",
                      "train.lr=0.01", "train.loss=ce_dice", "train.precision=auto")
@@ -113,15 +115,17 @@ def test_diverging_loss_is_a_clear_error(tmp_path, synthetic_root):
         train(config, tmp_path / "run")
 
 
+@pytest.mark.precision
 def test_every_validation_runs_in_eval_mode(tmp_path, synthetic_root):
-    """The metrics logged during training must equal a fresh evaluation of the same weights."""
+    """The metrics logged during training must equal a fresh evaluation of the same weights (in the
+    checkpoint's infer.precision, as validation ran: the same numbers in fp32 and in bf16)."""
     from unetkit import Predictor
     from unetkit.data import find_samples, load_samples
     from unetkit.evaluate import evaluate_samples
     config = _config(synthetic_root, "train.epochs=3", "model.dropout=0.3")
     train(config, tmp_path / "run")
     history = [json.loads(l) for l in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
-    predictor = Predictor.from_checkpoint(tmp_path / "run" / "last.pt", precision="fp32")
+    predictor = Predictor.from_checkpoint(tmp_path / "run" / "last.pt")
     fresh = evaluate_samples(predictor, load_samples(find_samples(config.data, "val"), config.data))
     assert history[-1]["val"]["f1"] == pytest.approx(fresh["f1"], abs=1e-6)
     assert history[-1]["val"]["auc"] == pytest.approx(fresh["auc"], abs=1e-6)

@@ -66,7 +66,8 @@ def evaluate_checkpoint(checkpoint: str | Path | list[str | Path], split: str = 
         raise ConfigError("--choose-postprocessing stores its choice in one checkpoint: give one --checkpoint")
     if choose_postprocessing:
         choice = choose_and_store(paths[0], predictor, samples, meta.ignore_index)
-    log.info("evaluating %s on %d %s images", ", ".join(map(str, paths)), len(samples), split)
+    log.info("evaluating %s on %d %s images, precision %s", ", ".join(map(str, paths)), len(samples), split,
+             predictor.precision_choice)
     extra_metrics = FORMATS[config.data.format].extra_metrics
     per_image = (PerImageScores(meta.class_names, surface, tolerance, meta.ignore_index)
                  if per_image_csv is not None or surface else None)

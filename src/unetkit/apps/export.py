@@ -1,4 +1,4 @@
-"""`unetkit export`: a checkpoint's network as an ONNX or TorchScript file with its metadata inside,
+"""`unetkit export`: a checkpoint's network as an ONNX, pt2 (torch.export) or TorchScript file with its metadata inside,
 checked against the checkpoint before the command succeeds."""
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from ..models import load_model
 
 log = logging.getLogger(__name__)
 
-DEFAULT_NAMES = {"onnx": "{stem}.onnx", "torchscript": "{stem}_torchscript.pt", "safetensors": "{stem}.safetensors"}
+DEFAULT_NAMES = {"onnx": "{stem}.onnx", "torchscript": "{stem}_torchscript.pt", "safetensors": "{stem}.safetensors",
+                 "pt2": "{stem}.pt2", "aoti": "{stem}_aoti.pt2"}
 
 
 def export_checkpoint(checkpoint: str | Path, format: str = "onnx", out: str | Path | None = None,

@@ -1,5 +1,8 @@
-"""Export formats, registered by name: ONNX (torch.onnx, ONNX Runtime to run it), TorchScript, and
-safetensors (the weights alone, no pickle, for sharing; unetkit rebuilds the network from its header).
+"""Export formats, registered by name: ONNX (torch.onnx, ONNX Runtime to run it), pt2 (torch.export's
+ExportedProgram, `torch.export.load`), aoti (the same program compiled ahead of time by AOTInductor
+into a package that runs without Python model code), TorchScript (deprecated by torch in favour of
+torch.export; kept while torch ships it), and safetensors (the weights alone, no pickle, for sharing;
+unetkit rebuilds the network from its header).
 
 Each writes the network (normalised image in, logits out) with dynamic batch, height and width, and
 the metadata of models/export_metadata.py inside the file; each can load its file back as a
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +65,17 @@ def load_onnx_runner(path: Path) -> Runner:
     return OnnxModel(path)
 
 
+@contextmanager
+def _torchscript_deprecation_silenced():
+    """torch 2.14 deprecates torch.jit.save/load in favour of torch.export (the pt2 format here). The
+    TorchScript export stays for the users whose runtimes (LibTorch in C++, older deployments) read it,
+    so its warning is silenced here, in the one place that calls them; the parity check still judges
+    the file."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.(save|load|trace)` is deprecated", category=FutureWarning)
+        yield
+
+
 def write_torchscript(model: SegmentationModel, meta: ModelMeta, path: Path, sample: torch.Tensor, opset: int = 17,
                       dynamic: bool = True) -> Path:
     try:
@@ -69,16 +84,78 @@ def write_torchscript(model: SegmentationModel, meta: ModelMeta, path: Path, sam
             traced = torch.jit.trace(model, sample, check_trace=False)
     except Exception as error:  # noqa: BLE001
         raise ExportError(f"{path}: TorchScript export failed ({type(error).__name__}: {_first_line(error)})") from None
-    torch.jit.save(traced, str(path), _extra_files={TORCHSCRIPT_METADATA: json.dumps(export_metadata(model, meta))})
+    with _torchscript_deprecation_silenced():
+        torch.jit.save(traced, str(path), _extra_files={TORCHSCRIPT_METADATA: json.dumps(export_metadata(model, meta))})
     return path
 
 
 def load_torchscript_runner(path: Path) -> Runner:
-    module = torch.jit.load(str(path), map_location="cpu").eval()
+    with _torchscript_deprecation_silenced():
+        module = torch.jit.load(str(path), map_location="cpu").eval()
 
     def run(images: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
             return module(images)
+    return run
+
+
+def _exported_program(model: SegmentationModel, path: Path, sample: torch.Tensor, dynamic: bool):
+    """torch.export of the network; batch, height and width dynamic unless `dynamic` is False. Height
+    and width are declared as the sizes the network accepts (k x its size multiple, plus the offset a
+    valid-padding network needs), so the exporter can resolve the pooling's floor divisions."""
+    from torch.export import Dim
+    shapes = None
+    if dynamic:
+        multiple = model.size_multiple
+        height, width = sample.shape[-2:]
+        sample = torch.cat([sample, sample])   # a batch of 1 would be specialised to 1
+        shapes = ({0: Dim("batch", max=1024), 2: multiple * Dim("rows", min=1, max=1024) + height % multiple,
+                   3: multiple * Dim("columns", min=1, max=1024) + width % multiple},)
+    try:
+        return torch.export.export(model, (sample,), dynamic_shapes=shapes)
+    except Exception as error:  # noqa: BLE001 -- torch.export raises many types; the user needs one line
+        raise ExportError(f"{path}: torch.export failed ({type(error).__name__}: {_first_line(error)})") from None
+
+
+def write_pt2(model: SegmentationModel, meta: ModelMeta, path: Path, sample: torch.Tensor, opset: int = 17,
+              dynamic: bool = True) -> Path:
+    """torch.export's ExportedProgram with the metadata as an extra file: `torch.export.load(path)`."""
+    program = _exported_program(model, path, sample, dynamic)
+    torch.export.save(program, str(path), extra_files={TORCHSCRIPT_METADATA: json.dumps(export_metadata(model, meta))})
+    return path
+
+
+def load_pt2_runner(path: Path) -> Runner:
+    module = torch.export.load(str(path)).module()
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return module(images)
+    return run
+
+
+def write_aoti(model: SegmentationModel, meta: ModelMeta, path: Path, sample: torch.Tensor, opset: int = 17,
+               dynamic: bool = True) -> Path:
+    """The exported program compiled by AOTInductor (needs a C++ compiler; minutes on a small CPU) into
+    a package: `torch._inductor.aoti_load_package(path)` runs it, from Python or C++ (LibTorch)."""
+    from torch._inductor import aoti_compile_and_package
+    program = _exported_program(model, path, sample, dynamic)
+    try:
+        aoti_compile_and_package(program, package_path=str(path))
+    except Exception as error:  # noqa: BLE001 -- a missing compiler and the like: one line
+        path.unlink(missing_ok=True)
+        raise ExportError(f"{path}: AOTInductor compilation failed ({type(error).__name__}: "
+                          f"{_first_line(error)}); the pt2 format needs no compiler") from None
+    return path
+
+
+def load_aoti_runner(path: Path) -> Runner:
+    from torch._inductor import aoti_load_package
+    compiled = aoti_load_package(str(path))
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return compiled(images)
     return run
 
 
@@ -100,6 +177,8 @@ def load_safetensors_runner(path: Path) -> Runner:
 
 EXPORT_FORMATS: Registry[ExportFormat] = Registry("export format")
 EXPORT_FORMATS.register("onnx", ExportFormat("onnx", ".onnx", write_onnx, load_onnx_runner))
+EXPORT_FORMATS.register("pt2", ExportFormat("pt2", ".pt2", write_pt2, load_pt2_runner))
+EXPORT_FORMATS.register("aoti", ExportFormat("aoti", ".pt2", write_aoti, load_aoti_runner))
 EXPORT_FORMATS.register("torchscript", ExportFormat("torchscript", ".pt", write_torchscript, load_torchscript_runner))
 EXPORT_FORMATS.register("safetensors", ExportFormat("safetensors", ".safetensors", write_safetensors,
                                                     load_safetensors_runner))

@@ -18,7 +18,7 @@ from ..config import InferConfig, check_infer_config, section_from_dict
 from ..errors import ConfigError
 from ..losses import class_probabilities
 from ..models import ModelMeta, Normalization, SegmentationModel, load_model
-from ..runtime import autocast, memory_format, resolve_device, resolve_precision
+from ..runtime import autocast, choose_precision, memory_format, resolve_device
 from .optimize import optimize_for_inference
 from .padding import crop_output, pad_for_model
 from .postprocess import postprocess_labels
@@ -90,30 +90,45 @@ def _with_changes(settings: InferConfig, changes: dict[str, Any]) -> InferConfig
 class Predictor:
     """A model with everything needed to turn images into predictions (usable without the CLI).
 
-    `settings` (tile, overlap, blend, batch, tta, resize, threshold, ...) default to InferConfig().
-    optimize=True runs an inference copy of the model (BatchNorm folded into the convs, bf16 weights
-    when running in bf16; see infer/optimize.py); `model` itself is left as it is. Leave it False
-    when the model is still being trained (the copy would go stale).
+    `settings` (tile, overlap, blend, batch, tta, resize, threshold, precision, ...) default to
+    InferConfig(); `precision`, when given, replaces settings.precision. optimize=True runs an
+    inference copy of the model (BatchNorm folded into the convs, bf16 weights when running in bf16;
+    see infer/optimize.py); `model` itself is left as it is. A model still being trained calls
+    `refresh()` before each use, so the copy follows its weights: training's validation and
+    `evaluate` then run the same network and give one checkpoint one score.
     """
 
     def __init__(self, model: SegmentationModel, normalization: Normalization, class_names: Sequence[str],
                  settings: InferConfig | None = None, device: str | torch.device = "auto",
-                 precision: str = "auto", optimize: bool = False):
+                 precision: str | None = None, optimize: bool = False):
+        self.settings = settings if settings is not None else InferConfig()
         self.device = resolve_device(str(device))
-        self.precision = resolve_precision(precision, self.device)
-        self.model = model.to(self.device, memory_format=memory_format(self.precision, self.device)).eval()
+        self.precision_choice = choose_precision(precision or self.settings.precision, self.device,
+                                                 key="precision" if precision else "infer.precision")
+        self.precision = self.precision_choice.precision
+        fmt = memory_format(self.precision, self.device)
+        # a model in training keeps its own memory format: only the optimized copy takes the inference one
+        self.model = (model.to(self.device) if optimize else model.to(self.device, memory_format=fmt)).eval()
         self.normalization = normalization
         self.class_names = list(class_names)
-        self.settings = settings if settings is not None else InferConfig()
-        self._optimized = optimize_for_inference(self.model, self.precision) if optimize else None
+        self._optimize = optimize
+        self._optimized = None
+        self.refresh()
         self._mean = torch.tensor(normalization.mean, device=self.device).view(1, -1, 1, 1)
         self._std = torch.tensor(normalization.std, device=self.device).view(1, -1, 1, 1)
 
+    def refresh(self) -> None:
+        """Rebuild the optimized copy from the model's current weights (optimize=True only)."""
+        if self._optimize:
+            self._optimized = optimize_for_inference(self.model, self.precision).to(
+                memory_format=memory_format(self.precision, self.device))
+
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto",
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str | None = None,
                         settings: InferConfig | None = None, **changes: Any) -> Predictor:
         """Load a checkpoint. `settings` default to the inference settings stored with it; keyword
-        `changes` adjust them (`Predictor.from_checkpoint(path, tile=256, tta=True)`)."""
+        `changes` adjust them (`Predictor.from_checkpoint(path, tile=256, tta=True)`); `precision`
+        replaces infer.precision."""
         model, meta = load_model(path)
         settings = _with_changes(settings if settings is not None else inference_settings(meta), changes)
         return cls(model, meta.normalization, meta.class_names, settings, device=device, precision=precision,

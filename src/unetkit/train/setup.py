@@ -41,7 +41,7 @@ from ..models import (
     model_arguments,
     select_model_args,
 )
-from ..runtime import memory_format, resolve_precision
+from ..runtime import choose_precision, memory_format
 from .distributed import (
     ONE_PROCESS,
     Ranks,
@@ -243,9 +243,10 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
                 ranks: Ranks = ONE_PROCESS) -> TrainingRun:
     """Build every object of the run; on `resume`, load weights, optimizer, schedule and counters
     from last.pt. With several ranks each builds the same objects; only rank 0 writes."""
-    precision = resolve_precision(config.train.precision, device)
-    fmt = memory_format(precision, device)
-    log.info("device %s, precision %s", device, precision)
+    choice = choose_precision(config.train.precision, device)
+    precision, fmt = choice.precision, memory_format(choice.precision, device)
+    config.train.precision_used = str(choice)   # stored with the run: what `auto` meant on this machine
+    log.info("device %s, precision %s", device, choice)
     model_args_for(config)  # a model key the model does not take fails now, not after loading the data
     check_network_fits(config)
     for key in ("encoder_weights", "init_from"):
@@ -316,7 +317,11 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
                            build_augmentation(config.augment, config.data.patch_size, config.data.channels),
                            seed=config.train.seed, whole_images=config.augment.letterbox,
                            foreground_fraction=config.data.foreground_fraction)
-    predictor = Predictor(model, normalization, meta.class_names, config.infer, device=device, precision=precision)
+    # validation runs the inference path of `evaluate` (infer.precision, an optimized copy refreshed
+    # before each validation), so a checkpoint's recorded scores are the ones evaluate gives
+    predictor = Predictor(model, normalization, meta.class_names, config.infer, device=device, optimize=True)
+    if predictor.precision != precision:
+        log.info("validation and inference precision %s", predictor.precision_choice)
     loader = _make_loader(dataset, config, device, config.train.batch_size, ranks)
     frozen_loader = (_make_loader(dataset, config, device, frozen_batch_size, ranks)
                      if config.train.freeze_encoder_epochs and frozen_batch_size != config.train.batch_size else loader)

@@ -76,13 +76,13 @@ def measure_training_speed(config: Config) -> TrainingSpeed:
             if time.perf_counter() - clock >= MEASURE_SECONDS:
                 break
     steps_per_second = timed / (time.perf_counter() - clock) if timed else 0.0
-    validation_seconds, count = _validation_seconds(config, model, normalization, device, precision)
+    validation_seconds, count = _validation_seconds(config, model, normalization, device)
     log.info("speed probe: %.2f steps/s (batch %d, patch %d, %s), validation %.1f s for %d images",
              steps_per_second, batch, config.data.patch_size, precision, validation_seconds, count)
     return TrainingSpeed(steps_per_second, validation_seconds, count, time.perf_counter() - started)
 
 
-def _validation_seconds(config: Config, model, normalization, device, precision) -> tuple[float, int]:
+def _validation_seconds(config: Config, model, normalization, device) -> tuple[float, int]:
     """One validation's time: the second scoring of one real validation image, times their number."""
     data_format = FORMATS[config.data.format]
     if not data_format.has_validation(config.data):
@@ -92,7 +92,7 @@ def _validation_seconds(config: Config, model, normalization, device, precision)
         return 0.0, 0
     sample = load_samples(files[:1], config.data, IGNORE_INDEX)
     predictor = Predictor(model, normalization, config.data.class_names, config.infer, device=device,
-                          precision=precision)
+                          optimize=True)   # as training's validation does
     evaluate_samples(predictor, sample, data_format.extra_metrics, IGNORE_INDEX)
     started = time.perf_counter()
     evaluate_samples(predictor, sample, data_format.extra_metrics, IGNORE_INDEX)

@@ -161,6 +161,7 @@ def validate(run: TrainingRun, last: bool) -> bool:
     """Score the validation images every train.val_every epochs and after the last one; True if it did."""
     if not run.val_samples or not (run.state.epoch % run.config.train.val_every == 0 or last):
         return False
+    run.predictor.refresh()   # the inference copy takes the weights just trained (infer/predictor.py)
     # several ranks: each scores its share of the images, the counts are summed (distributed.reduce_scores)
     run.metrics = evaluate_samples(run.predictor, share(run.val_samples, run.ranks), run.data_format.extra_metrics,
                                    run.meta.ignore_index, combine=lambda metrics, scorers: reduce_scores(
