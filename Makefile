@@ -25,7 +25,7 @@ test: $(STAMP)
 OTHER_PRECISION = env -u UNETKIT_AUTO_PRECISION $(BIN)/python -c "import torch; from unetkit.runtime import \
 	choose_precision; print({'bf16': 'fp32'}.get(choose_precision('auto', torch.device('cpu')).precision, 'bf16'))"
 test-other-precision: $(STAMP)
-	UNETKIT_AUTO_PRECISION=$$($(OTHER_PRECISION)) $(BIN)/python -m pytest -m precision
+	other=$$($(OTHER_PRECISION)) && test -n "$$other" && UNETKIT_AUTO_PRECISION=$$other $(BIN)/python -m pytest -m precision
 
 browser:  # Debian's Chromium for the browser test (tests/apps/test_serve_browser.py)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

@@ -115,3 +115,29 @@ def disk_checkpoint(tmp_path_factory) -> Path:
     result = train(config, run)
     assert result["metrics"]["iou_per_class"]["foreground"] > 0.7, "the disk model did not learn; CAM tests need it"
     return run / "best.pt"
+
+
+# -- street-like scenes with RGB colour masks in VOC colours (colour tables, orientation) ------------
+SCENE_COLOURS = {"sky": (0, 128, 128), "building": (128, 0, 0), "road": (128, 64, 0)}   # VOC entries 6, 1, 8
+
+
+def write_scene_dataset(root: Path, count: int = 6, size: tuple[int, int] = (48, 64), table: str | None = None) -> Path:
+    """train/ images with RGB masks: sky on top, building in the middle, road at the bottom (the
+    boundaries jittered per image), each class in its own colour; `table` writes a colour table
+    ('classes.yaml' or 'labelmap.txt') naming the classes sky, building, road in that order."""
+    rng = np.random.default_rng(3)
+    height, width = size
+    colours = np.array(list(SCENE_COLOURS.values()), np.uint8)
+    for index in range(count):
+        rows = np.arange(height)[:, None].repeat(width, 1)
+        horizon, kerb = rng.integers(height // 4, height // 2), rng.integers(2 * height // 3, 5 * height // 6)
+        labels = np.where(rows < horizon, 0, np.where(rows < kerb, 1, 2))
+        image = (colours[labels] * 0.8 + rng.integers(0, 50, (height, width, 3))).astype(np.uint8)
+        write_png(root / "train/images" / f"s{index}.png", image)
+        write_png(root / "train/masks" / f"s{index}.png", colours[labels])
+    if table == "classes.yaml":
+        (root / table).write_text("".join(f"{name}: [{r}, {g}, {b}]\n" for name, (r, g, b) in SCENE_COLOURS.items()))
+    elif table == "labelmap.txt":
+        (root / table).write_text("# label:color_rgb:parts:actions\n" + "".join(
+            f"{name}:{r},{g},{b}::\n" for name, (r, g, b) in SCENE_COLOURS.items()))
+    return root

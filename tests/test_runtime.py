@@ -13,7 +13,8 @@ CPU = torch.device("cpu")
 
 @pytest.fixture
 def cpu_with(monkeypatch):
-    """Pretend the CPU has (amx, avx512_bf16) and its capability is `capability`; no forcing variable."""
+    """Pretend the CPU has (amx, avx512_bf16) and its capability is `capability` (no longer read: the rows
+    with AVX512 and AVX2 capability guard against deciding by it again); no forcing variable."""
     def pretend(amx: bool, avx512_bf16: bool, capability: str = "AVX512"):
         monkeypatch.delenv(AUTO_PRECISION_VARIABLE, raising=False)
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)

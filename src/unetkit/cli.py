@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--masks", help="folder of ground-truth masks (same file stems) for the panels")
     predict.add_argument("--roi", help="folder of region-of-interest masks (same file stems); outside is background")
     predict.add_argument("--alpha", type=float, default=0.7, help="overlay opacity (default 0.7)")
+    predict.add_argument("--palette", choices=["default", "user"], default="default",
+                         help="colours of label PNGs, panels and overlays: default (0/255 for two classes, VOC's "
+                         "palette otherwise) or user (the colours of the training masks, data.colors, kept in the "
+                         "checkpoint; label PNGs stay class ids, in a palette of those colours)")
     predict.add_argument("--tta", action="store_true", help="average over flips (infer.tta=true)")
     predict.add_argument("--fps", type=int, metavar="N", help="time N warm repetitions on the first image and print images/s")
     predict.add_argument("--device", default="auto")
@@ -273,7 +277,7 @@ def _cmd_predict(args) -> int:
               f"({speed['device']}, {speed['precision']})")
         return 0
     options = OutputOptions(overlay=args.overlay, probabilities=args.probs_format if args.probs else None,
-                            panel=args.panel, contours=args.contours, alpha=args.alpha)
+                            panel=args.panel, contours=args.contours, alpha=args.alpha, palette=args.palette)
     summary = predict(args.checkpoint or args.model, inputs, args.out, options, args.roi, args.masks, overrides, args.device,
                       args.tta)
     for video, frames, out_path in summary.videos:

@@ -30,8 +30,11 @@ class DataConfig:
     num_classes: int = 2
     class_names: list[str] = field(default_factory=list)
     ignore_index: int = 255             # index masks: the value that marks void pixels (CamVid: 11)
-    colors: list[list[int]] = field(default_factory=list)   # index masks in RGB: each class's colour, in
-                                        # class order (default: the VOC palette)
+    colors: str | list[list[int]] = field(default_factory=list)   # index masks in RGB: each class's colour,
+                                        # in class order; empty or 'voc': the VOC palette's first num_classes
+                                        # (the automatic plan compacts VOC colours unless 'voc' is given)
+    color_table: str = ""               # a colour table file (CVAT labelmap.txt, classes.yaml: name + colour per
+                                        # class) for the automatic plan; default: one of those in data.root
     channels: int = 3                   # images are converted to 1 (grayscale) or 3 (RGB) channels
     patch_size: int = 256               # training patches are sampled at this size
     patches_per_epoch: int = 400
@@ -457,6 +460,11 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
     if not 2 <= config.data.num_classes <= 255:   # before naming the classes: 10**13 names would not fit in memory
         raise ConfigError(f"config key 'data.num_classes' must be in 2..255 (background + up to 254 classes; "
                           f"labels are 8-bit, 255 is the ignore label); got {config.data.num_classes}")
+    if isinstance(config.data.colors, str):   # 'voc' names the palette that empty colours read through
+        if config.data.colors != "voc":
+            raise ConfigError(f"config key 'data.colors' must be 'voc' or a list of [R, G, B] colours; "
+                              f"got {config.data.colors!r}")
+        config.data.colors = []
     if not config.data.class_names:
         data_format = registry_for("data.format").get(config.data.format)
         named = getattr(data_format, "default_class_names", lambda count: None)(config.data.num_classes)

@@ -78,7 +78,9 @@ class PrecisionChoice:
 
 def choose_precision(name: str, device: torch.device, key: str = "train.precision") -> PrecisionChoice:
     """'auto' -> bf16 where the hardware does it natively, fp32 otherwise; explicit names pass through.
-    `key` names the setting in messages."""
+    `key` names the setting in messages. On the CPU, 'auto' also reads UNETKIT_AUTO_PRECISION: an input
+    from the environment, not an argument, so that processes a run or a test starts (torchrun ranks,
+    the CLI in a subprocess) all resolve 'auto' alike."""
     if name not in PRECISIONS:
         raise ConfigError(f"{key}={name} is not a precision ({', '.join(PRECISIONS)})")
     if name != "auto":
@@ -100,11 +102,6 @@ def choose_precision(name: str, device: torch.device, key: str = "train.precisio
     if feature is not None:
         return PrecisionChoice("bf16", feature)
     return PrecisionChoice("fp32", "no AVX-512 BF16 or AMX on this CPU")
-
-
-def resolve_precision(name: str, device: torch.device, key: str = "train.precision") -> str:
-    """choose_precision's precision alone."""
-    return choose_precision(name, device, key).precision
 
 
 def autocast(device: torch.device, precision: str):

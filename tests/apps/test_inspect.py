@@ -79,3 +79,36 @@ def test_inspect_reads_pairing_settings(tmp_path, capsys):
     fingerprint = _inspect_json(capsys, root, "data.mask_suffix=_segmentation")["fingerprint"]
     assert fingerprint["unpaired"] == [] and fingerprint["masks"]["kind"] == "binary"
     assert fingerprint["masks"]["class_fractions"] == pytest.approx([0.75, 0.25])
+
+
+@pytest.mark.parametrize("table", [None, "classes.yaml", "labelmap.txt"])
+def test_colour_masks_in_voc_colours_are_their_own_classes_named_by_a_table(tmp_path, capsys, table):
+    """Three VOC colours are three classes (not VOC's 9 up to road's entry 8); a colour table names
+    them and sets their order; inspect shows the table and each class's colour."""
+    from tests.conftest import SCENE_COLOURS, write_scene_dataset
+    root = write_scene_dataset(tmp_path / "scenes", table=table)
+    report = _inspect_json(capsys, root)
+    plan, masks = report["plan"], report["fingerprint"]["masks"]
+    assert plan["data.num_classes"]["value"] == 3 and plan["data.mask"]["value"] == "index"
+    if table is None:   # VOC's order: building (entry 1), sky (6), road (8); no names
+        assert plan["data.colors"]["value"] == [[128, 0, 0], [0, 128, 128], [128, 64, 0]]
+        assert "data.class_names" not in plan and masks["table"] == ""
+    else:
+        assert plan["data.class_names"]["value"] == list(SCENE_COLOURS)
+        assert plan["data.colors"]["value"] == [list(c) for c in SCENE_COLOURS.values()]
+        assert masks["table"] == str(root / table)
+    assert main(["inspect", str(root)]) == 0
+    text = capsys.readouterr().out
+    assert (f"colours     {root / table}" if table else "no colour table") in text
+    assert ("sky              (0,128,128)" if table else "class_1          (0,128,128)") in text
+
+
+def test_the_users_colours_and_names_win_over_the_table(tmp_path, capsys):
+    from tests.conftest import write_scene_dataset
+    root = write_scene_dataset(tmp_path / "scenes", table="classes.yaml")
+    report = _inspect_json(capsys, root, "data.colors=[[128,64,0],[128,0,0],[0,128,128]]",
+                           "data.class_names=road,wall,air")
+    assert report["plan"]["data.class_names"]["value"] == ["road", "wall", "air"]
+    assert report["fingerprint"]["masks"]["class_fractions"][0] > 0.1   # road, measured in the user's order
+    voc = _inspect_json(capsys, root, "data.colors=voc")
+    assert voc["plan"]["data.num_classes"]["value"] == 21   # VOC's palette named: its 21 classes

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -107,6 +108,11 @@ def test_an_onnx_model_serves_without_cam(tmp_path, checkpoint, image_bytes):
 def test_inference_overrides_apply_to_the_service(checkpoint):
     service = load_service(checkpoint=checkpoint, device="cpu", overrides=["infer.tta=true", "infer.tile=128"])
     assert service.predictor.settings.tta is True and service.predictor.settings.tile == 128
+    for precision in ("fp32", "bf16"):   # infer.precision decides how the service's Predictor is built
+        served = load_service(checkpoint=checkpoint, device="cpu", overrides=[f"infer.precision={precision}"])
+        assert served.predictor.precision == precision
+        assert next(served.predictor.inference_model.parameters()).dtype == (
+            torch.bfloat16 if precision == "bf16" else torch.float32)
     from unetkit.errors import ConfigError
     with pytest.raises(ConfigError, match="only inference settings"):
         load_service(checkpoint=checkpoint, device="cpu", overrides=["train.lr=1"])

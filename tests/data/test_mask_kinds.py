@@ -3,6 +3,7 @@ from collections import Counter
 
 import pytest
 
+from unetkit.data.colour_table import ColourTable
 from unetkit.data.mask_kinds import describe_masks
 from unetkit.viz.palette import voc_palette
 
@@ -48,11 +49,41 @@ def test_an_isolated_high_value_is_void_and_scaled_ids_are_flagged():
     assert any("not consecutive" in text for text in scaled.suggestions)
 
 
-def test_rgb_masks_in_voc_colours_use_the_palette_and_others_get_a_colour_table():
+def _code(rgb):
+    return rgb[0] << 16 | rgb[1] << 8 | rgb[2]
+
+
+def test_rgb_masks_in_voc_colours_are_compacted_and_others_get_a_colour_table():
+    """VOC colours become one class per colour found, in the palette's order (not VOC's 21 classes)."""
     palette = voc_palette().tolist()
-    def code(rgb):
-        return rgb[0] << 16 | rgb[1] << 8 | rgb[2]
-    voc = describe_masks({"colour"}, Counter({code(palette[0]): 70, code(palette[15]): 30}))
-    assert (voc.kind, voc.num_classes, voc.colors) == ("rgb", 16, [])
-    own = describe_masks({"colour"}, Counter({0: 50, code([10, 200, 30]): 10, code([250, 0, 0]): 40}))
+    voc = describe_masks({"colour"}, Counter({_code(palette[0]): 70, _code(palette[15]): 30}))
+    assert (voc.kind, voc.num_classes, voc.colors) == ("rgb", 2, [palette[0], palette[15]])
+    own = describe_masks({"colour"}, Counter({0: 50, _code([10, 200, 30]): 10, _code([250, 0, 0]): 40}))
     assert own.colors == [[0, 0, 0], [250, 0, 0], [10, 200, 30]] and own.num_classes == 3
+
+
+def test_a_voc_colour_subset_like_labelmefacade_is_nine_classes_in_palette_order():
+    """LabelMeFacade's 9 colours are VOC's entries 0, 1, 2, 3, 4, 5, 6, 7 and 14: 9 classes, not 18, and
+    VOC's cream border colour stays void."""
+    palette = voc_palette().tolist()
+    entries = [1, 5, 0, 14, 2, 3, 6, 4, 7]   # the order pixels are met in does not matter
+    counts = Counter({_code(palette[entry]): 100 + i for i, entry in enumerate(entries)})
+    counts[_code([224, 224, 192])] = 50
+    found = describe_masks({"colour"}, counts)
+    assert found.num_classes == 9 and found.colors == [palette[e] for e in sorted(entries)]
+    assert found.class_names == [] and len(found.class_fractions) == 9 and sum(found.class_fractions) == pytest.approx(1)
+    assert "9 of VOC's palette colours" in found.reason
+
+
+def test_a_colour_table_gives_names_order_and_unknown_colours_are_named():
+    palette = voc_palette().tolist()
+    table = ColourTable(["sky", "background", "road"], [palette[6], palette[0], palette[8]], "/data/classes.yaml")
+    counts = Counter({_code(palette[0]): 60, _code(palette[6]): 30, _code(palette[8]): 10})
+    found = describe_masks({"colour"}, counts, table=table)
+    assert (found.num_classes, found.class_names, found.table) == (3, ["sky", "background", "road"], table.path)
+    assert found.colors == table.colours and found.class_fractions == pytest.approx([0.3, 0.6, 0.1])
+    counts[_code([1, 2, 3])] = 5
+    assert "(1,2,3) are in the masks but not in /data/classes.yaml" in describe_masks(
+        {"colour"}, counts, table=table).suggestions[0]
+    grey = describe_masks({"grey"}, Counter({0: 5, 1: 5, 2: 5}), table=table)   # index masks: names alone
+    assert grey.class_names == ["sky", "background", "road"]

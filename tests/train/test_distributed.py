@@ -62,6 +62,7 @@ def two_rank_and_one_process_runs(tmp_path_factory):
     return runs / "two", runs / "one", two
 
 
+@pytest.mark.precision
 def test_two_ranks_reach_the_weights_of_one_process_with_the_same_global_batch(two_rank_and_one_process_runs):
     two, one, _ = two_rank_and_one_process_runs
     ranked, single = load_checkpoint(two / "last.pt"), load_checkpoint(one / "last.pt")
@@ -100,7 +101,6 @@ def _reduce_worker(rank, world_size, init_file, samples, checkpoint, results):
         dist.destroy_process_group()
 
 
-@pytest.mark.precision
 def test_metrics_reduced_over_two_ranks_equal_one_process(two_rank_and_one_process_runs, tmp_path, synthetic_root):
     from unetkit.apps.predict import load_predictor
     from unetkit.config import load_config
@@ -261,3 +261,22 @@ def test_rank_shares_of_a_pixel_mean_make_up_the_one_process_mean(name, class_we
     plain = sum(loss(logits[h], labels[h], None if weights is None else weights[h]) for h in halves) / 2
     assert not torch.isclose(plain, whole)               # without the shares: not the one-process mean
     assert loss_denominator("ce_dice", 255) is None and loss_denominator("dice", 255) is None
+
+
+@pytest.mark.precision
+def test_two_ranks_with_batchnorm_record_the_scores_evaluate_gives_best_pt(tmp_path, synthetic_root):
+    """Each rank ends a step with the BatchNorm statistics of its own batch; validation takes rank 0's
+    (those best.pt keeps) on every rank, so the recorded scores are `evaluate`'s to 1e-4."""
+    run = tmp_path / "run"
+    trained = _unetkit("train", "--nproc", "2", "--out", str(run), "--config", str(_config_file(tmp_path)),
+                       *tiny_overrides(synthetic_root), "model.norm=batch", "train.batch_size=2", "train.lr=0.01",
+                       "data.patches_per_epoch=16")
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    best = load_checkpoint(run / "best.pt")["train_state"]["best_epoch"]
+    recorded = next(record["val"] for record in history if record["epoch"] == best)
+    assert main(["evaluate", "--checkpoint", str(run / "best.pt"), "--split", "val", "--json",
+                 str(tmp_path / "val.json")]) == 0
+    evaluated = json.loads((tmp_path / "val.json").read_text())
+    for key in ("f1", "auc", "pixel_accuracy", "miou"):
+        assert evaluated[key] == pytest.approx(recorded[key], abs=1e-4), key

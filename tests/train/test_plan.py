@@ -87,3 +87,18 @@ def test_a_planned_run_writes_its_plan_and_resumes_from_it(tmp_path, synthetic_r
     assert main(["train", "--out", str(run), "--resume", f"train.epochs={planned.train.epochs + 1}",
                  "train.max_minutes=0"]) == 0
     assert len((run / "history.jsonl").read_text().splitlines()) == planned.train.epochs + 1
+
+
+def test_scenes_with_an_up_direction_are_never_turned_and_vessels_take_every_orientation(tmp_path, synthetic_root):
+    """Orientation from the masks: sky-over-road scenes keep their up (horizontal flips, small
+    rotations); the synthetic vessels (no up) take every orientation; each says why."""
+    from tests.conftest import write_scene_dataset
+    scenes = make_plan([f"data.root={write_scene_dataset(tmp_path / 'scenes', count=6)}"], probe=False)
+    assert scenes.fingerprint.layout.upright
+    augment = scenes.config.augment
+    assert (augment.rotate90, augment.vertical_flips, augment.flips, augment.rotate_degrees) == (False, False, True, 10.0)
+    assert "upright scenes" in scenes.reasons["augment.vertical_flips"]
+    vessels = make_plan([f"data.root={synthetic_root}"], probe=False)
+    assert not vessels.fingerprint.layout.upright
+    assert vessels.config.augment.rotate90 and vessels.config.augment.vertical_flips
+    assert "no up direction" in vessels.reasons["augment.rotate90"]

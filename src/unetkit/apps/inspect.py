@@ -44,11 +44,17 @@ def format_inspection(plan: Plan) -> str:
              + ", ".join(f"{mode} {count}" for mode, count in fp.image_modes.items()),
              f"intensity   {channel_stats}",
              f"masks       {masks.kind}: {masks.reason}"]
-    names = plan.config.data.class_names
+    if masks.kind == "rgb":
+        lines.append(f"colours     {masks.table or 'data.colors' if masks.table or 'data.colors' in plan.user_keys else 'no colour table (classes.yaml or labelmap.txt in data.root, or data.color_table=FILE)'}")
+    names, colours = plan.config.data.class_names, plan.config.data.colors
     for index, share in enumerate(masks.class_fractions):
         name = names[index] if index < len(names) else f"class_{index}"
-        lines.append(f"  class {index:<3} {name:<16} {_percent(share):>8} of labelled pixels")
+        colour = f"({','.join(map(str, colours[index]))})" if index < len(colours) else ""
+        lines.append(f"  class {index:<3} {name:<16} {colour:<13} {_percent(share):>8} of labelled pixels")
     void = masks.ignore_value
+    layout = fp.layout
+    lines.append(f"orientation {'upright' if layout.upright else 'any'}: {layout.reason}; {layout.detail}; "
+                 f"{layout.landscape_share:.0%} of the images are landscape")
     lines += [f"ignore      {'value ' + str(void) + ' (void pixels, left out of loss and metrics)' if void is not None else 'none found (255 would be ignored)'}",
               f"roi         {'yes: a region-of-interest mask per image (outside is ignored)' if fp.roi else 'none'}",
               f"unpaired    {_listed(fp.unpaired)}",

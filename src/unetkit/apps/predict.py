@@ -5,6 +5,7 @@ Predictor already in hand; `measure_speed` for the fps figure.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from ..data.io import (
     read_image,
     read_roi,
 )
-from ..errors import DataError, UnetkitError
+from ..errors import ConfigError, DataError, UnetkitError
 from ..infer.ensemble import load_models
 from ..infer.predictor import Predictor, inference_settings
 from ..infer.speed import measure_fps
@@ -29,7 +30,7 @@ from ..labels import IGNORE_INDEX
 from ..models import ModelMeta
 from ..progress import progress as progress_of
 from .common import mask_reading
-from .prediction_outputs import OutputOptions, write_classes_json, write_prediction
+from .prediction_outputs import OutputOptions, user_palette, write_classes_json, write_prediction
 from .video import is_video_file, predict_video
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = list_inputs(inputs)
-    write_classes_json(out_dir, predictor.class_names, ignore_index)
+    write_classes_json(out_dir, predictor.class_names, ignore_index, options.colours)
     summary = PredictSummary()
     unique_stems = len(files) == len({f.stem for f in files})
     for path in progress_of(files, "predict", "img", enabled=progress and len(files) > 1):
@@ -120,6 +121,8 @@ def predict(checkpoint: str | Path, inputs: list[str | Path], out_dir: str | Pat
     """Videos become <name>_overlay.mp4 in out_dir; images (files or folders) go through predict_files."""
     predictor, meta = load_predictor(checkpoint, overrides, device, tta)
     options = options or OutputOptions()
+    if options.palette == "user":
+        options = dataclasses.replace(options, colours=palette_of(meta, checkpoint))
     videos = [Path(i) for i in inputs if is_video_file(Path(i))]
     summary = PredictSummary()
     for video in videos:
@@ -132,6 +135,15 @@ def predict(checkpoint: str | Path, inputs: list[str | Path], out_dir: str | Pat
                               meta.ignore_index)
         summary.written, summary.skipped = found.written, found.skipped
     return summary
+
+
+def palette_of(meta: ModelMeta, source) -> np.ndarray:
+    """The training masks' colours (data.colors of the run stored in the checkpoint) as a palette."""
+    colours = ((meta.run_config or {}).get("data") or {}).get("colors") or []
+    if not colours or len(colours) != len(meta.class_names):
+        raise ConfigError(f"{source}: --palette user needs the colours of colour masks (data.colors), and this "
+                          f"model was trained on masks without them; use --palette default")
+    return user_palette(colours)
 
 
 def measure_speed(checkpoint: str | Path, inputs: list[str | Path], repetitions: int,

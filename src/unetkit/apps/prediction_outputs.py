@@ -24,11 +24,22 @@ class OutputOptions:
     panel: bool = False                # input | prediction | ground truth (when masks are given)
     contours: bool = False
     alpha: float = 0.7
+    palette: str = "default"           # default | user: the training masks' colours (data.colors)
+    colours: np.ndarray | None = None  # (256, 3) uint8: the palette chosen (set by `predict` from the checkpoint)
 
 
-def write_classes_json(out_dir: Path, class_names: list[str], ignore_index: int = IGNORE_INDEX) -> Path:
+def user_palette(colours: list[list[int]]) -> np.ndarray:
+    """(256, 3) uint8: the classes' own colours (data.colors) first, VOC's palette after (the ignore label white)."""
+    palette = voc_palette()
+    palette[:len(colours)] = np.asarray(colours, np.uint8)
+    return palette
+
+
+def write_classes_json(out_dir: Path, class_names: list[str], ignore_index: int = IGNORE_INDEX,
+                       palette: np.ndarray | None = None) -> Path:
     """classes.json: class id -> name and the colour used in label PNGs."""
-    palette = binary_palette() if len(class_names) == 2 else voc_palette()
+    if palette is None:
+        palette = binary_palette() if len(class_names) == 2 else voc_palette()
     classes = [{"id": i, "name": name, "color": [int(c) for c in palette[i]]} for i, name in enumerate(class_names)]
     return write_json({"classes": classes, "ignore_index": ignore_index}, out_dir / "classes.json")
 
@@ -37,7 +48,8 @@ def write_prediction(prediction: Prediction, stem: str, out_dir: Path, num_class
                      options: OutputOptions, ground_truth: np.ndarray | None = None) -> list[Path]:
     """Write <stem>.png and the optional <stem>_probs.npy/.png, _overlay, _panel, _contours PNGs."""
     written = [out_dir / f"{stem}.png"]
-    save_label_png(prediction.labels, written[0], num_classes)
+    colours = options.colours
+    save_label_png(prediction.labels, written[0], num_classes, colours)
     if options.probabilities == "npy":
         written.append(out_dir / f"{stem}_probs.npy")
         np.save(written[-1], prediction.probabilities.astype(np.float16))
@@ -45,10 +57,10 @@ def write_prediction(prediction: Prediction, stem: str, out_dir: Path, num_class
         written.append(out_dir / f"{stem}_probs.png")
         save_probabilities_png(prediction.probabilities, written[-1])
     pictures = {
-        "overlay": options.overlay and (lambda: prediction.overlay(options.alpha)),
+        "overlay": options.overlay and (lambda: prediction.overlay(options.alpha, colours)),
         "panel": options.panel and (lambda: side_by_side(prediction.image, prediction.labels, ground_truth,
-                                                         num_classes)),
-        "contours": options.contours and (lambda: draw_contours(prediction.image, prediction.labels)),
+                                                         num_classes, palette=colours)),
+        "contours": options.contours and (lambda: draw_contours(prediction.image, prediction.labels, colours)),
     }
     for name, make in pictures.items():
         if make:

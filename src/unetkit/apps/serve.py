@@ -37,6 +37,8 @@ from ..config import override_infer
 from ..data.io import ImageTooLarge, NotAnImage, decode_image
 from ..errors import ConfigError, DataError
 from ..infer import Predictor
+from ..infer.predictor import inference_settings
+from ..models import load_model
 from ..viz.overlay import blend_overlay
 from ..viz.palette import overlay_palette
 
@@ -200,12 +202,12 @@ def load_service(checkpoint: str | Path | None = None, model: str | Path | None 
         predictor = Predictor.from_onnx(model)
         predictor.settings = override_infer(predictor.settings, overrides or [])
         return ModelService(predictor, Path(model).name, "onnxruntime")
-    predictor = Predictor.from_checkpoint(checkpoint, device=device)
-    predictor.settings = override_infer(predictor.settings, overrides or [])
+    model, meta = load_model(checkpoint)   # the overrides first: infer.precision decides how the Predictor is built
+    predictor = Predictor(model, meta.normalization, meta.class_names,
+                          override_infer(inference_settings(meta), overrides or []), device=device, optimize=True)
 
     def explainer():
         from ..explain import Explainer
-        from ..models import load_model
         network, meta = load_model(checkpoint)
         cam_predictor = Predictor(network, meta.normalization, meta.class_names, predictor.settings,
                                   device=device, precision="fp32")

@@ -18,8 +18,13 @@ from PIL import Image, UnidentifiedImageError
 
 from ..config import DataConfig
 from ..errors import DataError, UnetkitError
+from ..viz.palette import voc_palette
+from .colour_table import ColourTable, find_colour_table, read_colour_table
 from .formats import FORMATS, SPLITS, SampleFiles
+from .layout import Layout, describe_layout, mean_rows
 from .mask_kinds import MaskFindings, describe_masks
+
+VOC_CLASSES = 21
 
 IMAGES_DECODED = 48      # images decoded for intensity statistics (spread over the training split)
 MASKS_DECODED = 96       # masks decoded for their values and pixel fractions
@@ -37,6 +42,7 @@ class Fingerprint:
     image_modes: dict[str, int]
     intensity: dict[str, list[float]]          # mean / std / p1 / p99 per channel, 0..255 scale
     masks: MaskFindings
+    layout: Layout                             # whether the images have an up direction (data/layout.py)
     roi: bool                                  # a region-of-interest mask comes with the images
     unpaired: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
@@ -119,9 +125,9 @@ def _intensity(arrays: list[np.ndarray], channels: int) -> dict[str, list[float]
             "p99": np.percentile(values, 99, axis=0).round(1).tolist()}
 
 
-def _mask_values(sample: SampleFiles) -> tuple[str, np.ndarray, np.ndarray]:
-    """(kind of file: grey | palette | colour, the values, their pixel counts) of one mask, raw;
-    colours are coded as r << 16 | g << 8 | b."""
+def _mask_values(sample: SampleFiles) -> tuple[str, np.ndarray, np.ndarray, dict[int, tuple[float, int]]]:
+    """(kind of file: grey | palette | colour, the values, their pixel counts, each value's mean row)
+    of one mask, raw; colours are coded as r << 16 | g << 8 | b."""
     with _open(sample.mask, sample.page) as mask:
         if mask.mode in ("P", "PA"):
             kind, plane = "palette", np.asarray(mask.convert("P") if mask.mode == "PA" else mask).astype(np.int64)
@@ -134,15 +140,42 @@ def _mask_values(sample: SampleFiles) -> tuple[str, np.ndarray, np.ndarray]:
         else:
             kind, plane = "grey", np.asarray(mask if mask.mode != "1" else mask.convert("L")).astype(np.int64)
     values, counts = np.unique(plane, return_counts=True)
-    return kind, values, counts
+    return kind, values, counts, mean_rows(plane)
+
+
+def _class_of(masks: MaskFindings, values) -> dict[int, str]:
+    """Raw mask value -> class name as `masks` reads them (void values left out)."""
+    names = masks.class_names or (["background", "foreground"] if masks.num_classes == 2 else
+                                  [f"class_{i}" for i in range(masks.num_classes)])
+    if masks.kind == "binary":
+        threshold = 127 if max(values, default=0) > 1 and len(values) > 2 else 0
+        return {v: names[int(v > threshold)] for v in values}
+    if masks.kind == "rgb":
+        return {(r << 16 | g << 8 | b): names[i] for i, (r, g, b) in enumerate(masks.colors)}
+    return {v: names[v] for v in values if v < masks.num_classes and v != masks.ignore_value}
+
+
+def colour_table_for(root: Path, user_colors: str | list | None, user_class_names: list | None,
+                     table_file: str = "") -> ColourTable | None:
+    """The classes' colours the user named (data.colors: a list, or 'voc' for VOC's 21 classes), else the
+    table file named by data.color_table, else the dataset's own (classes.yaml, labelmap.txt in root);
+    the user's data.class_names name colours given as a list."""
+    if table_file:
+        return read_colour_table(table_file)
+    if user_colors == "voc":
+        return ColourTable(list(user_class_names or []), voc_palette()[:VOC_CLASSES].tolist(), "")
+    if user_colors:
+        return ColourTable(list(user_class_names or []), [list(c) for c in user_colors], "")
+    return find_colour_table(root)
 
 
 def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
-                        user_ignore_index: int | None = None) -> Fingerprint:
+                        user_ignore_index: int | None = None, user_colors: str | list | None = None,
+                        user_class_names: list | None = None) -> Fingerprint:
     """Fingerprint the dataset that `data` (format, root, pairing settings) describes.
 
-    `user_num_classes` / `user_ignore_index`: the values the user set (not defaults), which the mask
-    findings respect and check (a value outside the user's classes suggests an ignore label)."""
+    `user_*`: the values the user set (not defaults), which the mask findings respect and check (a
+    value outside the user's classes suggests an ignore label; colours name the classes)."""
     started = time.perf_counter()
     root = FORMATS[data.format].prepare_root(data)
     if not root.is_dir():
@@ -154,7 +187,7 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
     sizes, modes, unreadable = _headers(everything)
     labelled = [s for s in by_split["train"] + by_split["val"] if s.mask is not None] or \
                [s for s in everything if s.mask is not None]
-    decoded, kinds, value_counts = [], set(), Counter()
+    decoded, kinds, value_counts, rows = [], set(), Counter(), []
     for sample in _spread(labelled or everything, IMAGES_DECODED):
         try:
             decoded.append(_pixels(sample))
@@ -163,17 +196,21 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
     masks_read = 0
     for sample in _spread(labelled, MASKS_DECODED):
         try:
-            kind, values, counts = _mask_values(sample)
+            kind, values, counts, mask_rows = _mask_values(sample)
         except (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError):
             unreadable.append(str(sample.mask))
             continue
         kinds.add(kind)
+        rows.append(mask_rows)
         value_counts.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
         masks_read += 1
     grey = all(a.shape[2] == 1 or (np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]))
                for a in decoded)
     channels = 1 if grey else 3
     widths, heights = (np.array([s[0] for s in sizes]), np.array([s[1] for s in sizes])) if sizes else ([0], [0])
+    masks = describe_masks(kinds, value_counts, user_num_classes, user_ignore_index,
+                           colour_table_for(root, user_colors, user_class_names, data.color_table))
+    landscape = float(np.mean(np.asarray(widths) > np.asarray(heights))) if sizes else 0.0
     return Fingerprint(
         root=str(root), format=data.format, splits={split: len(by_split[split]) for split in SPLITS},
         sizes={"min": [int(np.min(widths)), int(np.min(heights))],
@@ -181,6 +218,6 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
                "max": [int(np.max(widths)), int(np.max(heights))]},
         channels=channels, bit_depth=16 if any(m.startswith("I") for m in modes) else 8, image_modes=dict(modes),
         intensity=_intensity(decoded, channels),
-        masks=describe_masks(kinds, value_counts, user_num_classes, user_ignore_index),
+        masks=masks, layout=describe_layout(rows, _class_of(masks, sorted(value_counts)), round(landscape, 3)),
         roi=any(s.roi is not None for s in everything), unpaired=unpaired, unreadable=unreadable, notes=notes,
         images_decoded=len(decoded), masks_decoded=masks_read, seconds=round(time.perf_counter() - started, 2))

@@ -170,7 +170,7 @@ def read_index_mask(path: str | Path, num_classes: int, page: int | None = None,
         rgb = np.asarray(image.convert("RGB"))
         if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])):
             table = np.asarray(colors, dtype=np.int64) if colors else voc_palette()[:max(num_classes, 1)]
-            return colour_labels(rgb, path, table, num_classes, None if colors else VOC_IGNORE_COLOUR)
+            return colour_labels(rgb, path, table, num_classes, VOC_IGNORE_COLOUR)   # void unless a class has it
         return index_labels(rgb[..., 0].astype(np.int64), path, num_classes, ignore_index)
     return index_labels(_grey_plane(image), path, num_classes, ignore_index)
 

@@ -2,16 +2,23 @@
 
 The mask doctor (masks.py) checks one file against the settings; this looks at the values of many
 files at once and chooses the settings: binary ({0, k}, or anti-aliased 0/255), class ids (grey or
-palette), or RGB colours (VOC's palette or a table of the colours found), which value is void, and
-how many classes there are. Ambiguous cases become suggestions, written out by `unetkit inspect`.
+palette), or RGB colours (through the dataset's colour table, else one class per colour found), which
+value is void, and how many classes there are. Ambiguous cases become suggestions, written out by
+`unetkit inspect`.
+
+RGB colours that all come from VOC's palette are not read as VOC's 21 classes unless they are VOC's
+data: the classes are the colours that occur, in the palette's order (many tools colour their classes
+with the first entries of that palette, e.g. LabelMeFacade's 9 classes are VOC colours 0..18).
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..labels import IGNORE_INDEX
 from ..viz.palette import VOC_IGNORE_COLOUR, voc_palette
+from .colour_table import ColourTable
 from .masks import SMALL_CLASS_IDS
 
 EXTREME_SHARE = 0.9    # many grey levels, but this share of pixels near 0 or 255: an anti-aliased binary mask
@@ -28,6 +35,8 @@ class MaskFindings:
     class_fractions: list[float]    # share of each class among the labelled (not void) pixels
     reason: str
     suggestions: list[str] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)   # from the colour table (empty: unnamed)
+    table: str = ""                 # the colour table file the colours and names came from
 
     @property
     def foreground_fraction(self) -> float:
@@ -48,22 +57,43 @@ def _class_fractions(counts: dict[int, int], num_classes: int) -> list[float]:
     return [round(counts.get(value, 0) / labelled, 6) for value in range(num_classes)]
 
 
-def _rgb(counts: Counter) -> MaskFindings:
+def _code(colour) -> int:
+    return int(colour[0]) << 16 | int(colour[1]) << 8 | int(colour[2])
+
+
+def _rgb(counts: Counter, table: ColourTable | None = None) -> MaskFindings:
+    """Colour masks: through `table` (the dataset's colour table, or data.colors) when there is one;
+    else VOC colours compacted to those that occur, in the palette's order; else one class per colour,
+    black first, then by area. VOC's cream border colour is void unless a class has it."""
     codes = sorted(counts)
-    palette = {tuple(colour): index for index, colour in enumerate(voc_palette().tolist())}
     shares = {",".join(map(str, _colour(c))): share for c, share in zip(codes, _fractions(counts).values(), strict=True)}
-    void_code = VOC_IGNORE_COLOUR[0] << 16 | VOC_IGNORE_COLOUR[1] << 8 | VOC_IGNORE_COLOUR[2]
-    if all(tuple(_colour(c)) in palette or c == void_code for c in codes):
-        ids = Counter({palette[tuple(_colour(c))]: n for c, n in counts.items() if c != void_code})
-        num_classes = max(max(ids, default=0) + 1, 2)
-        return MaskFindings("rgb", "index", num_classes, None, [], shares, _class_fractions(ids, num_classes),
-                            "RGB masks in VOC's colours: class ids through VOC's palette (its cream border ignored)")
-    ordered = sorted(codes, key=lambda c: (c != 0, -counts[c]))   # black first, then by area
-    ids = Counter({ordered.index(c): n for c, n in counts.items()})
-    return MaskFindings("rgb", "index", max(len(ordered), 2), None, [_colour(c) for c in ordered], shares,
-                        _class_fractions(ids, max(len(ordered), 2)),
-                        f"RGB masks with {len(ordered)} colours: one class per colour (black first, then by area), "
-                        f"listed in data.colors")
+    void_code = _code(VOC_IGNORE_COLOUR)
+    if table is not None:
+        index = {_code(colour): i for i, colour in enumerate(table.colours)}
+        index.setdefault(void_code, IGNORE_INDEX)
+        unknown = [c for c in codes if c not in index]
+        ids = Counter({index[c]: n for c, n in counts.items() if c in index and index[c] != IGNORE_INDEX})
+        suggestions = [f"colours {', '.join('(' + ','.join(map(str, _colour(c))) + ')' for c in unknown[:4])} are "
+                       f"in the masks but not in {table.path}: add them to it"] if unknown else []
+        named = f"{len(table.colours)} classes named by {Path(table.path).name}" if table.path else \
+            f"{len(table.colours)} classes of data.colors"
+        return MaskFindings("rgb", "index", len(table.colours), None, [list(c) for c in table.colours], shares,
+                            _class_fractions(ids, len(table.colours)), f"RGB masks: {named}", suggestions,
+                            list(table.names), table.path)
+    palette = {tuple(colour): index for index, colour in enumerate(voc_palette().tolist()[:IGNORE_INDEX])}
+    found = [c for c in codes if c != void_code]
+    if found and all(tuple(_colour(c)) in palette for c in found):
+        ordered = sorted(found, key=lambda c: palette[tuple(_colour(c))])
+        reason = (f"RGB masks in {len(ordered)} of VOC's palette colours: one class per colour that occurs, in the "
+                  f"palette's order (a colour table, classes.yaml or labelmap.txt in data.root, names them)")
+    else:
+        ordered = sorted(codes, key=lambda c: (c != 0, -counts[c]))   # black first, then by area
+        reason = (f"RGB masks with {len(ordered)} colours: one class per colour (black first, then by area), "
+                  f"listed in data.colors")
+    num_classes = max(len(ordered), 2)
+    ids = Counter({ordered.index(c): n for c, n in counts.items() if c in ordered})
+    return MaskFindings("rgb", "index", num_classes, None, [_colour(c) for c in ordered], shares,
+                        _class_fractions(ids, num_classes), reason)
 
 
 def _isolated_void(values: list[int]) -> int | None:
@@ -77,13 +107,23 @@ def _isolated_void(values: list[int]) -> int | None:
 
 
 def describe_masks(kinds: set[str], counts: Counter, user_num_classes: int | None = None,
-                   user_ignore_index: int | None = None) -> MaskFindings:
+                   user_ignore_index: int | None = None, table: ColourTable | None = None) -> MaskFindings:
     """The reading of masks whose raw values occur `counts` times (kinds of files: grey, palette,
-    colour); `user_*`: what the user set, which wins and is checked."""
+    colour); `user_*`: what the user set, which wins and is checked; `table`: the dataset's colour
+    table (or the user's data.colors), which names the classes of colour masks, and of index masks
+    with as many classes."""
     if not counts:
         return MaskFindings("none", "binary", user_num_classes or 2, None, [], {}, [], "no masks found")
     if "colour" in kinds:
-        return _rgb(counts)
+        return _rgb(counts, table)
+    findings = _grey_or_palette(kinds, counts, user_num_classes, user_ignore_index)
+    if table is not None and table.names and len(table.names) == findings.num_classes:
+        findings.class_names, findings.table = list(table.names), table.path
+    return findings
+
+
+def _grey_or_palette(kinds: set[str], counts: Counter, user_num_classes: int | None,
+                     user_ignore_index: int | None) -> MaskFindings:
     values = sorted(counts)
     shares = _fractions(counts)
     suggestions: list[str] = []

@@ -106,11 +106,14 @@ def _exported_program(model: SegmentationModel, path: Path, sample: torch.Tensor
     from torch.export import Dim
     shapes = None
     if dynamic:
-        multiple = model.size_multiple
+        multiple, smallest = model.size_multiple, model.input_size_for(1)
         height, width = sample.shape[-2:]
         sample = torch.cat([sample, sample])   # a batch of 1 would be specialised to 1
-        shapes = ({0: Dim("batch", max=1024), 2: multiple * Dim("rows", min=1, max=1024) + height % multiple,
-                   3: multiple * Dim("columns", min=1, max=1024) + width % multiple},)
+
+        def side(name: str, traced: int):   # k x multiple + offset, from the smallest size the network takes
+            offset = traced % multiple
+            return multiple * Dim(name, min=max(1, -(-(smallest - offset) // multiple)), max=1024) + offset
+        shapes = ({0: Dim("batch", max=1024), 2: side("rows", height), 3: side("columns", width)},)
     try:
         return torch.export.export(model, (sample,), dynamic_shapes=shapes)
     except Exception as error:  # noqa: BLE001 -- torch.export raises many types; the user needs one line
@@ -139,6 +142,8 @@ def write_aoti(model: SegmentationModel, meta: ModelMeta, path: Path, sample: to
     """The exported program compiled by AOTInductor (needs a C++ compiler; minutes on a small CPU) into
     a package: `torch._inductor.aoti_load_package(path)` runs it, from Python or C++ (LibTorch)."""
     from torch._inductor import aoti_compile_and_package
+    if path.suffix != ".pt2":
+        raise ExportError(f"{path}: an AOTInductor package must end in .pt2")
     program = _exported_program(model, path, sample, dynamic)
     try:
         aoti_compile_and_package(program, package_path=str(path))

@@ -33,7 +33,9 @@ def fold_batchnorm(model: nn.Module) -> int:
         names = list(module._modules)
         for first, second in itertools.pairwise(names):
             conv, norm = module._modules[first], module._modules[second]
-            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d) and norm.track_running_stats:
+            # SyncBatchNorm (train.sync_batchnorm) folds like BatchNorm2d, as a checkpoint reloaded by evaluate does
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, (nn.BatchNorm2d, nn.SyncBatchNorm)) \
+                    and norm.track_running_stats:
                 module._modules[first] = fuse_conv_bn_eval(conv, norm)
                 module._modules[second] = nn.Identity()
                 folded += 1

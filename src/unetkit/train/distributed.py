@@ -164,6 +164,17 @@ def pixel_share(ranks: Ranks, denominator: Callable[[torch.Tensor], torch.Tensor
     return weight
 
 
+def same_buffers(model: torch.nn.Module, ranks: Ranks) -> None:
+    """Every rank takes rank 0's buffers (BatchNorm running statistics). DDP broadcasts them before each
+    forward pass, so after the last step each rank holds the statistics of its own last batch; validation
+    and best.pt (written by rank 0) then use rank 0's, on every rank."""
+    if not ranks.distributed:
+        return
+    with collective("validation", ranks):
+        for buffer in model.buffers():
+            dist.broadcast(buffer, src=0)
+
+
 def share(items: list, ranks: Ranks) -> list:
     """This rank's share of `items` (every world_size-th, from its rank on)."""
     return items[ranks.rank::ranks.world_size]

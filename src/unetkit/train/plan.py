@@ -80,6 +80,13 @@ def _user_settings(overrides: list[str]) -> dict[str, Any]:
     return settings
 
 
+def _names(value: Any) -> list[str] | None:
+    """data.class_names as given on the command line: a YAML list, or names joined by commas."""
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    return value
+
+
 def _user_data(settings: dict[str, Any]) -> DataConfig:
     values = {key.split(".", 1)[1]: value for key, value in settings.items() if key.startswith("data.")}
     return section_from_dict(DataConfig, values, "command line")
@@ -114,7 +121,10 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
     if masks.ignore_value is not None:
         choices["data.ignore_index"] = (masks.ignore_value, f"value {masks.ignore_value} marks void pixels")
     if masks.colors:
-        choices["data.colors"] = (masks.colors, "the colours found in the masks, one class each")
+        choices["data.colors"] = (masks.colors, f"the colours of {Path(masks.table).name}" if masks.table else
+                                  "the colours found in the masks, one class each")
+    if masks.class_names:
+        choices["data.class_names"] = (masks.class_names, f"named by {Path(masks.table).name}")
     patch, why = _patch_size(fingerprint)
     choices["data.patch_size"] = (patch, why)
     depth = 4 if patch >= 128 else 3
@@ -138,16 +148,27 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
 
 
 def _augmentation(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
+    """Orientation from the masks' vertical layout (data/layout.py): data with an up direction is never
+    turned upside down or by 90 degrees; data without one (fundus, EM, micrographs) takes every
+    orientation. Colour photographs of varied sizes get colour jitter and wider scales."""
+    layout = fingerprint.layout
+    if layout.upright:
+        why = f"upright scenes ({layout.reason}): horizontal flips and small rotations only"
+        choices = {"augment.rotate90": (False, why), "augment.vertical_flips": (False, why),
+                   "augment.rotate_degrees": (10.0, why)}
+    else:
+        why = f"no up direction ({layout.reason}): every orientation"
+        choices = {"augment.rotate90": (True, why), "augment.vertical_flips": (True, why),
+                   "augment.rotate_degrees": (15.0, why)}
     if _natural_images(fingerprint):
-        why = "colour images of varied sizes (photographs): upright, colour jitter, wider scales"
-        return {"augment.rotate90": (False, why), "augment.vertical_flips": (False, why),
-                "augment.scale_range": ([0.75, 1.5], why), "augment.hue": (0.015, why),
-                "augment.saturation": (0.2, why), "augment.value": (0.2, why)}
-    why = ("grey images (microscopy-like): every orientation, intensity jitter only" if fingerprint.channels == 1
-           else "colour images of one size (a scanner or camera set-up): every orientation, mild intensity jitter")
-    return {"augment.rotate90": (True, why), "augment.vertical_flips": (True, why),
-            "augment.rotate_degrees": (15.0, why), "augment.brightness": (0.1, why),
-            "augment.contrast": (0.1, why), "augment.gamma": (0.1, why)}
+        why = "colour images of varied sizes (photographs): colour jitter, wider scales"
+        choices.update({"augment.scale_range": ([0.75, 1.5], why), "augment.hue": (0.015, why),
+                        "augment.saturation": (0.2, why), "augment.value": (0.2, why)})
+    else:
+        why = ("grey images (microscopy-like): intensity jitter" if fingerprint.channels == 1
+               else "colour images of one size (a scanner or camera set-up): mild intensity jitter")
+        choices.update({"augment.brightness": (0.1, why), "augment.contrast": (0.1, why), "augment.gamma": (0.1, why)})
+    return choices
 
 
 def budget_choices(config: Config, speed: TrainingSpeed, seconds_left: float) -> dict[str, tuple[Any, str]]:
@@ -182,7 +203,8 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
         raise ConfigError("the automatic plan needs data.root=DIR (the dataset folder), or a --config file")
     if "data.format" not in settings:
         data.format = detect_format(Path(data.root))
-    fingerprint = fingerprint_dataset(data, settings.get("data.num_classes"), settings.get("data.ignore_index"))
+    fingerprint = fingerprint_dataset(data, settings.get("data.num_classes"), settings.get("data.ignore_index"),
+                                      settings.get("data.colors"), _names(settings.get("data.class_names")))
     choices = plan_choices(fingerprint)
     if "model.name" in settings:   # another network: the plan's U-Net arguments may not apply to it
         choices = {key: choice for key, choice in choices.items() if not key.startswith("model.")}

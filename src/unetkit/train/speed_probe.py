@@ -26,7 +26,7 @@ from ..evaluate import evaluate_samples
 from ..infer.predictor import Predictor
 from ..labels import IGNORE_INDEX
 from ..losses import build_loss
-from ..runtime import memory_format, resolve_device, resolve_precision
+from ..runtime import choose_precision, memory_format, resolve_device
 from .schedules import build_optimizer
 from .setup import model_for_config
 from .step import TrainStep
@@ -51,7 +51,7 @@ def measure_training_speed(config: Config) -> TrainingSpeed:
     """Time training steps and one validation image of `config` on its device."""
     started = time.perf_counter()
     device = resolve_device(config.train.device)
-    precision = resolve_precision(config.train.precision, device)
+    precision = choose_precision(config.train.precision, device).precision
     fmt = memory_format(precision, device)
     train_files = find_samples(config.data, "train")
     samples = load_samples(train_files[:: max(1, len(train_files) // PROBE_IMAGES)][:PROBE_IMAGES], config.data,

@@ -30,6 +30,7 @@ from .distributed import (
     rank_device,
     ranks_from_environment,
     reduce_scores,
+    same_buffers,
     share,
     wrap_model,
 )
@@ -161,6 +162,7 @@ def validate(run: TrainingRun, last: bool) -> bool:
     """Score the validation images every train.val_every epochs and after the last one; True if it did."""
     if not run.val_samples or not (run.state.epoch % run.config.train.val_every == 0 or last):
         return False
+    same_buffers(run.model, run.ranks)   # several ranks: rank 0's BatchNorm statistics, those best.pt keeps
     run.predictor.refresh()   # the inference copy takes the weights just trained (infer/predictor.py)
     # several ranks: each scores its share of the images, the counts are summed (distributed.reduce_scores)
     run.metrics = evaluate_samples(run.predictor, share(run.val_samples, run.ranks), run.data_format.extra_metrics,
@@ -189,6 +191,7 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
         score = run.metrics[config.monitor]
         is_best = state.record_score(score, config.monitor)
         record["val"] = run.metrics
+        record["val_precision"] = str(run.predictor.precision_choice)   # evaluate agrees in the same precision
         if note_validation(state, config, is_best):
             log.info("no gain in %s for %d validations: learning rate x %g (now %.3g)", config.monitor,
                      config.plateau_patience, config.plateau_factor,

@@ -27,19 +27,22 @@ def blend_overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.7,
     return blended.round().clip(0, 255).astype(np.uint8)
 
 
-def save_label_png(labels: np.ndarray, path: str | Path, num_classes: int) -> None:
-    """Binary: 0/255 grayscale PNG. Multi-class: palette PNG whose pixel values are the class ids."""
-    if num_classes == 2:
+def save_label_png(labels: np.ndarray, path: str | Path, num_classes: int, palette: np.ndarray | None = None) -> None:
+    """Binary: 0/255 grayscale PNG. Multi-class, or any `palette` ((256, 3) uint8): a palette PNG whose
+    pixel values are the class ids, shown in VOC's colours or the palette's."""
+    if num_classes == 2 and palette is None:
         Image.fromarray((labels > 0).astype(np.uint8) * 255).save(path)
         return
     image = Image.fromarray(labels.astype(np.uint8), mode="P")
-    image.putpalette(voc_palette().reshape(-1).tolist())
+    image.putpalette((voc_palette() if palette is None else palette).reshape(-1).tolist())
     image.save(path)
 
 
-def colorize(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """Class ids (H, W) -> RGB (H, W, 3) for panels: white foreground for binary, VOC colours otherwise."""
-    palette = binary_palette() if num_classes == 2 else voc_palette()
+def colorize(labels: np.ndarray, num_classes: int, palette: np.ndarray | None = None) -> np.ndarray:
+    """Class ids (H, W) -> RGB (H, W, 3) for panels: white foreground for binary, VOC colours otherwise,
+    or `palette`'s ((256, 3) uint8)."""
+    if palette is None:
+        palette = binary_palette() if num_classes == 2 else voc_palette()
     return palette[labels]
 
 

@@ -7,11 +7,12 @@ from .overlay import as_rgb, colorize
 
 
 def side_by_side(image: np.ndarray, prediction: np.ndarray, label: np.ndarray | None, num_classes: int,
-                 gap: int = 4) -> np.ndarray:
-    """One RGB uint8 strip: the input, the predicted labels and (when given) the true labels."""
-    parts = [as_rgb(image), colorize(prediction, num_classes)]
+                 gap: int = 4, palette: np.ndarray | None = None) -> np.ndarray:
+    """One RGB uint8 strip: the input, the predicted labels and (when given) the true labels, in
+    `palette` ((256, 3) uint8; default: colorize's)."""
+    parts = [as_rgb(image), colorize(prediction, num_classes, palette)]
     if label is not None:
-        parts.append(colorize(label, num_classes))
+        parts.append(colorize(label, num_classes, palette))
     height = parts[0].shape[0]
     spacer = np.full((height, gap, 3), 255, np.uint8)
     strip = [parts[0]]
