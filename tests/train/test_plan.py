@@ -102,3 +102,24 @@ def test_scenes_with_an_up_direction_are_never_turned_and_vessels_take_every_ori
     assert not vessels.fingerprint.layout.upright
     assert vessels.config.augment.rotate90 and vessels.config.augment.vertical_flips
     assert "no up direction" in vessels.reasons["augment.rotate90"]
+
+
+def test_rare_classes_in_multi_class_masks_get_class_aware_patches(tmp_path):
+    """A class under 2% of the pixels turns on patches centred on classes drawn among those present,
+    named in the reason; balanced classes do not."""
+    for index in range(3):
+        write_png(tmp_path / "rare/train/images" / f"{index}.png", np.full((64, 64, 3), 90 + index, np.uint8))
+        mask = np.zeros((64, 64), np.uint8)
+        mask[:, 32:] = 1
+        mask[:6, :6] = 2      # 36 of 4096 pixels: 0.9%
+        write_png(tmp_path / "rare/train/masks" / f"{index}.png", mask)
+    plan = make_plan([f"data.root={tmp_path / 'rare'}"], probe=False)
+    assert plan.config.data.foreground_fraction == 0.5
+    assert "rare classes (class_2 0.9%)" in plan.reasons["data.foreground_fraction"]
+    for index in range(3):
+        mask = np.zeros((64, 64), np.uint8)
+        mask[:, 20:40], mask[:, 40:] = 1, 2
+        write_png(tmp_path / "balanced/train/masks" / f"{index}.png", mask)
+        write_png(tmp_path / "balanced/train/images" / f"{index}.png", np.full((64, 64, 3), 90, np.uint8))
+    balanced = make_plan([f"data.root={tmp_path / 'balanced'}"], probe=False)
+    assert balanced.config.data.foreground_fraction == 0.0 and "data.foreground_fraction" not in balanced.reasons

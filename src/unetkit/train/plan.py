@@ -44,6 +44,8 @@ PROBE_MARGIN = 1.0           # fill the time left: a slower loop is stopped by i
 FEW_STEPS = 1000             # fewer steps than this fit the budget at width 32: train the narrower U-Net
 NARROW_CHANNELS = 16
 RARE_FOREGROUND = 0.02       # binary masks with less foreground than this train with the Dice loss
+RARE_CLASS = 0.02            # multi-class: classes under this share of the labelled pixels are sampled for
+RARE_SAMPLING = 0.5          # ... this share of the patches centred on a class chosen among those present
 NATURAL_SIZE_SPREAD = 1.25   # colour images whose sides vary more than this are photographs
 
 
@@ -138,6 +140,12 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
     else:
         smallest = f" (smallest class {min(masks.class_fractions):.1%})" if masks.class_fractions else ""
         choices["train.loss"] = ("ce_dice", f"cross-entropy for calibrated probabilities + Dice against imbalance{smallest}")
+    names = masks.class_names or [f"class_{i}" for i in range(masks.num_classes)]
+    rare = [f"{names[i]} {share:.1%}" for i, share in enumerate(masks.class_fractions) if 0 < share < RARE_CLASS]
+    if masks.num_classes > 2 and rare:
+        choices["data.foreground_fraction"] = (RARE_SAMPLING, (
+            f"rare classes ({', '.join(rare)}): {RARE_SAMPLING:.0%} of the patches are centred on a pixel of a "
+            f"class other than 0, the class drawn uniformly among those in the image"))
     choices["train.monitor"] = (("f1", "binary: F1 (Dice) of the foreground") if masks.num_classes == 2 else
                                 ("miou", f"{masks.num_classes} classes: mean IoU weighs small classes equally"))
     for key, value in {"train.optimizer": "adam", "train.lr": 0.002, "train.schedule": "cosine",
@@ -231,9 +239,14 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
     """Probe the planned config's speed and add the epochs, patches per epoch and validation split
     that fill what is left of the budget to `choices`; the narrower U-Net when few steps would fit."""
 
+    planned = _config(choices, overrides)
+    settled = FORMATS[planned.data.format].settle(planned.data)   # the validation split to time, chosen once
+    if settled.val_images and not planned.data.val_images and "data.val_images" not in choices:
+        choices["data.val_images"] = (settled.val_images,
+                                      "no val/ folder: data.val_fraction of train/ held out for validation")
+
     def probe() -> tuple[Config, TrainingSpeed, dict[str, tuple[Any, str]]]:
         config = _config(choices, overrides)
-        config.data = FORMATS[config.data.format].settle(config.data)   # the validation split to time
         speed = measure_training_speed(config)
         return config, speed, budget_choices(config, speed, budget_seconds - (time.perf_counter() - started))
 
@@ -241,14 +254,13 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
     steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
     user_width = any(o.startswith("model.base_channels=") for o in overrides)
     if steps < FEW_STEPS and "model.base_channels" in choices and not user_width:
+        log.info("only %d steps fit the budget at width %d: probing width %d", steps, config.model.base_channels,
+                 NARROW_CHANNELS)
         choices["model.base_channels"] = (NARROW_CHANNELS, (
             f"only {steps} steps fit the budget at width 32 here; width 16 has a quarter of the conv arithmetic "
             f"(configs/drive_fast.yaml: DRIVE F1 0.80 after 500 steps, docs/benchmarks.md)"))
         config, speed, fitted = probe()
     choices.update(fitted)
-    if config.data.val_images and "data.val_images" not in choices:
-        choices["data.val_images"] = (config.data.val_images,
-                                      "no val/ folder: data.val_fraction of train/ held out for validation")
     return _config(choices, overrides), speed
 
 

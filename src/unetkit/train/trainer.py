@@ -17,7 +17,6 @@ import torch
 from ..config import Config
 from ..errors import OutOfMemory
 from ..evaluate import evaluate_samples, sample_panel
-from ..metrics import format_table
 from ..progress import progress
 from ..runtime import out_of_memory_advice, resolve_device
 from .distributed import (
@@ -217,7 +216,10 @@ def end_of_training(run: TrainingRun, stop_reason: str) -> dict:
     state = run.state
     if run.metrics and run.ranks.is_main:
         run.run_dir.save_metrics(run.metrics)
-        log.info("validation metrics after epoch %d:\n%s", state.epoch, format_table(run.metrics))
+        # one line: the command prints the whole table once (cli.py), metrics.json keeps it
+        shown = [key for key in ("f1", "miou", "auc", "pixel_accuracy") if key in run.metrics]
+        log.info("validation after epoch %d: %s (all metrics in metrics.json)", state.epoch,
+                 ", ".join(f"{key} {run.metrics[key]:.4f}" for key in shown))
     log.info("stopped after %d epochs (%s), %.0f s of training", state.epoch, stop_reason, state.train_seconds)
     return {"best_score": state.best_score, "best_epoch": state.best_epoch, "epochs": state.epoch,
             "metrics": run.metrics, "stop_reason": stop_reason, "train_seconds": state.train_seconds}
