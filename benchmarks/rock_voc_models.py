@@ -29,7 +29,7 @@ from unetkit.config import load_config
 from unetkit.data import PatchDataset, compute_normalization, find_samples, load_samples
 from unetkit.losses import build_loss
 from unetkit.models import MODELS, register_model
-from unetkit.runtime import memory_format, resolve_device, resolve_precision
+from unetkit.runtime import choose_precision, memory_format, resolve_device
 from unetkit.train import model_for_config, train
 from unetkit.train.schedules import build_optimizer
 from unetkit.train.step import TrainStep
@@ -45,7 +45,7 @@ MODEL_ARGS = {"unet": [], "attention_unet": [], "unetpp": [], "vgg16_unet": ["mo
 def steps_per_second(config) -> float:
     """Training steps per second of the config's model at its batch and patch size (warm)."""
     device = resolve_device(config.train.device)
-    precision = resolve_precision(config.train.precision, device)
+    precision = choose_precision(config.train.precision, device).precision
     fmt = memory_format(precision, device)
     samples = load_samples(find_samples(config.data, "train")[:8], config.data)
     dataset = PatchDataset(samples, config.data.patch_size, 64, compute_normalization(samples))

@@ -27,7 +27,7 @@ from unetkit.config import TrainConfig
 from unetkit.infer.optimize import optimize_for_inference
 from unetkit.losses import build_loss
 from unetkit.models import UNet
-from unetkit.runtime import autocast, memory_format, resolve_device, resolve_precision
+from unetkit.runtime import autocast, choose_precision, memory_format, resolve_device
 from unetkit.train.schedules import build_optimizer
 from unetkit.train.step import TrainStep
 
@@ -129,7 +129,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     device = resolve_device("auto")
-    precision = resolve_precision(args.precision, device)
+    precision = choose_precision(args.precision, device).precision
     sys.path.insert(0, args.peers)
     from peers import TextbookUNet, peers
     models = {

@@ -27,7 +27,7 @@ from unetkit.data.augment import build_augmentation
 from unetkit.evaluate import evaluate_samples
 from unetkit.infer.predictor import Predictor
 from unetkit.losses import LOSSES, build_loss
-from unetkit.runtime import memory_format, resolve_device, resolve_precision
+from unetkit.runtime import choose_precision, memory_format, resolve_device
 from unetkit.train import model_for_config
 from unetkit.train.schedules import build_optimizer, lr_factor
 from unetkit.train.step import TrainStep
@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config(args.config, [f"data.root={args.drive}", "data.val_images=", *args.overrides])
     device = resolve_device(config.train.device)
-    precision = resolve_precision(config.train.precision, device)
+    precision = choose_precision(config.train.precision, device).precision
     fmt = memory_format(precision, device)
     torch.manual_seed(config.train.seed)
     train_samples = load_samples(find_samples(config.data, "train"), config.data)

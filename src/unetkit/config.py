@@ -80,6 +80,8 @@ class AugmentConfig:
     hue: float = 0.0                    # HSV jitter (RGB images): hue shift as a fraction of the hue circle,
     saturation: float = 0.0             # saturation and value shifts as fractions of their range
     value: float = 0.0
+    zoom_out: float = 1.0               # mixed resolution: crops of data.patch_size x [1, zoom_out] per side,
+                                        # shrunk to the patch (more context per step); 1 = off
     letterbox: bool = False             # train on whole images scaled to fit data.patch_size, padded with
     pad_value: int = 128                # this grey (masks with the ignore label), as the VOC report does
 
@@ -135,6 +137,11 @@ class TrainConfig:
     patience: int = 0                   # validations without improvement before stopping; 0 = never
     save_every: int = 0                 # keep epoch_NNN.pt every N epochs; 0 = never
     max_minutes: float = 0.0            # stop after this much training wall time; 0 = no limit
+    schedule_to_budget: bool = True     # with max_minutes, cosine/poly progress is the larger of steps done and
+                                        # budget used: the rate reaches its floor when the budget ends, however
+                                        # fast the loop turns out to be (the plan's probe only estimates it)
+    ema: float = 0.0                    # exponential moving average of the weights (decay per step, e.g.
+                                        # 0.995; 0 = off): validated, and saved as best.pt/last.pt's model
     freeze_encoder_epochs: int = 0      # encoder U-Nets: train with the encoder frozen for this many epochs
     freeze_lr: float = 0.0              # ... at this learning rate (0 = train.lr)
     freeze_batch_size: int = 0          # ... and batch size (0 = train.batch_size)
@@ -228,6 +235,8 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "train.weight_decay": (lambda v: v >= 0, ">= 0"),
     "train.momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "train.warmup_epochs": (lambda v: v >= 0, ">= 0"),
+    "augment.zoom_out": (lambda v: 1 <= v <= 4, "between 1 (off) and 4"),
+    "train.ema": (lambda v: v == 0 or 0 < v < 1, "0 (off) or a decay between 0 and 1, e.g. 0.995"),
     "train.step_epochs": (lambda v: v > 0, "> 0"),
     "train.step_gamma": (lambda v: v > 0, "> 0"),
     "train.poly_power": (lambda v: v > 0, "> 0"),

@@ -49,3 +49,13 @@ def test_a_bad_table_is_one_line_naming_the_file(tmp_path, name, text, words):
     with pytest.raises(DataError, match=re.escape(words)) as caught:
         find_colour_table(tmp_path)
     assert str(tmp_path / name) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_shipped_colour_tables_read_as_tables():
+    """configs/colour_tables/ holds colour tables (not configs): each reads, with distinct names."""
+    from pathlib import Path
+    tables = sorted((Path(__file__).parents[2] / "configs" / "colour_tables").glob("*.yaml"))
+    assert tables
+    for path in tables:
+        table = read_colour_table(path)
+        assert len(table.names) >= 2 and len(set(table.names)) == len(table.names), path

@@ -49,3 +49,29 @@ def test_worker_processes_see_the_same_patches(tiny_config):
     single = [b[0] for b in DataLoader(dataset, batch_size=4)]
     parallel = [b[0] for b in DataLoader(dataset, batch_size=4, num_workers=2)]
     assert all(torch.equal(a, b) for a, b in zip(single, parallel)) and len(single) == 2
+
+
+def test_zoom_out_crops_more_of_the_image_into_the_same_patch(tiny_config):
+    """augment.zoom_out: a crop of up to zoom_out x the patch side, shrunk to the patch. On 8-px stripes a
+    shrunk crop shows more, narrower stripes; labels stay class ids (nearest), images keep their channels."""
+    import dataclasses
+
+    import numpy as np
+
+    columns = np.arange(96)
+    label = np.broadcast_to(((columns // 8) % 2).astype(np.uint8), (96, 96)).copy()
+    image = np.repeat((label * 200)[..., None], 3, axis=2).astype(np.uint8)
+    template = load_samples(find_samples(tiny_config.data, "train"), tiny_config.data)[0]
+    sample = dataclasses.replace(template, image=image, label=label, roi=None)
+    normalization = compute_normalization([sample])
+
+    def stripes_per_patch(zoom):
+        dataset = PatchDataset([sample], 32, 24, normalization, zoom_out=zoom)
+        counts = []
+        for index in range(len(dataset)):
+            image_patch, label_patch = dataset[index]
+            assert image_patch.shape == (3, 32, 32) and set(label_patch.unique().tolist()) <= {0, 1}
+            counts.append(int((label_patch[0, 1:] != label_patch[0, :-1]).sum()))
+        return np.mean(counts)
+    assert stripes_per_patch(1.0) <= 4          # 32 px of 8-px stripes: at most 4 changes
+    assert stripes_per_patch(2.5) > 1.5 * stripes_per_patch(1.0)

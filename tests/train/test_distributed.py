@@ -183,7 +183,7 @@ def test_agree_and_share_in_one_process_change_nothing():
     assert ranks_from_environment({"RANK": "5", "WORLD_SIZE": "8", "LOCAL_RANK": "1",
                                    "LOCAL_WORLD_SIZE": "4"}) == Ranks(5, 8, 1, 4)
     assert share(list(range(7)), Ranks(1, 3, 1)) == [1, 4]
-    assert agree(Ranks(), torch.tensor(0.25), False, True) == (0.25, False, True)
+    assert agree(Ranks(), torch.tensor(0.25), 12.5, True) == (0.25, 12.5, True)
 
 
 def test_nonsense_rank_variables_are_one_error():

@@ -123,3 +123,15 @@ def test_rare_classes_in_multi_class_masks_get_class_aware_patches(tmp_path):
         write_png(tmp_path / "balanced/train/images" / f"{index}.png", np.full((64, 64, 3), 90, np.uint8))
     balanced = make_plan([f"data.root={tmp_path / 'balanced'}"], probe=False)
     assert balanced.config.data.foreground_fraction == 0.0 and "data.foreground_fraction" not in balanced.reasons
+
+
+def test_scene_crops_grow_while_enough_steps_fit_the_budget():
+    """A step's time grows with the crop's area: the largest multiple of 32 up to the median short side
+    at which CONTEXT_STEPS steps still fit, else the probed size with the reason."""
+    from unetkit.train.plan import CONTEXT_STEPS, larger_crop
+    assert larger_crop((683, 512), 256, 100 * CONTEXT_STEPS)[0] == 512          # a fast machine: whole short side
+    crop, why = larger_crop((683, 512), 256, int(1.6 * CONTEXT_STEPS))            # 1.6 x (256/320)^2 = 1.02
+    assert crop == 320 and "steps still fit" in why and "683x512" in why
+    crop, why = larger_crop((683, 512), 256, CONTEXT_STEPS)
+    assert crop == 256 and "more steps beat more context" in why
+    assert larger_crop((300, 256), 256, 100 * CONTEXT_STEPS) == (256, "the crops already span the short side")

@@ -78,3 +78,35 @@ def test_plateau_needs_validation(tmp_path, synthetic_root, monkeypatch):
     config = load_config(None, [*tiny_overrides(synthetic_root), "train.schedule=plateau"])
     with pytest.raises(ConfigError, match="train.schedule=plateau .* no validation images"):
         train(config, tmp_path / "run")
+
+
+def test_the_schedule_ends_with_the_time_budget_when_that_comes_first():
+    """train.schedule_to_budget: progress is the larger of steps done and budget spent, so a loop slower
+    than the plan's probe still ends at the rate's floor; without a budget, steps alone count."""
+    config = _train("train.schedule=cosine", "train.max_minutes=10")
+    assert lr_factor(10, config, 100, 10, budget_used=0.5) == pytest.approx(0.5)      # time ahead of steps
+    assert lr_factor(50, config, 100, 10, budget_used=0.1) == pytest.approx(0.5)      # steps ahead of time
+    assert lr_factor(10, config, 100, 10, budget_used=1.3) == pytest.approx(0.0)      # past the budget: the floor
+    poly = _train("train.schedule=poly", "train.poly_power=1", "train.max_minutes=10")
+    assert lr_factor(0, poly, 100, 10, budget_used=0.75) == pytest.approx(0.25)
+    assert lr_factor(10, _train("train.schedule=cosine", "train.max_minutes=10", "train.schedule_to_budget=false"),
+                     100, 10, budget_used=0.5) == pytest.approx(lr_factor(10, config, 100, 10))
+    assert lr_factor(10, _train("train.schedule=cosine"), 100, 10, budget_used=0.5) == pytest.approx(
+        lr_factor(10, config, 100, 10))
+
+
+def test_a_run_stopped_by_its_budget_ends_near_the_floor(tmp_path, synthetic_root):
+    """Far more epochs than fit the budget: the last recorded rate is within the last tenth of the cosine."""
+    import json
+
+    from unetkit.config import load_config
+    from unetkit.train import train
+
+    from ..conftest import tiny_overrides
+    run = tmp_path / "run"
+    train(load_config(None, [*tiny_overrides(synthetic_root), "train.epochs=10000", "train.max_minutes=0.05",
+                             "train.val_every=1000"]), run)
+    history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    assert history[-1]["epoch"] < 10000
+    lr = load_config(None, tiny_overrides(synthetic_root)).train.lr
+    assert history[-1]["lr"] < 0.03 * lr

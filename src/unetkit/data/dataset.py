@@ -104,6 +104,16 @@ def _crop_with_reflect(planes: list[np.ndarray], top: int, left: int, size: int)
     return [p[top:top + size, left:left + size] for p in planes]
 
 
+def _shrink(planes: list[np.ndarray], size: int) -> list[np.ndarray]:
+    """Image (area-averaged), label and weights (nearest: no invented classes) resized to size x size."""
+    import cv2  # albumentations' own dependency; imported here, where it is needed
+    image, *rest = planes
+    shrunk = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    if image.ndim == 3 and shrunk.ndim == 2:   # cv2 drops a single channel axis
+        shrunk = shrunk[..., None]
+    return [shrunk, *(cv2.resize(p, (size, size), interpolation=cv2.INTER_NEAREST) for p in rest)]
+
+
 def _class_presence(samples: list[Sample]) -> np.ndarray:
     """(images, 256) bool: which label values each sample's mask holds."""
     return np.stack([np.bincount(s.label.reshape(-1), minlength=256) > 0 for s in samples])
@@ -120,7 +130,7 @@ class PatchDataset(Dataset):
 
     def __init__(self, samples: list[Sample], patch_size: int, patches_per_epoch: int,
                  normalization: Normalization, pipeline=None, seed: int = 0, whole_images: bool = False,
-                 foreground_fraction: float = 0.0):
+                 foreground_fraction: float = 0.0, zoom_out: float = 1.0):
         if not samples:
             raise DataError("no training samples found")
         missing = [s.files.image for s in samples if s.label is None]
@@ -134,13 +144,14 @@ class PatchDataset(Dataset):
         self.seed = seed
         self.whole_images = whole_images  # the pipeline brings whole images to the patch size (letterbox)
         self.foreground_fraction = foreground_fraction
+        self.zoom_out = zoom_out   # crops of patch x [1, zoom_out] per side, shrunk to the patch (augment.zoom_out)
         # which images hold which class (classes 1..254: 0 is the background, 255 the ignore label)
         self._holding = ({} if not foreground_fraction else
                          {value: np.flatnonzero(column) for value, column in enumerate(_class_presence(samples).T)
                           if 0 < value < IGNORE_INDEX and column.any()})
         self.epoch = 0
 
-    def _foreground_patch(self, rng: np.random.Generator) -> tuple[Sample, int, int]:
+    def _foreground_patch(self, rng: np.random.Generator, side: int) -> tuple[Sample, int, int]:
         """nnU-Net's / MONAI's foreground oversampling: a class uniformly among the foreground classes of
         the training masks (so a rare class is drawn as often as a common one), an image holding it, one
         of its pixels; the patch is centred there (shifted inside the image at its borders)."""
@@ -151,9 +162,9 @@ class PatchDataset(Dataset):
         pixels = np.flatnonzero(sample.label == value)
         y, x = divmod(int(pixels[rng.integers(len(pixels))]), sample.label.shape[1])
         height, width = sample.label.shape
-        half = self.patch_size // 2
-        top = min(max(0, y - half), max(0, height - self.patch_size))
-        left = min(max(0, x - half), max(0, width - self.patch_size))
+        half = side // 2
+        top = min(max(0, y - half), max(0, height - side))
+        left = min(max(0, x - half), max(0, width - side))
         return sample, top, left
 
     def set_epoch(self, epoch: int) -> None:
@@ -166,13 +177,18 @@ class PatchDataset(Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         sample = self.samples[rng.integers(len(self.samples))]
         height, width = sample.label.shape
-        top = int(rng.integers(max(1, height - self.patch_size + 1)))
-        left = int(rng.integers(max(1, width - self.patch_size + 1)))
+        side = self.patch_size
+        if self.zoom_out > 1 and not self.whole_images:   # mixed resolution: more context, fewer pixels of it
+            side = min(round(side * rng.uniform(1.0, self.zoom_out)), max(side, min(height, width)))
+        top = int(rng.integers(max(1, height - side + 1)))
+        left = int(rng.integers(max(1, width - side + 1)))
         if self._holding and rng.random() < self.foreground_fraction:
-            sample, top, left = self._foreground_patch(rng)
+            sample, top, left = self._foreground_patch(rng, side)
         planes = [sample.image, sample.label] + ([sample.weights] if sample.weights is not None else [])
         if not self.whole_images:
-            planes = _crop_with_reflect(planes, top, left, self.patch_size)
+            planes = _crop_with_reflect(planes, top, left, side)
+            if side != self.patch_size:
+                planes = _shrink(planes, self.patch_size)
         image, label, *weights = planes
         image, label, weights = augment(self.pipeline, image, label, int(rng.integers(2**31)),
                                         weights[0] if weights else None)

@@ -33,7 +33,7 @@ FORMAT_VERSION = 2
 # version 2 keys; version 1 (unetkit before the model contract) had only model, config, normalization
 # and the training state, and is upgraded on load (_upgrade_version_1)
 MODEL_KEYS = ("model", "model_name", "model_args", "in_channels", "out_channels")
-TRAINING_KEYS = ("optimizer", "scheduler", "train_state")
+TRAINING_KEYS = ("optimizer", "scheduler", "train_state", "weight_average")
 
 
 @dataclass

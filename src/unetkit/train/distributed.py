@@ -132,18 +132,20 @@ def barrier(ranks: Ranks, what: str) -> None:
             dist.barrier()
 
 
-def agree(ranks: Ranks, loss: torch.Tensor, out_of_time: bool, stop_requested: bool) -> tuple[float, bool, bool]:
-    """The step's mean loss over the ranks, and whether any rank ran out of time or was asked to stop:
-    every rank takes the same decision at the same step (one all-reduce of three numbers)."""
+def agree(ranks: Ranks, loss: torch.Tensor, seconds: float, stop_requested: bool) -> tuple[float, float, bool]:
+    """The step's mean loss over the ranks, the training clock (`seconds`: the slowest rank's) and
+    whether any rank was asked to stop: every rank then takes the same decisions at the same step --
+    the time budget, the schedule's point in it -- (one all-reduce of a few numbers)."""
     if not ranks.distributed:
-        return loss.item(), out_of_time, stop_requested
+        return loss.item(), seconds, stop_requested
     values = torch.stack([loss.detach().float().reshape(()),
-                          torch.tensor(float(out_of_time), device=loss.device),
                           torch.tensor(float(stop_requested), device=loss.device)])
+    clock = torch.tensor([seconds], dtype=torch.float64, device=loss.device)
     with collective("the training step", ranks):
         dist.all_reduce(values)
-    total, late, stops = values.tolist()
-    return total / ranks.world_size, late > 0, stops > 0
+        dist.all_reduce(clock, op=dist.ReduceOp.MAX)
+    total, stops = values.tolist()
+    return total / ranks.world_size, clock.item(), stops > 0
 
 
 def pixel_share(ranks: Ranks, denominator: Callable[[torch.Tensor], torch.Tensor] | None):

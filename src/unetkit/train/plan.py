@@ -47,6 +47,8 @@ RARE_FOREGROUND = 0.02       # binary masks with less foreground than this train
 RARE_CLASS = 0.02            # multi-class: classes under this share of the labelled pixels are sampled for
 RARE_SAMPLING = 0.5          # ... this share of the patches centred on a class chosen among those present
 NATURAL_SIZE_SPREAD = 1.25   # colour images whose sides vary more than this are photographs
+CONTEXT_STEPS = 1000         # crops larger than the 256 default (up to the median short side: more of the scene's
+                             # context) when at least this many steps still fit the budget at that size
 
 
 @dataclass
@@ -227,7 +229,7 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     if probe and not user_keys & {"train.epochs", "data.patches_per_epoch"}:
         # the budget is the whole command's: the plan turns it into the loop's clock (train.max_minutes)
         budget_overrides = [o for o in overrides if not o.startswith("train.max_minutes=")]
-        config, speed = _fit_to_budget(choices, budget_overrides, minutes * 60, started)
+        config, speed = _fit_to_budget(choices, budget_overrides, minutes * 60, started, fingerprint)
         user_keys.discard("train.max_minutes")
     reasons = {key: why for key, (_, why) in choices.items()}
     reasons.update({key: "set on the command line" for key in user_keys})
@@ -235,7 +237,7 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
 
 
 def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], budget_seconds: float,
-                   started: float) -> tuple[Config, TrainingSpeed]:
+                   started: float, fingerprint: Fingerprint) -> tuple[Config, TrainingSpeed]:
     """Probe the planned config's speed and add the epochs, patches per epoch and validation split
     that fill what is left of the budget to `choices`; the narrower U-Net when few steps would fit."""
 
@@ -260,8 +262,37 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
             f"only {steps} steps fit the budget at width 32 here; width 16 has a quarter of the conv arithmetic "
             f"(configs/drive_fast.yaml: DRIVE F1 0.80 after 500 steps, docs/benchmarks.md)"))
         config, speed, fitted = probe()
+    # context: scenes (an up direction, data/layout.py) are read from the layout of the whole frame; the
+    # textures of fundus, EM and micrographs are local, and more steps serve them better
+    if (fingerprint.layout.upright and "data.patch_size" in choices
+            and not any(o.startswith("data.patch_size=") for o in overrides)):
+        steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
+        patch, why = larger_crop(fingerprint.median_size, config.data.patch_size, steps)
+        if patch != config.data.patch_size:
+            log.info("%s: probing crops of %d", why.split(":")[0], patch)
+            choices["data.patch_size"] = (patch, why)
+            choices["model.depth"] = (4, f"{patch}-px crops reach {patch >> 4} px at the bottom")
+            config, speed, fitted = probe()
+        else:
+            choices["data.patch_size"] = (patch, f"{choices['data.patch_size'][1]}; {why}")
     choices.update(fitted)
     return _config(choices, overrides), speed
+
+
+def larger_crop(median_size: tuple[int, int], patch: int, steps: int) -> tuple[int, str]:
+    """The crop side that keeps the most of the images' context within the budget: the largest multiple
+    of 32 up to the median short side at which CONTEXT_STEPS steps still fit (a step's time grows with
+    the crop's area), and why."""
+    side = min(median_size) // 32 * 32
+    fits = [c for c in range(patch + 32, side + 1, 32) if steps * (patch / c) ** 2 >= CONTEXT_STEPS]
+    if not fits:
+        if side <= patch:
+            return patch, "the crops already span the short side"
+        return patch, (f"crops of {patch + 32} would leave {int(steps * (patch / (patch + 32)) ** 2)} steps "
+                       f"(< {CONTEXT_STEPS}): more steps beat more context on this budget")
+    crop = fits[-1]
+    return crop, (f"crops of {crop} (of a median {median_size[0]}x{median_size[1]} image) for context: about "
+                  f"{int(steps * (patch / crop) ** 2)} steps still fit at that size (>= {CONTEXT_STEPS})")
 
 
 def _config(choices: dict[str, tuple[Any, str]], overrides: list[str]) -> Config:

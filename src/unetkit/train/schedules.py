@@ -13,13 +13,17 @@ from ..config import TrainConfig
 from .state import TrainState
 
 
-def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch: int, reductions: int = 0) -> float:
+def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch: int, reductions: int = 0,
+              budget_used: float = 0.0) -> float:
     """Multiplier of the base learning rate at optimizer step `step` (0-based); `reductions`: the
-    plateau schedule's count of reductions so far."""
+    plateau schedule's count of reductions so far; `budget_used`: the fraction of train.max_minutes
+    spent (train.schedule_to_budget: cosine and poly then end when the budget does, if it ends first)."""
     warmup_steps = int(config.warmup_epochs * steps_per_epoch)
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    if config.schedule_to_budget and config.max_minutes:
+        progress = min(1.0, max(progress, budget_used))
     if config.schedule == "cosine":
         return 0.5 * (1.0 + math.cos(math.pi * progress))
     if config.schedule == "poly":
@@ -32,8 +36,10 @@ def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch:
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int,
-                    frozen_steps_per_epoch: int | None = None, reductions: Callable[[], int] = lambda: 0):
-    """The schedule over all epochs, one factor per parameter group.
+                    frozen_steps_per_epoch: int | None = None, reductions: Callable[[], int] = lambda: 0,
+                    budget_used: Callable[[], float] = lambda: 0.0):
+    """The schedule over all epochs, one factor per parameter group. `budget_used()`: the fraction of
+    the time budget spent so far (the run's clock, the same on every rank: distributed.agree).
 
     With a frozen-encoder phase (train.freeze_encoder_epochs) its steps may be of another batch size:
     a step is mapped to the step of the main batch size at the same point of training, so the
@@ -50,9 +56,11 @@ def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps
         def factor(step: int) -> float:
             if step < frozen_steps:
                 equivalent = step * steps_per_epoch / frozen_steps_per_epoch
-                return lr_factor(int(equivalent), config, total_steps, steps_per_epoch, reductions()) * freeze_scale
+                return lr_factor(int(equivalent), config, total_steps, steps_per_epoch, reductions(),
+                                 budget_used()) * freeze_scale
             equivalent = frozen_epochs * steps_per_epoch + step - frozen_steps
-            return lr_factor(equivalent, config, total_steps, steps_per_epoch, reductions()) * group_scale
+            return lr_factor(equivalent, config, total_steps, steps_per_epoch, reductions(),
+                             budget_used()) * group_scale
         return factor
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, [schedule(group.get("lr_scale", 1.0)) for group in optimizer.param_groups])

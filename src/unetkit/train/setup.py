@@ -58,6 +58,7 @@ from .schedules import build_optimizer, build_scheduler
 from .signals import StopSignals
 from .state import TrainState
 from .step import TrainStep
+from .weight_average import WeightAverage
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -145,6 +146,12 @@ class TrainingRun:
     speed: tuple[float, float] = (0.0, 0.0)       # the current epoch's images/s and estimated minutes left
 
     forward_frozen: bool | None = None            # the phase the DDP wrapper was built for (None: not yet)
+    weight_average: WeightAverage | None = None   # train.ema: the averaged weights, validated and saved
+
+    @property
+    def saved_model(self) -> SegmentationModel:
+        """The network validation scores and checkpoints keep: the weight average with train.ema."""
+        return self.weight_average.model if self.weight_average is not None else self.model
 
     @property
     def epoch_loader(self) -> DataLoader:
@@ -152,8 +159,11 @@ class TrainingRun:
 
     def training_state(self) -> dict[str, Any]:
         """What a checkpoint needs besides the model to resume this run."""
-        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                "train_state": dict(vars(self.state))}
+        state = {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                 "train_state": dict(vars(self.state))}
+        if self.weight_average is not None:
+            state["weight_average"] = self.weight_average.training_state(self.model)
+        return state
 
 
 def _load_data(config: Config, data_format: DataFormat, loss: Loss) -> tuple[list[Sample], list[Sample]]:
@@ -285,10 +295,17 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
                  config.train.lr * lr_scale, config.train.lr_scaling)
     state = TrainState(world_size=world)   # the plateau schedule reads its reductions from it (filled on resume)
     scheduler = build_scheduler(optimizer, config.train, steps_per_epoch,
-                                max(1, patches // (frozen_batch_size * world)), lambda: state.lr_reductions)
+                                max(1, patches // (frozen_batch_size * world)), lambda: state.lr_reductions,
+                                lambda: state.train_seconds / (60 * config.train.max_minutes or 1))
+    weight_average = WeightAverage(model, config.train.ema) if config.train.ema else None
     if resumed is not None:
+        if weight_average is not None and "weight_average" not in resumed:
+            raise CheckpointError(f"{run_dir.last} was written without train.ema; resume with the run's own config")
         try:
-            model.load_state_dict(resumed["model"])
+            if weight_average is not None:
+                weight_average.resume(model, resumed["model"], resumed["weight_average"])
+            else:
+                model.load_state_dict(resumed["model"])
         except RuntimeError as error:
             raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
                                   f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
@@ -316,10 +333,12 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
                            build_augmentation(config.augment, config.data.patch_size, config.data.channels),
                            seed=config.train.seed, whole_images=config.augment.letterbox,
-                           foreground_fraction=config.data.foreground_fraction)
+                           foreground_fraction=config.data.foreground_fraction,
+                           zoom_out=config.augment.zoom_out if config.augment.enabled else 1.0)
     # validation runs the inference path of `evaluate` (infer.precision, an optimized copy refreshed
     # before each validation), so a checkpoint's recorded scores are the ones evaluate gives
-    predictor = Predictor(model, normalization, meta.class_names, config.infer, device=device, optimize=True)
+    predictor = Predictor(model if weight_average is None else weight_average.model, normalization, meta.class_names,
+                          config.infer, device=device, optimize=True)
     if predictor.precision != precision:
         log.info("validation and inference precision %s", predictor.precision_choice)
     loader = _make_loader(dataset, config, device, config.train.batch_size, ranks)
@@ -327,4 +346,4 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
                      if config.train.freeze_encoder_epochs and frozen_batch_size != config.train.batch_size else loader)
     return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset, loader, predictor,
                        val_samples, data_format, _writer(run_dir, ranks), stop, state, ranks=ranks,
-                       frozen_loader=frozen_loader)
+                       frozen_loader=frozen_loader, weight_average=weight_average)

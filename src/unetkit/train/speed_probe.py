@@ -60,7 +60,8 @@ def measure_training_speed(config: Config) -> TrainingSpeed:
     batch = config.train.batch_size
     dataset = PatchDataset(samples, config.data.patch_size, batch * (WARM_STEPS + MAX_STEPS), normalization,
                            build_augmentation(config.augment, config.data.patch_size, config.data.channels),
-                           seed=config.train.seed, whole_images=config.augment.letterbox)
+                           seed=config.train.seed, whole_images=config.augment.letterbox,
+                           zoom_out=config.augment.zoom_out if config.augment.enabled else 1.0)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, drop_last=True)
     torch.manual_seed(config.train.seed)
     model = model_for_config(config).to(device, memory_format=fmt)

@@ -121,14 +121,16 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
                                   f"(now {images.shape[0]}) or data.patch_size (now {images.shape[-1]})"), \
                 collective("the training step", run.ranks):   # DDP's gradient all-reduce
             loss = run.step(images, labels, weights[0] if weights else None)
+        if run.weight_average is not None:
+            run.weight_average.update(run.model)
         state.step += 1
         now = time.perf_counter()
         seconds, started = now - started, now
-        state.train_seconds += seconds
         images_seen += images.shape[0] * run.ranks.world_size
-        # several ranks: the mean loss, the time budget and a stop request are decided together
-        mean_loss, out_of_time, stop_requested = agree(
-            run.ranks, loss, bool(budget_seconds and state.train_seconds >= budget_seconds), run.stop.requested)
+        # several ranks: the mean loss, the clock (budget, schedule) and a stop request are agreed together
+        mean_loss, state.train_seconds, stop_requested = agree(run.ranks, loss, state.train_seconds + seconds,
+                                                               run.stop.requested)
+        out_of_time = bool(budget_seconds and state.train_seconds >= budget_seconds)
         if stop_requested:
             raise KeyboardInterrupt
         losses.append(mean_loss)
@@ -161,7 +163,7 @@ def validate(run: TrainingRun, last: bool) -> bool:
     """Score the validation images every train.val_every epochs and after the last one; True if it did."""
     if not run.val_samples or not (run.state.epoch % run.config.train.val_every == 0 or last):
         return False
-    same_buffers(run.model, run.ranks)   # several ranks: rank 0's BatchNorm statistics, those best.pt keeps
+    same_buffers(run.saved_model, run.ranks)   # several ranks: rank 0's BatchNorm statistics, those best.pt keeps
     run.predictor.refresh()   # the inference copy takes the weights just trained (infer/predictor.py)
     # several ranks: each scores its share of the images, the counts are summed (distributed.reduce_scores)
     run.metrics = evaluate_samples(run.predictor, share(run.val_samples, run.ranks), run.data_format.extra_metrics,
@@ -202,7 +204,7 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
     # history first: a resume trims it back to last.pt's epoch, so a kill between the two loses nothing
     if run.ranks.is_main:
         run.run_dir.append_history(record)
-        run.run_dir.save_checkpoints(run.model, run.meta, run.training_state(), state.epoch, is_best,
+        run.run_dir.save_checkpoints(run.saved_model, run.meta, run.training_state(), state.epoch, is_best,
                                      config.save_every)
     if out_of_time:
         return "time budget"

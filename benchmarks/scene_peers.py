@@ -1,0 +1,70 @@
+"""Issue 27: the peers' networks on a scene dataset with no config, the same wall-clock budget as the plan.
+
+Each peer network joins unetkit's model registry for the run (the SegmentationModel contract) and is
+trained exactly as a user would train unetkit's own plan, `unetkit train data.root=DIR
+train.max_minutes=M model.name=PEER`: the plan reads the data (classes, orientation, rare classes,
+augmentation, loss) and fits the budget to the peer's own probed speed; only the network differs.
+best.pt is then scored with `unetkit evaluate --split test`. Peers from ../shared/bench/peers.py:
+smp's Unet-ResNet34 (from scratch, the best same-budget peer on street scenes in issue 27) and MONAI's
+BasicUNet.
+
+Usage: python benchmarks/scene_peers.py [--minutes 10] [--peers smp_unet_resnet34,monai_basicunet]
+       [--root ../shared/data/labelmefacade] [--out runs/scene_peers] [key=value ...]
+Needs the bench extra (pip install -e '.[bench]'). Run nothing else meanwhile: budgets are wall-clock.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from _smp_unet import SmpUnetResNet34
+
+from unetkit.cli import main as unetkit
+from unetkit.models import MODELS, SegmentationModel, register_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class MonaiBasicUNet(SegmentationModel):
+    """MONAI's BasicUNet (2-D, its default widths 32..512), padded: input sides a multiple of 16."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(in_channels, out_channels)
+        from monai.networks.nets import BasicUNet
+        self.net = BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=out_channels)
+
+    @property
+    def size_multiple(self) -> int:
+        return 16
+
+    def forward(self, x):
+        return self.net(x)
+
+
+PEERS = {"smp_unet_resnet34": SmpUnetResNet34, "monai_basicunet": MonaiBasicUNet}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--root", default=str(REPO.parent / "shared" / "data" / "labelmefacade"))
+    parser.add_argument("--out", default="runs/scene_peers")
+    parser.add_argument("overrides", nargs="*", help="extra KEY=VALUE for every run (e.g. data.color_table=FILE)")
+    args = parser.parse_args()
+    for name in args.peers.split(","):
+        if name not in MODELS:
+            register_model(PEERS[name], name=name)
+        run = Path(args.out) / name
+        if not (run / "metrics.json").is_file():
+            unetkit(["train", f"data.root={args.root}", f"train.max_minutes={args.minutes:g}", f"model.name={name}",
+                     "train.progress=false", *args.overrides, "--out", str(run)])
+        unetkit(["evaluate", "--checkpoint", str(run / "best.pt"), "--split", "test", "--json", str(run / "test.json")])
+        test = json.loads((run / "test.json").read_text())
+        print(name, json.dumps({k: round(v, 4) for k, v in test.items() if not isinstance(v, dict)}), flush=True)
+        print(name, json.dumps({k: round(v, 4) for k, v in test["iou_per_class"].items()}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
