@@ -9,7 +9,9 @@ scored on the held-out slices 25-29 (--split val). The wall time is the whole `t
 (planning, probe, data loading, training, validations).
 
 Usage: python benchmarks/auto_plan.py [--minutes 10] [--datasets drive,isbi,rock_voc] [--out runs/auto_plan_bench]
-       [--no-append] [--shipped-from runs/auto_plan_bench/results.json]
+       [--no-append] [--shipped-from runs/auto_plan_bench/results.json] [--plan-only] [--tag T] [KEY=VALUE ...]
+--plan-only runs the plan alone; KEY=VALUE are added to the plan's command (issue 27: the plan with
+its new levers off, `--tag old train.schedule_to_budget=false train.ema=0`, beside the plan).
 Do not run anything else on the machine meanwhile: the plan's speed probe and every budget are wall-clock.
 """
 from __future__ import annotations
@@ -67,6 +69,9 @@ def main() -> None:
     parser.add_argument("--no-append", action="store_true")
     parser.add_argument("--shipped-from", metavar="RESULTS_JSON",
                         help="take the shipped configs' rows from an earlier run's results.json (rerun only the plan)")
+    parser.add_argument("--plan-only", action="store_true", help="run the plan alone, no shipped config")
+    parser.add_argument("--tag", default="plan", help="the plan's run name (runs/.../DATASET_TAG)")
+    parser.add_argument("overrides", nargs="*", help="KEY=VALUE added to the plan's train command")
     args = parser.parse_args()
     earlier = json.loads(Path(args.shipped_from).read_text()) if args.shipped_from else {}
     out = Path(args.out)
@@ -79,8 +84,10 @@ def main() -> None:
     for dataset in args.datasets.split(","):
         root, shipped, split, metric = DATASETS[dataset]
         root = drive_as_folder(out / "drive_folder") if root == "drive_folder" else root
-        rows = [run_and_score("plan", [f"data.root={root}", budget], out / f"{dataset}_plan", split, metric)]
-        for config, extra in shipped:
+        name = " ".join(["plan", *args.overrides])
+        rows = [run_and_score(name, [f"data.root={root}", budget, *args.overrides], out / f"{dataset}_{args.tag}",
+                              split, metric)]
+        for config, extra in [] if args.plan_only else shipped:
             if dataset in earlier:
                 rows.append(next(row for row in earlier[dataset] if row["name"] == config))
                 continue
@@ -88,7 +95,7 @@ def main() -> None:
                                       out / f"{dataset}_{Path(config).stem}", split, metric))
         results[dataset] = rows
         (out / "results.json").write_text(json.dumps(results, indent=2))
-        best = max(row["score"] for row in rows[1:])
+        best = max(row["score"] for row in rows[1:] or rows)
         for row in rows:
             lines.append(f"| {dataset} ({metric}, {split}) | {row['name']} | {row['score']:.4f} | "
                          f"{row['score'] / best:.1%} | {row['wall_seconds'] / 60:.1f} | "

@@ -135,3 +135,23 @@ def test_scene_crops_grow_while_enough_steps_fit_the_budget():
     crop, why = larger_crop((683, 512), 256, CONTEXT_STEPS)
     assert crop == 256 and "more steps beat more context" in why
     assert larger_crop((300, 256), 256, 100 * CONTEXT_STEPS) == (256, "the crops already span the short side")
+
+
+def test_scenes_zoom_out_to_their_short_side_and_other_data_does_not():
+    """Mixed resolution for scenes: crops up to the median short side shrunk to the patch (at most 4x);
+    none where the patch already spans the short side. Fundus, EM and micrographs never get it (plan)."""
+    from unetkit.train.plan import ZOOM_MAX, zoom_out_choice
+    zoom, why = zoom_out_choice((683, 512), 256)
+    assert zoom == 2.0 and "crops of 256-512 px" in why
+    assert zoom_out_choice((4000, 3000), 256)[0] == ZOOM_MAX
+    assert zoom_out_choice((300, 256), 256)[0] == 1.0
+
+
+def test_the_plan_zooms_out_on_scenes_only(tmp_path, synthetic_root):
+    from tests.conftest import write_scene_dataset
+    scenes = make_plan([f"data.root={write_scene_dataset(tmp_path / 'scenes', count=6)}"], probe=False)
+    vessels = make_plan([f"data.root={synthetic_root}"], probe=False)
+    short, patch = min(scenes.fingerprint.median_size), scenes.config.data.patch_size
+    assert scenes.config.augment.zoom_out == (round(min(4.0, short / patch), 2) if short > patch else 1.0)
+    assert vessels.config.augment.zoom_out == 1.0 and "augment.zoom_out" not in vessels.reasons
+    assert scenes.config.train.ema == vessels.config.train.ema == 0.995
