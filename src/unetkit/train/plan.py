@@ -156,8 +156,8 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
     for key, value in {"train.optimizer": "adam", "train.lr": 0.002, "train.schedule": "cosine",
                        "train.warmup_epochs": 0.5}.items():
         choices[key] = (value, "the shipped recipe (configs/drive.yaml, configs/rock_voc.yaml)")
-    choices["train.ema"] = (PLAN_EMA, "a moving average of the weights is validated and saved: LabelMeFacade "
-                                      "+0.8 mIoU in 10 minutes, every large class better (docs/benchmarks.md)")
+    choices["train.ema"] = (PLAN_EMA, ("a moving average of the weights is validated and saved: LabelMeFacade "
+                                       "+0.8 mIoU in 10 minutes, every large class better (docs/benchmarks.md)"))
     choices.update(_augmentation(fingerprint))
     if fingerprint.layout.upright and "data.patch_size" in choices:
         choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, choices["data.patch_size"][0])
