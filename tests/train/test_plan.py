@@ -155,3 +155,12 @@ def test_the_plan_zooms_out_on_scenes_only(tmp_path, synthetic_root):
     assert scenes.config.augment.zoom_out == (round(min(4.0, short / patch), 2) if short > patch else 1.0)
     assert vessels.config.augment.zoom_out == 1.0 and "augment.zoom_out" not in vessels.reasons
     assert scenes.config.train.ema == vessels.config.train.ema == 0.995
+
+
+def test_the_zoom_follows_a_patch_size_given_on_the_command_line(tmp_path):
+    from tests.conftest import write_scene_dataset
+    root = write_scene_dataset(tmp_path / "scenes", count=6, size=(128, 160))
+    plan = make_plan([f"data.root={root}", "data.patch_size=32"], probe=False)
+    assert plan.fingerprint.layout.upright and plan.config.augment.zoom_out == 4.0   # 128 / 32
+    plan = make_plan([f"data.root={root}", "data.patch_size=64"], probe=False)
+    assert plan.config.augment.zoom_out == 2.0

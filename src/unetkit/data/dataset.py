@@ -111,7 +111,9 @@ def _shrink(planes: list[np.ndarray], size: int) -> list[np.ndarray]:
     shrunk = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
     if image.ndim == 3 and shrunk.ndim == 2:   # cv2 drops a single channel axis
         shrunk = shrunk[..., None]
-    return [shrunk, *(cv2.resize(p, (size, size), interpolation=cv2.INTER_NEAREST) for p in rest)]
+    # NEAREST_EXACT samples each output pixel's centre, as INTER_AREA averages around it (plain NEAREST
+    # takes a block's top-left pixel: labels a quarter pixel off the image at 2x)
+    return [shrunk, *(cv2.resize(p, (size, size), interpolation=cv2.INTER_NEAREST_EXACT) for p in rest)]
 
 
 def _class_presence(samples: list[Sample]) -> np.ndarray:

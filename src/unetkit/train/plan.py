@@ -234,6 +234,8 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     fingerprint = fingerprint_dataset(data, settings.get("data.num_classes"), settings.get("data.ignore_index"),
                                       settings.get("data.colors"), _names(settings.get("data.class_names")))
     choices = plan_choices(fingerprint)
+    if "augment.zoom_out" in choices and "data.patch_size" in settings:   # from the user's patch, not the plan's
+        choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, int(settings["data.patch_size"]))
     if "model.name" in settings:   # another network: the plan's U-Net arguments may not apply to it
         choices = {key: choice for key, choice in choices.items() if not key.startswith("model.")}
     if data.format == "drive" and "data.val_images" not in settings:
