@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-other-precision setup clean browser
+.PHONY: demo test test-other-precision lint setup clean browser
 
 setup: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/unetkit demo --out runs/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -68,7 +68,8 @@ def main() -> None:
     base = speeds["PyTorch (checkpoint)"]
     lines = [(f"`{args.checkpoint}` on the 20 DRIVE test images (584x565, inside the FOV, 1st manual). F1 from the "
               f"label PNGs `unetkit predict` writes per backend (with the checkpoint's inference settings); images/s "
-              f"of Predictor.predict without TTA on {len(images)} images, best of {args.rounds} interleaved rounds. PyTorch's default precision here: {predictors['PyTorch (checkpoint)'].precision}. "
+              f"of Predictor.predict without TTA on {len(images)} images, best of {args.rounds} interleaved rounds. "
+              f"PyTorch's default precision here: {predictors['PyTorch (checkpoint)'].precision}. "
               f"Export parity (fp32): max |difference| {fp32['max_difference']:.1e}; int8 on the calibration images: "
               f"F1 {int8['accuracy']['int8']:.4f} vs fp32 {int8['accuracy']['fp32']:.4f}.\n"),
              "| backend | test F1 | F1 - checkpoint | images/s | x PyTorch |", "|---|---|---|---|---|"]

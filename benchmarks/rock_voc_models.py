@@ -31,7 +31,7 @@ from unetkit.losses import build_loss
 from unetkit.models import MODELS, register_model
 from unetkit.runtime import choose_precision, memory_format, resolve_device
 from unetkit.train import model_for_config, train
-from unetkit.train.schedules import build_optimizer
+from unetkit.train.optimizers import build_optimizer
 from unetkit.train.step import TrainStep
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "rock_voc.yaml"

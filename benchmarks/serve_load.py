@@ -89,7 +89,8 @@ def main() -> None:
     lines = [(f"`unetkit serve --checkpoint {args.checkpoint} --workers {args.workers} {' '.join(args.overrides)}` on "
               f"127.0.0.1; {args.requests} "
               f"POST /predict (JSON) of {Path(args.image).name} from {args.clients} concurrent clients (httpx).\n"),
-             "| requests | errors | p50 latency s | p95 latency s | requests/s | server RSS MB (after 0 / 1/4 / 1/2 / 3/4 / all) |",
+             "| requests | errors | p50 latency s | p95 latency s | requests/s "
+             "| server RSS MB (after 0 / 1/4 / 1/2 / 3/4 / all) |",
              "|---|---|---|---|---|---|",
              f"| {args.requests} | {len(errors)} | {p50:.2f} | {p95:.2f} | {args.requests / elapsed:.2f} | "
              + " / ".join(f"{mb:.0f}" for _, mb in memory) + " |"]

@@ -28,7 +28,7 @@ from unetkit.infer.optimize import optimize_for_inference
 from unetkit.losses import build_loss
 from unetkit.models import UNet
 from unetkit.runtime import autocast, choose_precision, memory_format, resolve_device
-from unetkit.train.schedules import build_optimizer
+from unetkit.train.optimizers import build_optimizer
 from unetkit.train.step import TrainStep
 
 
@@ -154,7 +154,8 @@ def main() -> None:
     results = {name: runner.result() for name, runner in runners.items()}
     lines = [(f"{precision}, channels_last={precision != 'fp32'}, batch {args.batch}, {args.size}x{args.size}, "
              f"best of {args.rounds} interleaved rounds of {args.reps} steps; unetkit: fused Adam"
-             f"{f', torch.compile ({args.compile_mode})' if args.compile else ''}; matmul ceiling: {ceiling_bf16:.0f} GFLOP/s bf16, "
+             f"{f', torch.compile ({args.compile_mode})' if args.compile else ''}; "
+             f"matmul ceiling: {ceiling_bf16:.0f} GFLOP/s bf16, "
              f"{ceiling_fp32:.0f} GFLOP/s fp32\n"),
              ("| model | Mparam | GFLOP/img fwd | train img/s | infer img/s | train GFLOP/s | % of bf16 ceiling | "
              "train vs textbook | infer vs textbook |"),

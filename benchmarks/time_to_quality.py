@@ -29,7 +29,8 @@ from unetkit.infer.predictor import Predictor
 from unetkit.losses import LOSSES, build_loss
 from unetkit.runtime import choose_precision, memory_format, resolve_device
 from unetkit.train import model_for_config
-from unetkit.train.schedules import build_optimizer, lr_factor
+from unetkit.train.optimizers import build_optimizer
+from unetkit.train.schedules import lr_factor
 from unetkit.train.step import TrainStep
 
 

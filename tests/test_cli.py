@@ -1,11 +1,13 @@
 """The command line as a user meets it: every bad input is one line on stderr and exit code 2."""
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from unetkit.cli import main
+from unetkit.cli import COMMANDS, main
 
 from .conftest import write_png
 
@@ -158,7 +160,7 @@ def test_random_bytes_checkpoint_is_one_line(capsys, tmp_path):
 @pytest.mark.parametrize("override, words", [
     ("train.lr=-1", ["train.lr", "> 0"]),
     ("train.batch_size=0", ["train.batch_size", "positive"]),
-    ("train.momentum=1.5", ["train.momentum"]),
+    ("train.momentum=1.5", ["train.sgd.momentum", "[0, 1)"]),   # the earlier flat key names its new place
     ("train.max_minutes=-3", ["train.max_minutes"]),
 ])
 def test_bad_numbers_are_config_errors(capsys, tmp_path, override, words):
@@ -192,3 +194,34 @@ def test_predict_exits_1_when_nothing_was_predicted(capsys, tmp_path, checkpoint
     code = main(["predict", "--checkpoint", str(checkpoint), str(tmp_path / "bad.png"), str(good),
                  "--out", str(tmp_path / "o")])
     assert code == 0 and "skipped 1 unreadable inputs" in capsys.readouterr().out
+
+
+# the command table: each command declares its help, its arguments and its run beside its code
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_declares_its_arguments_and_run_and_its_help_renders(name, capsys):
+    command = COMMANDS[name]
+    assert isinstance(command.HELP, str) and command.HELP
+    assert callable(command.add_arguments) and callable(command.run)
+    with pytest.raises(SystemExit) as stopped:
+        main([name, "--help"])
+    help_text = capsys.readouterr().out
+    assert stopped.value.code == 0 and help_text.startswith(f"usage: unetkit {name} ")
+    assert " ".join(command.HELP.split()) in " ".join(help_text.split())
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert name in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_command_modules_import_their_app_only_when_run(name):
+    """Parsing arguments needs no torch, ONNX or web server: a command module's top level imports only
+    the standard library and its sibling command modules."""
+    path = Path(COMMANDS[name].__file__)
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            assert node.level == 1, f"{path.name}:{node.lineno} imports from outside apps/commands/ at its top"
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module]
+            assert all(top.split(".")[0] in sys.stdlib_module_names or top == "__future__" for top in names), \
+                f"{path.name}:{node.lineno} imports {names} at its top"

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import yaml
 
+from unetkit.apps.experiments import experiments_from_sweep
 from unetkit.cli import main
 from unetkit.config import load_config, to_dict
 
@@ -68,3 +69,13 @@ def test_sweep_needs_values_and_bad_values_fail_first(tmp_path, two_configs, cap
     assert "KEY=V1,V2" in capsys.readouterr().err
     assert main(["sweep", "--config", str(two_configs[0]), "train.lr=0.1,-1", "--out", str(tmp_path / "s")]) == 2
     assert "train.lr" in capsys.readouterr().err and not (tmp_path / "s").exists()
+
+
+def test_each_comma_list_is_an_axis_and_other_settings_are_fixed(two_configs):
+    experiments = experiments_from_sweep(two_configs[0], ["model.base_channels=4,8", "train.epochs=1",
+                                                          "train.lr=0.1,0.01"])
+    assert [experiment.name for experiment in experiments] == [
+        "model.base_channels=4,train.lr=0.1", "model.base_channels=4,train.lr=0.01",
+        "model.base_channels=8,train.lr=0.1", "model.base_channels=8,train.lr=0.01"]
+    assert all(experiment.overrides[0] == "train.epochs=1" for experiment in experiments)
+    assert experiments[1].value == "4,0.01"

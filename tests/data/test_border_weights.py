@@ -22,7 +22,8 @@ def test_weight_peaks_in_the_gap_and_is_w_c_far_away():
     gap = weights[20, 29]
     assert gap == weights.max() and gap > class_weights[0] + 5
     assert weights[20, 29] > weights[20, 5] and weights[20, 29] > weights[2, 29]
-    assert weights[0, 0] == pytest.approx(class_weights[0] + 10 * np.exp(-((np.hypot(10, 10) + np.hypot(10, 31)) ** 2) / 50), abs=1e-4)
+    border = 10 * np.exp(-((np.hypot(10, 10) + np.hypot(10, 31)) ** 2) / 50)
+    assert weights[0, 0] == pytest.approx(class_weights[0] + border, abs=1e-4)
     far = np.zeros((200, 200), np.uint8)
     far[:40, :40] = 1
     far[:40, 160:] = 1

@@ -7,7 +7,8 @@ from unetkit.data.augment import build_augmentation
 def test_patches_are_reproducible_and_vary_by_epoch(tiny_config):
     samples = load_samples(find_samples(tiny_config.data, "train"), tiny_config.data)
     normalization = compute_normalization(samples)
-    make = lambda: PatchDataset(samples, 32, 8, normalization, build_augmentation(tiny_config.augment), seed=3)
+    def make():
+        return PatchDataset(samples, 32, 8, normalization, build_augmentation(tiny_config.augment), seed=3)
     first, second = make(), make()
     image_a, label_a = first[5]
     image_b, label_b = second[5]

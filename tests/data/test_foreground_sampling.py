@@ -49,8 +49,9 @@ def test_at_least_the_fraction_is_centred_on_foreground(fraction):
 
 
 def test_same_draws_after_resume_and_new_draws_each_epoch():
-    make = lambda: PatchDataset(_samples(), PATCH, 64, Normalization((0.4,), (0.1,)), seed=5,
-                                foreground_fraction=0.5)
+    def make():
+        return PatchDataset(_samples(), PATCH, 64, Normalization((0.4,), (0.1,)), seed=5,
+                                    foreground_fraction=0.5)
     first, resumed = make(), make()
     first.set_epoch(3)
     resumed.set_epoch(3)   # a resumed run sets the epoch it continues from

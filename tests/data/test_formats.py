@@ -115,7 +115,8 @@ def test_isbi_slices_and_stack(tmp_path):
 
     stack_root = tmp_path / "stack"
     stack_root.mkdir()
-    tifffile.imwrite(stack_root / "train-volume.tif", np.stack([np.full((8, 8), i, np.uint8) for i in range(5)]), photometric="minisblack")
+    tifffile.imwrite(stack_root / "train-volume.tif", np.stack([np.full((8, 8), i, np.uint8) for i in range(5)]),
+                     photometric="minisblack")
     tifffile.imwrite(stack_root / "train-labels.tif", np.stack([np.full((8, 8), 255, np.uint8)] * 5), photometric="minisblack")
     config = _config(stack_root, "isbi", "data.train_slices=0-2", "data.val_slices=3-4", "data.channels=1")
     val = load_samples(find_samples(config, "val"), config)

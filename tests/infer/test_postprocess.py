@@ -3,7 +3,12 @@ import pytest
 
 from unetkit.config import load_config
 from unetkit.errors import ConfigError
-from unetkit.infer.postprocess import fill_holes, largest_component, postprocess_labels, remove_small
+from unetkit.infer.postprocess import (
+    fill_holes,
+    largest_component,
+    postprocess_labels,
+    remove_small,
+)
 from unetkit.infer.postprocess_choice import choose_postprocessing, pooled_score
 
 

@@ -13,7 +13,8 @@ def test_every_transform_is_undone_exactly():
 def test_equivariant_model_is_unchanged_by_tta():
     torch.manual_seed(0)
     pointwise = torch.nn.Conv2d(3, 2, 1)  # a 1x1 conv commutes with flips and rotations
-    run = lambda x: pointwise(x[None])[0].detach()
+    def run(x):
+        return pointwise(x[None])[0].detach()
     image = torch.randn(3, 9, 13)
     assert torch.allclose(tta_average(image, run, flips=True, rotations=True), run(image), atol=1e-6)
 
@@ -21,6 +22,7 @@ def test_equivariant_model_is_unchanged_by_tta():
 def test_non_equivariant_model_is_changed_by_tta():
     torch.manual_seed(0)
     conv = torch.nn.Conv2d(1, 1, 3, padding=1)
-    run = lambda x: conv(x[None])[0].detach()
+    def run(x):
+        return conv(x[None])[0].detach()
     image = torch.randn(1, 8, 8)
     assert not torch.allclose(tta_average(image, run), run(image), atol=1e-3)

@@ -4,7 +4,14 @@ import math
 import pytest
 import torch
 
-from unetkit.losses import build_loss, cldice_loss, focal_loss, lovasz_loss, soft_skeleton, tversky_loss
+from unetkit.losses import (
+    build_loss,
+    cldice_loss,
+    focal_loss,
+    lovasz_loss,
+    soft_skeleton,
+    tversky_loss,
+)
 from unetkit.losses.lovasz import lovasz_gradient
 
 

@@ -21,8 +21,8 @@ def _binary_case(seed=0, n=(3, 20, 24)):
 def test_binary_metrics_match_sklearn():
     scores, labels, with_ignore = _binary_case()
     metric = SegmentationMetrics(2)
-    for s, l in zip(scores, with_ignore):  # accumulated image by image
-        metric.update(torch.from_numpy(np.stack([1 - s, s])).float(), torch.from_numpy(l))
+    for s, truth in zip(scores, with_ignore):  # accumulated image by image
+        metric.update(torch.from_numpy(np.stack([1 - s, s])).float(), torch.from_numpy(truth))
     result = metric.compute()
     keep = with_ignore != 255
     y, p = labels[keep], scores[keep]

@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from unetkit.errors import CheckpointError
-from unetkit.models import ModelMeta, Normalization, build_model, load_model, save_checkpoint
+from unetkit.models import (
+    ModelMeta,
+    Normalization,
+    build_model,
+    load_model,
+    save_checkpoint,
+)
 from unetkit.models.checkpoint import checkpoint_state, save_safetensors
 
 from ..fuzzing import fuzz

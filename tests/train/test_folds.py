@@ -62,9 +62,11 @@ def test_isbi_evaluate_reports_challenge_scores(capsys, tmp_path, isbi_root):
 
 def test_weights_map_command(capsys, tmp_path, isbi_root):
     out = tmp_path / "w.png"
-    code = main(["weights-map", "--config", "configs/isbi2012_paper.yaml", f"data.root={isbi_root}", "data.train_slices=0-3", "--out", str(out)])
+    code = main(["weights-map", "--config", "configs/isbi2012_paper.yaml", f"data.root={isbi_root}", "data.train_slices=0-3",
+                 "--out", str(out)])
     assert code == 0 and out.is_file() and "weights" in capsys.readouterr().out
-    code = main(["weights-map", "--config", "configs/isbi2012_paper.yaml", f"data.root={isbi_root}", "data.train_slices=0-3", "--image", "99",
+    code = main(["weights-map", "--config", "configs/isbi2012_paper.yaml", f"data.root={isbi_root}", "data.train_slices=0-3",
+                 "--image", "99",
                  "--out", str(out)])
     assert code == 2 and "--image 99" in capsys.readouterr().err
 

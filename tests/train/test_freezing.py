@@ -80,7 +80,8 @@ def test_fine_tune_from_a_checkpoint_with_other_classes(tmp_path, synthetic_root
     common = [*tiny_overrides(synthetic_root), "model.norm=none"]
     train(load_config(None, common), tmp_path / "two")
     source = load_checkpoint(tmp_path / "two" / "best.pt")
-    config = load_config(None, [*common, f"model.init_from={tmp_path / 'two' / 'best.pt'}", "train.lr=1e-30",  # below fp32 resolution: weights unchanged
+    config = load_config(None, [*common, f"model.init_from={tmp_path / 'two' / 'best.pt'}", "train.lr=1e-30",
+                                # below fp32 resolution: weights unchanged
                                 "data.num_classes=3", "data.mask=index"])
     with caplog.at_level("INFO", logger="unetkit"):
         train(config, tmp_path / "three")

@@ -29,8 +29,8 @@ def test_step_poly_constant():
 def test_optimizers_are_fused_on_cpu_and_update_like_the_reference(name):
     import torch
 
-    from unetkit.config import TrainConfig
-    from unetkit.train.schedules import build_optimizer
+    from unetkit.config import TrainConfig, options_of
+    from unetkit.train.optimizers import build_optimizer
     config = TrainConfig(optimizer=name, lr=0.01, weight_decay=0.01)
     torch.manual_seed(0)
     ours, reference = torch.nn.Linear(5, 3), torch.nn.Linear(5, 3)
@@ -38,7 +38,7 @@ def test_optimizers_are_fused_on_cpu_and_update_like_the_reference(name):
     optimizer = build_optimizer(ours.parameters(), config)
     assert optimizer.defaults["fused"] is True
     reference_class = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}[name]
-    extra = {"momentum": config.momentum} if name == "sgd" else {}
+    extra = {"momentum": options_of(config, "sgd").momentum} if name == "sgd" else {}
     reference_optimizer = reference_class(reference.parameters(), lr=0.01, weight_decay=0.01, foreach=False, **extra)
     for _ in range(3):
         x = torch.randn(8, 5)

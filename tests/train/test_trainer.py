@@ -53,7 +53,8 @@ def test_existing_run_is_not_overwritten(tmp_path, synthetic_root):
 
 @pytest.mark.precision
 def test_early_stopping(tmp_path, synthetic_root):
-    # lr 1e-30 (below fp32 resolution) and no BatchNorm statistics => the same score at every validation => stops after 1 + patience
+    # lr 1e-30 (below fp32 resolution) and no BatchNorm statistics => the same score at every validation
+    # => stops after 1 + patience
     config = _config(synthetic_root, "train.epochs=10", "train.lr=1e-30", "train.patience=2", "model.norm=none")
     result = train(config, tmp_path / "run")
     assert result["stop_reason"] == "early stopping" and result["epochs"] == 3
@@ -77,7 +78,7 @@ def test_learns_the_synthetic_task(tmp_path, synthetic_root):
     config = _config(synthetic_root, "train.epochs=6", "data.patches_per_epoch=32", "model.base_channels=8",
                      "train.lr=0.01", "train.loss=ce_dice", "train.precision=auto")
     result = train(config, tmp_path / "run")
-    history = [json.loads(l) for l in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert history[-1]["loss"] < history[0]["loss"] * 0.7
     assert result["best_score"] > 0.5
 
@@ -124,7 +125,7 @@ def test_every_validation_runs_in_eval_mode(tmp_path, synthetic_root):
     from unetkit.evaluate import evaluate_samples
     config = _config(synthetic_root, "train.epochs=3", "model.dropout=0.3")
     train(config, tmp_path / "run")
-    history = [json.loads(l) for l in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     predictor = Predictor.from_checkpoint(tmp_path / "run" / "last.pt")
     fresh = evaluate_samples(predictor, load_samples(find_samples(config.data, "val"), config.data))
     assert history[-1]["val"]["f1"] == pytest.approx(fresh["f1"], abs=1e-6)

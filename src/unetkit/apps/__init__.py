@@ -1,6 +1,7 @@
 """The commands, one module each: the only code that reads user-named paths and writes user files.
 
-cli.py parses arguments and calls one function here; the Python API offers the same calls.
+Each command's arguments and its run (which calls one function here and prints) are in commands/,
+which cli.py assembles; the Python API offers the same calls.
 """
 from .cam import checkpoint_layers, explain_images
 from .demo import run_demo
@@ -11,5 +12,6 @@ from .prediction_outputs import OutputOptions
 from .train import train_from_config
 from .weights_map import write_weight_map
 
-__all__ = ["OutputOptions", "checkpoint_layers", "evaluate_checkpoint", "explain_images", "format_inspection", "inspect_dataset", "inspection_report", "measure_speed", "predict", "predict_files", "run_demo",
+__all__ = ["OutputOptions", "checkpoint_layers", "evaluate_checkpoint", "explain_images", "format_inspection", "inspect_dataset",
+           "inspection_report", "measure_speed", "predict", "predict_files", "run_demo",
            "train_from_config", "write_weight_map"]

@@ -17,15 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import load_config
+from ..config import load_config, sweep_values
 from ..errors import ConfigError
 from ..files import write_atomically, write_json
+from ..metrics import every_evaluation_metrics
 from ..models import load_checkpoint
 from .evaluate import evaluate_checkpoint
 
 log = logging.getLogger(__name__)
 
-SCALARS = ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", "precision", "recall")
+# every evaluation's metrics (metrics/names.py) but sensitivity and specificity, recall under other names
+SCALARS = tuple(name for name in every_evaluation_metrics() if name not in ("sensitivity", "specificity"))
 
 
 @dataclass
@@ -56,20 +58,24 @@ def experiments_from_paths(paths: list[str], overrides: list[str]) -> list[Exper
     return experiments
 
 
-def experiments_from_sweep(config: str | Path, swept: list[str], overrides: list[str]) -> list[Experiment]:
-    """`sweep`'s arguments: KEY=V1,V2 ... become one experiment per combination of values."""
-    axes = []
-    for item in swept:
-        key, _, values = item.partition("=")
-        choices = [value for value in values.split(",") if value]
-        if not key or not choices:
-            raise ConfigError(f"sweep {item!r}: expected KEY=V1,V2,... (e.g. train.epochs=300,600,900)")
-        axes.append([(key, value) for value in choices])
+def experiments_from_sweep(config: str | Path, settings: list[str]) -> list[Experiment]:
+    """`sweep`'s settings: each KEY=V1,V2,... is swept, the others are fixed overrides; one experiment
+    per combination of the swept values."""
+    axes, overrides = [], []
+    for item in settings:
+        swept = sweep_values(item)
+        if swept is None:
+            overrides.append(item)
+        else:
+            key, values = swept
+            axes.append([(key, value) for value in values])
+    if not axes:
+        raise ConfigError("sweep: give at least one KEY=V1,V2 (a comma-separated list of values)")
     experiments = []
     for combination in itertools.product(*axes):
-        settings = [f"{key}={value}" for key, value in combination]
-        load_config(config, [*overrides, *settings])   # a bad value fails now, before any training
-        experiments.append(Experiment(",".join(settings), Path(config), [*overrides, *settings],
+        chosen = [f"{key}={value}" for key, value in combination]
+        load_config(config, [*overrides, *chosen])   # a bad value fails now, before any training
+        experiments.append(Experiment(",".join(chosen), Path(config), [*overrides, *chosen],
                                       value=",".join(value for _, value in combination)))
     return experiments
 
@@ -173,7 +179,8 @@ def compare(experiments: list[Experiment], seeds: list[int], out_dir: str | Path
     summary = summarize(scores)
     table = markdown_table(summary, split)
     write_atomically(out_dir / "compare.md", lambda file: file.write(table.encode()))
-    write_json({"split": split, "checkpoint": checkpoint, "seeds": seeds, "runs": {name: [str(run) for run in paths] for name, paths in runs.items()},
+    write_json({"split": split, "checkpoint": checkpoint, "seeds": seeds,
+                "runs": {name: [str(run) for run in paths] for name, paths in runs.items()},
                 "summary": summary}, out_dir / "compare.json")
     figures = [grouped_bar_chart(summary, [key for key in ("f1", "miou", "auc", "mean_accuracy")
                                            if all(key in entry for entry in summary.values())],

@@ -45,7 +45,9 @@ def format_inspection(plan: Plan) -> str:
              f"intensity   {channel_stats}",
              f"masks       {masks.kind}: {masks.reason}"]
     if masks.kind == "rgb":
-        lines.append(f"colours     {masks.table or 'data.colors' if masks.table or 'data.colors' in plan.user_keys else 'no colour table (classes.yaml or labelmap.txt in data.root, or data.color_table=FILE)'}")
+        given = masks.table or 'data.colors' in plan.user_keys
+        lines.append("colours     " + (masks.table or "data.colors" if given else
+                                      "no colour table (classes.yaml or labelmap.txt in data.root, or data.color_table=FILE)"))
     names, colours = plan.config.data.class_names, plan.config.data.colors
     for index, share in enumerate(masks.class_fractions):
         name = names[index] if index < len(names) else f"class_{index}"
@@ -55,7 +57,8 @@ def format_inspection(plan: Plan) -> str:
     layout = fp.layout
     lines.append(f"orientation {'upright' if layout.upright else 'any'}: {layout.reason}; {layout.detail}; "
                  f"{layout.landscape_share:.0%} of the images are landscape")
-    lines += [f"ignore      {'value ' + str(void) + ' (void pixels, left out of loss and metrics)' if void is not None else 'none found (255 would be ignored)'}",
+    lines += ["ignore      " + (f"value {void} (void pixels, left out of loss and metrics)" if void is not None
+                                 else "none found (255 would be ignored)"),
               f"roi         {'yes: a region-of-interest mask per image (outside is ignored)' if fp.roi else 'none'}",
               f"unpaired    {_listed(fp.unpaired)}",
               f"unreadable  {_listed(fp.unreadable)}"]

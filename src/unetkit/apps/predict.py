@@ -30,7 +30,12 @@ from ..labels import IGNORE_INDEX
 from ..models import ModelMeta
 from ..progress import progress as progress_of
 from .common import mask_reading
-from .prediction_outputs import OutputOptions, user_palette, write_classes_json, write_prediction
+from .prediction_outputs import (
+    OutputOptions,
+    user_palette,
+    write_classes_json,
+    write_prediction,
+)
 from .video import is_video_file, predict_video
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from ..data.formats import FORMATS
 from ..errors import DataError
 from ..evaluate import score_samples
 from ..files import write_atomically
-from ..metrics import PerImageScores, SegmentationMetrics
+from ..metrics import PerImageScores, SegmentationMetrics, scalar_metrics
 from ..train.run_dir import RunDir
 from ..viz.charts import roc_pr_chart, training_curves
 from ..viz.panels import ERROR_COLOURS, error_panel
@@ -27,8 +27,7 @@ from .evaluate import prepare_evaluation, write_report
 log = logging.getLogger(__name__)
 
 SECTIONS = ("Training", "Metrics", "ROC and precision-recall", "Per class", "Best and worst images")
-SCALARS = ("f1", "dice", "miou", "auc", "pixel_accuracy", "mean_accuracy", "precision", "recall", "sensitivity",
-           "specificity", "pixel_error", "rand_error")
+SCALARS = scalar_metrics()   # metrics/names.py: every scalar metric, in its order
 
 
 @dataclass
@@ -114,7 +113,8 @@ def _page(run_dir: Path, sections: list[tuple[str, str]]) -> str:
 body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
 h1 {{ font-size: 1.5em; }} h2 {{ border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.6em; }}
 table {{ border-collapse: collapse; font-variant-numeric: tabular-nums; }}
-td, th {{ padding: .2em .8em; border-bottom: 1px solid #eee; text-align: right; }} th:first-child, td:first-child {{ text-align: left; }}
+td, th {{ padding: .2em .8em; border-bottom: 1px solid #eee; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
 img {{ max-width: 100%; image-rendering: pixelated; }} figure {{ margin: 1em 0; }} figcaption {{ font-size: .9em; color: #555; }}
 .swatch {{ display: inline-block; width: .9em; height: .9em; border: 1px solid #999; vertical-align: middle; }}
 </style></head><body>

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..config import load_config
+from ..config import load_config, override_values, parse_overrides
 from ..files import write_atomically, write_json
 from ..runtime import resolve_device
 from ..train import train
@@ -24,14 +24,14 @@ AUTO = "auto"
 def default_run_dir(config_path: str | Path | None, overrides: list[str] | None = None) -> Path:
     """runs/<config file name>; for the automatic plan runs/auto-<dataset folder name>."""
     if config_path in (None, AUTO):
-        root = next((o.split("=", 1)[1] for o in overrides or [] if o.startswith("data.root=")), "")
-        return Path("runs") / (f"auto-{Path(root).resolve().name}" if root else "default")
+        root = override_values(overrides).get("data.root")
+        return Path("runs") / (f"auto-{Path(str(root)).resolve().name}" if root else "default")
     return Path("runs") / Path(config_path).stem
 
 
 def wants_plan(config_path: str | Path | None, overrides: list[str] | None) -> bool:
     """`--config auto`, or no config file with a data.root to plan from."""
-    return config_path == AUTO or (config_path is None and any(o.startswith("data.root=") for o in overrides or []))
+    return config_path == AUTO or (config_path is None and any(o.key == "data.root" for o in parse_overrides(overrides)))
 
 
 def train_from_config(config_path: str | Path | None = None, out: str | Path | None = None, resume: bool = False,

@@ -12,8 +12,6 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..config import DataConfig
-
 
 def _smooth_noise(rng: np.random.Generator, size: int, scale: int) -> np.ndarray:
     """Low-frequency texture in [0, 1]: coarse random grid upsampled bicubically."""
@@ -68,15 +66,13 @@ def write_synthetic_dataset(root: Path, counts: dict[str, int], size: int, seed:
             Image.fromarray(fov).save(root / split / "roi" / name)
 
 
-def ensure_synthetic_dataset(data: DataConfig) -> Path:
-    """Generate the synthetic dataset under data.root unless the same one is already there."""
-    root = Path(data.root or "runs/synthetic-data")
-    spec = {"train": data.synthetic_train, "val": data.synthetic_val, "test": data.synthetic_val,
-            "size": data.synthetic_size, "version": 1}
+def ensure_synthetic_dataset(root: Path, train: int, val: int, size: int) -> Path:
+    """Generate the synthetic dataset (`train` training images, `val` validation and as many test
+    images, `size` px) under `root` unless the same one is already there."""
+    spec = {"train": train, "val": val, "test": val, "size": size, "version": 1}
     marker = root / "synthetic.json"
     if marker.is_file() and json.loads(marker.read_text()) == spec:
         return root
-    counts = {"train": data.synthetic_train, "val": data.synthetic_val, "test": data.synthetic_val}
-    write_synthetic_dataset(root, counts, data.synthetic_size)
+    write_synthetic_dataset(root, {"train": train, "val": val, "test": val}, size)
     marker.write_text(json.dumps(spec))
     return root

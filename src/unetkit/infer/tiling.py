@@ -92,7 +92,8 @@ def sliding_window_inference(image: torch.Tensor, forward: Forward, tile: int, o
     if not 0 <= overlap < 1:
         raise ValueError(f"overlap must be in [0, 1), got {overlap}")
     height, width = image.shape[-2:]
-    round_up = lambda side: -(-side // size_multiple) * size_multiple
+    def round_up(side):
+        return -(-side // size_multiple) * size_multiple
     tile_height, tile_width = min(tile, round_up(height)), min(tile, round_up(width))
     grid = size_multiple if align else 1
     stride = max(grid, int(tile * (1 - overlap)) // grid * grid)

@@ -7,9 +7,12 @@ optional `class_weights` (K,). Losses are computed in float32 whatever the autoc
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
+from ..config import above, at_least, option
 from ..labels import IGNORE_INDEX
 from .common import (
     class_probabilities,
@@ -18,6 +21,15 @@ from .common import (
     pixel_class_weights,
     weighted_class_mean,
 )
+
+
+@dataclass
+class BorderWeightOptions:
+    """train.weighted_ce.*: the paper's border weight map, w(x) = w_c(x) + w0 exp(-(d1 + d2)^2 / 2 sigma^2)
+    (data/border_weights.py), computed for each training image when the loss is weighted_ce."""
+    LEGACY_KEYS = {"train.border_w0": "w0", "train.border_sigma": "sigma"}
+    w0: float = option(10.0, "weight of the border term", at_least(0))
+    sigma: float = option(5.0, "width of the border term in pixels", above(0))
 
 
 def bce_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None,

@@ -6,11 +6,21 @@ The soft skeleton is the paper's iterative min/max-pooling morphology (erosion =
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
+from ..config import at_least, option
 from ..labels import IGNORE_INDEX
 from .common import class_probabilities, one_hot_targets, weighted_class_mean
+
+
+@dataclass
+class ClDiceOptions:
+    """train.cldice.*"""
+    LEGACY_KEYS = {"train.cldice_iterations": "iterations"}
+    iterations: int = option(3, "soft-skeleton iterations (about the widest structure's radius)", at_least(1))
 
 
 def soft_erode(image: torch.Tensor) -> torch.Tensor:

@@ -2,11 +2,23 @@
 pixels of a large class stop drowning the few hard pixels of a small one."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
+from ..config import at_least, between, option
 from ..labels import IGNORE_INDEX
 from .common import connected_zero, pixel_class_weights
+
+
+@dataclass
+class FocalOptions:
+    """train.focal.*: the focusing term and the binary foreground weight (Lin et al. 2017)."""
+    LEGACY_KEYS = {"train.focal_gamma": "gamma", "train.focal_alpha": "alpha"}
+    gamma: float = option(2.0, "(1 - p_t)^gamma down-weights easy pixels; 0 = cross-entropy", at_least(0))
+    alpha: float = option(0.0, "binary: foreground weight alpha, background 1 - alpha; 0 = off",
+                          between(0, 1, high_open=True))
 
 
 def focal_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None,

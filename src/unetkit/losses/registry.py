@@ -1,20 +1,22 @@
 """The losses by name, what training must know about each, and sums of them ('ce+tversky').
 
 `train.loss` names a registered loss or a sum of them joined by '+', weighted by
-`train.loss_weights` (one weight per term, all 1 when empty). A loss's own settings come from the
-train section through `Loss.options` (function argument -> train key), e.g. focal's gamma from
-train.focal_gamma.
+`train.loss_weights` (one weight per term, all 1 when empty). A loss declares its own settings as
+a dataclass (`Loss.options`, config/options.py) whose fields are keyword arguments of its function:
+train.focal.gamma reaches focal_loss(gamma=...).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from ..config import Config, TrainConfig
+from ..config import Config, TrainConfig, options_of
 from ..errors import ConfigError
 from ..labels import IGNORE_INDEX
 from ..registry import Registry
@@ -31,7 +33,7 @@ class Loss:
     sigmoid: bool = False            # one sigmoid output channel (binary tasks only) instead of one per class
     softmax_only: bool = False       # needs one channel per class (cannot be summed with a sigmoid loss)
     needs_weight_map: bool = False   # per-pixel weights (the paper's border weight map) are computed for it
-    options: dict[str, str] = field(default_factory=dict)   # function argument -> train config key
+    options: type | None = None      # its settings (a dataclass of option() fields): train.<name>.<field>
     terms: tuple[Loss, ...] = ()     # a sum: its terms
     # the denominator of a loss that is a weighted mean over pixels: "valid" (the count of non-ignored
     # pixels) or "class_weighted" (their class weights' sum; the count without class weights). Several
@@ -105,7 +107,12 @@ def loss_denominator(name: str, ignore_index: int = IGNORE_INDEX,
 
 def _bound(loss: Loss, train: TrainConfig | None, ignore_index: int,
            class_weights: torch.Tensor | None) -> LossFunction:
-    options: dict[str, Any] = {arg: getattr(train, key) for arg, key in loss.options.items()} if train else {}
+    """The loss function with its settings (those that are its keyword arguments: weighted_ce's border
+    settings shape the weight map, not the function)."""
+    settings = options_of(train or TrainConfig(), loss.name)
+    accepted = inspect.signature(loss.function).parameters
+    options: dict[str, Any] = ({name: value for name, value in dataclasses.asdict(settings).items() if name in accepted}
+                               if settings is not None else {})
     return functools.partial(loss.function, ignore_index=ignore_index, class_weights=class_weights, **options)
 
 

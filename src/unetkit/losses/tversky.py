@@ -3,10 +3,22 @@ positives and false negatives weigh alpha and beta, so that missing a small stru
 than over-drawing it (beta > alpha)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
+from ..config import above, at_least, option
 from ..labels import IGNORE_INDEX
 from .common import class_probabilities, one_hot_targets, weighted_class_mean
+
+
+@dataclass
+class TverskyOptions:
+    """train.tversky.*: how false positives and false negatives weigh (Salehi et al. 2017)."""
+    LEGACY_KEYS = {"train.tversky_alpha": "alpha", "train.tversky_beta": "beta", "train.tversky_gamma": "gamma"}
+    alpha: float = option(0.3, "weight of false positives", at_least(0))
+    beta: float = option(0.7, "weight of false negatives", at_least(0))
+    gamma: float = option(1.0, "(1 - TI)^gamma; 0.75 = focal Tversky", above(0))
 
 
 def tversky_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None,

@@ -58,7 +58,3 @@ EXTRA_METRICS: Registry[ExtraMetric] = Registry("extra metric")
 EXTRA_METRICS.register("pixel_error", ExtraMetric("pixel_error", PixelErrorScores, lower_is_better=True))
 EXTRA_METRICS.register("rand_error", ExtraMetric("rand_error", RandErrorScores, lower_is_better=True))
 
-
-def lower_is_better(metric: str) -> bool:
-    """Whether a smaller value of `metric` is the better one (errors), as opposed to scores."""
-    return metric in EXTRA_METRICS and EXTRA_METRICS[metric].lower_is_better

@@ -22,6 +22,8 @@ from ..config import (
     DataConfig,
     check_overrides,
     from_dict,
+    override_values,
+    parse_override,
     section_from_dict,
     to_dict,
 )
@@ -76,15 +78,6 @@ class Plan:
                 why = self.reasons.get(f"{section}.{key}")
                 lines.append(f"  {key}: {text}" + (f"  # {why}" if why else ""))
         return "\n".join(lines) + "\n"
-
-
-def _user_settings(overrides: list[str]) -> dict[str, Any]:
-    settings = {}
-    for override in overrides:
-        key, separator, raw = override.partition("=")
-        if separator:
-            settings[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-    return settings
 
 
 def _names(value: Any) -> list[str] | None:
@@ -225,7 +218,7 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     command line fixes either of them."""
     started = planning_started if planning_started is not None else time.perf_counter()
     check_overrides(overrides)
-    settings = _user_settings(overrides)
+    settings = override_values(overrides)
     data = _user_data(settings)
     if not data.root and FORMATS.get(data.format) is not None and FORMATS[data.format].needs_root:
         raise ConfigError("the automatic plan needs data.root=DIR (the dataset folder), or a --config file")
@@ -248,7 +241,7 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     config, speed = _config(choices, overrides), None
     if probe and not user_keys & {"train.epochs", "data.patches_per_epoch"}:
         # the budget is the whole command's: the plan turns it into the loop's clock (train.max_minutes)
-        budget_overrides = [o for o in overrides if not o.startswith("train.max_minutes=")]
+        budget_overrides = [o for o in overrides if parse_override(o).key != "train.max_minutes"]
         config, speed = _fit_to_budget(choices, budget_overrides, minutes * 60, started, fingerprint)
         user_keys.discard("train.max_minutes")
     reasons = {key: why for key, (_, why) in choices.items()}
@@ -261,6 +254,7 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
     """Probe the planned config's speed and add the epochs, patches per epoch and validation split
     that fill what is left of the budget to `choices`; the narrower U-Net when few steps would fit."""
 
+    given = override_values(overrides)
     planned = _config(choices, overrides)
     settled = FORMATS[planned.data.format].settle(planned.data)   # the validation split to time, chosen once
     if settled.val_images and not planned.data.val_images and "data.val_images" not in choices:
@@ -274,8 +268,7 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
 
     config, speed, fitted = probe()
     steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
-    user_width = any(o.startswith("model.base_channels=") for o in overrides)
-    if steps < FEW_STEPS and "model.base_channels" in choices and not user_width:
+    if steps < FEW_STEPS and "model.base_channels" in choices and "model.base_channels" not in given:
         log.info("only %d steps fit the budget at width %d: probing width %d", steps, config.model.base_channels,
                  NARROW_CHANNELS)
         choices["model.base_channels"] = (NARROW_CHANNELS, (
@@ -285,7 +278,7 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
     # context: scenes (an up direction, data/layout.py) are read from the layout of the whole frame; the
     # textures of fundus, EM and micrographs are local, and more steps serve them better
     if (fingerprint.layout.upright and "data.patch_size" in choices
-            and not any(o.startswith("data.patch_size=") for o in overrides)):
+            and "data.patch_size" not in given):
         steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
         patch, why = larger_crop(fingerprint.median_size, config.data.patch_size, steps)
         if patch != config.data.patch_size:

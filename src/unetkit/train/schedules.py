@@ -1,16 +1,65 @@
 """Learning-rate schedules (cosine, step, poly, constant, plateau) with linear warm-up, stepped every
-iteration. `plateau` (Keras' ReduceLROnPlateau, as the ISIC tutorial trains) multiplies the rate by
-train.plateau_factor after train.plateau_patience validations without gain; the count of reductions
-is part of the run's TrainState, so a resumed run continues at the same rate."""
+iteration, registered by name (SCHEDULES: train.schedule) with their own settings (train.step.gamma ...).
+`plateau` (Keras' ReduceLROnPlateau, as the ISIC tutorial trains) multiplies the rate by
+train.plateau.factor after train.plateau.patience validations without gain; the count of reductions
+is part of the run's TrainState, so a resumed run continues at the same rate. The optimizers are in
+optimizers.py."""
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from ..config import TrainConfig
+from ..config import TrainConfig, above, at_least, between, option, options_of
+from ..registry import Registry
 from .state import TrainState
+
+
+@dataclass
+class StepOptions:
+    """train.step.*: multiply the rate by `gamma` every `epochs` epochs."""
+    LEGACY_KEYS = {"train.step_epochs": "epochs", "train.step_gamma": "gamma"}
+    epochs: int = option(10, "epochs between two reductions", above(0))
+    gamma: float = option(0.1, "factor of each reduction", above(0))
+
+
+@dataclass
+class PolyOptions:
+    """train.poly.*: (1 - progress)^power (DeepLab's schedule)."""
+    LEGACY_KEYS = {"train.poly_power": "power"}
+    power: float = option(0.9, "exponent of the decay", above(0))
+
+
+@dataclass
+class PlateauOptions:
+    """train.plateau.*: Keras' ReduceLROnPlateau."""
+    LEGACY_KEYS = {"train.plateau_patience": "patience", "train.plateau_factor": "factor"}
+    patience: int = option(3, "validations without gain in train.monitor before the rate is lowered", at_least(1))
+    factor: float = option(0.5, "the rate is multiplied by this each time", between(0, 1, low_open=True, high_open=True))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A registered schedule: the factor of the base rate at a point of training. `factor(progress,
+    epoch, reductions, options)`: progress in [0, 1] after warm-up, the epoch, the plateau
+    reductions so far, the schedule's settings (None without)."""
+    name: str
+    factor: Callable[[float, int, int, Any], float]
+    options: type | None = None
+
+
+SCHEDULES: Registry[Schedule] = Registry("schedule", config_key="train.schedule")
+for schedule in (
+    Schedule("cosine", lambda progress, epoch, reductions, options: 0.5 * (1.0 + math.cos(math.pi * progress))),
+    Schedule("step", lambda progress, epoch, reductions, options: options.gamma ** (epoch // options.epochs), StepOptions),
+    Schedule("poly", lambda progress, epoch, reductions, options: (1.0 - progress) ** options.power, PolyOptions),
+    Schedule("constant", lambda progress, epoch, reductions, options: 1.0),
+    Schedule("plateau", lambda progress, epoch, reductions, options: options.factor ** reductions, PlateauOptions),
+):
+    SCHEDULES.register(schedule.name, schedule)
 
 
 def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch: int, reductions: int = 0,
@@ -24,15 +73,8 @@ def lr_factor(step: int, config: TrainConfig, total_steps: int, steps_per_epoch:
     progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
     if config.schedule_to_budget and config.max_minutes:
         progress = min(1.0, max(progress, budget_used))
-    if config.schedule == "cosine":
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
-    if config.schedule == "poly":
-        return (1.0 - progress) ** config.poly_power
-    if config.schedule == "plateau":
-        return config.plateau_factor ** reductions
-    if config.schedule == "step":
-        return config.step_gamma ** ((step // steps_per_epoch) // max(1, config.step_epochs))
-    return 1.0
+    return SCHEDULES[config.schedule].factor(progress, step // steps_per_epoch, reductions,
+                                             options_of(config, config.schedule))
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int,
@@ -71,25 +113,7 @@ def note_validation(state: TrainState, config: TrainConfig, improved: bool) -> b
     if config.schedule != "plateau":
         return False
     state.plateau_waits = 0 if improved else state.plateau_waits + 1
-    if state.plateau_waits < config.plateau_patience:
+    if state.plateau_waits < options_of(config, "plateau").patience:
         return False
     state.lr_reductions, state.plateau_waits = state.lr_reductions + 1, 0
     return True
-
-
-def build_optimizer(parameters, config: TrainConfig) -> torch.optim.Optimizer:
-    """Adam / AdamW / SGD, fused (one kernel for all parameters) on CPU and CUDA, else multi-tensor.
-    `parameters`: tensors, or parameter-group dicts (an `lr_scale` key is read by build_scheduler).
-
-    On the 2-core CPU a fused Adam step over the 31M-parameter U-Net takes 14 ms against 69 ms for the
-    multi-tensor one (docs/benchmarks.md); both compute the same update.
-    """
-    parameters = list(parameters)
-    tensors = [t for p in parameters for t in (p["params"] if isinstance(p, dict) else [p])]
-    fast = ({"fused": True} if all(t.device.type in ("cpu", "cuda") for t in tensors)
-            else {"foreach": True})
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay, **fast)
-    optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return optimizer_class(parameters, lr=config.lr, weight_decay=config.weight_decay, **fast)

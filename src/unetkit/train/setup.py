@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from ..config import Config, ModelConfig, load_config, to_dict
+from ..config import Config, ModelConfig, load_config, options_of, to_dict
 from ..data import (
     FORMATS,
     DataFormat,
@@ -51,10 +51,11 @@ from .distributed import (
 )
 from .freezing import parameter_groups
 from .initial_weights import init_from_checkpoint, load_encoder_weights
+from .optimizers import build_optimizer
 from .recall_watch import RecallWatch
 from .resume_changes import check_resume_changes
 from .run_dir import RunDir
-from .schedules import build_optimizer, build_scheduler
+from .schedules import build_scheduler
 from .signals import StopSignals
 from .state import TrainState
 from .step import TrainStep
@@ -167,8 +168,8 @@ class TrainingRun:
 
 
 def _load_data(config: Config, data_format: DataFormat, loss: Loss) -> tuple[list[Sample], list[Sample]]:
-    border = ((config.data.num_classes, config.train.border_w0, config.train.border_sigma)
-              if loss.needs_weight_map else None)
+    weight_map = options_of(config.train, "weighted_ce")
+    border = (config.data.num_classes, weight_map.w0, weight_map.sigma) if loss.needs_weight_map else None
     train_samples = load_training_samples(find_samples(config.data, "train"), config.data, IGNORE_INDEX, border)
     val_samples = (load_samples(find_samples(config.data, "val"), config.data, IGNORE_INDEX)
                    if data_format.has_validation(config.data) else [])

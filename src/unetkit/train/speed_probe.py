@@ -27,7 +27,7 @@ from ..infer.predictor import Predictor
 from ..labels import IGNORE_INDEX
 from ..losses import build_loss
 from ..runtime import choose_precision, memory_format, resolve_device
-from .schedules import build_optimizer
+from .optimizers import build_optimizer
 from .setup import model_for_config
 from .step import TrainStep
 

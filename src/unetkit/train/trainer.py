@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import Config
+from ..config import Config, options_of
 from ..errors import OutOfMemory
 from ..evaluate import evaluate_samples, sample_panel
 from ..progress import progress
@@ -194,9 +194,9 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
         record["val"] = run.metrics
         record["val_precision"] = str(run.predictor.precision_choice)   # evaluate agrees in the same precision
         if note_validation(state, config, is_best):
+            plateau = options_of(config, "plateau")
             log.info("no gain in %s for %d validations: learning rate x %g (now %.3g)", config.monitor,
-                     config.plateau_patience, config.plateau_factor,
-                     run.optimizer.param_groups[0]["lr"] * config.plateau_factor)
+                     plateau.patience, plateau.factor, run.optimizer.param_groups[0]["lr"] * plateau.factor)
         log.info("epoch %d: loss %.4f, val %s %.4f (best %.4f at epoch %d)%s", state.epoch, loss, config.monitor,
                  score, state.best_score, state.best_epoch, _speed(run))
     else:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ...config import BASE_METRICS, Config, DataConfig
+from ...config import Config, DataConfig
 from ...errors import ConfigError, DataError
-from ...registry import Registry
+from ...registry import Registry, registry_for
 from ..io import is_image_file
 
 SPLITS = ("train", "val", "test")
@@ -48,7 +48,7 @@ class DataFormat:
     """Base class: a folder layout under data.root. Subclasses implement `find`."""
     name = ""
     needs_root = True                      # data.root must be given
-    extra_metrics: tuple[str, ...] = ()    # scored besides BASE_METRICS (names in metrics.EXTRA_METRICS)
+    extra_metrics: tuple[str, ...] = ()    # scored besides every evaluation's metrics (metrics/names.py)
 
     layout = ""                            # what `recognises` looks for, for the detection error
 
@@ -102,13 +102,15 @@ class DataFormat:
         if self.needs_root and not config.data.root:
             raise ConfigError(f"data.format={self.name} needs data.root (the dataset folder)")
         monitor = config.train.monitor
-        if monitor in BASE_METRICS or monitor in self.extra_metrics:
+        every_evaluation = tuple(name for name, metric in registry_for("train.monitor").items()
+                                 if metric.every_evaluation)   # metrics/names.py, read through the registry
+        if monitor in every_evaluation or monitor in self.extra_metrics:
             return
         offered = [name for name, fmt in FORMATS.items() if monitor in fmt.extra_metrics]
         if offered:
             raise ConfigError(f"train.monitor={monitor} is scored on data.format={'/'.join(offered)} only")
         raise ConfigError(f"config key 'train.monitor' must be one of "
-                          f"{', '.join(BASE_METRICS + self.extra_metrics)}; got {monitor!r}")
+                          f"{', '.join(every_evaluation + self.extra_metrics)}; got {monitor!r}")
 
 
 FORMATS: Registry[DataFormat] = Registry("data format", config_key="data.format")

@@ -7,11 +7,12 @@ and Rand errors besides the usual metrics; k-fold training splits the slices.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ...config import DataConfig
+from ...config import DataConfig, option, options_of
 from ...errors import ConfigError, DataError
 from ..io import count_pages
 from .base import (
@@ -80,10 +81,29 @@ def isbi_samples(root: Path, split: str, train_slices: str, val_slices: str, nee
     return samples
 
 
+def _is_slice_list(text: str) -> bool:
+    try:
+        return len(parse_slices(text)) < 100_000   # '0-99999999999' would build a huge list later
+    except DataError:
+        return False
+
+
+SLICE_LIST = (_is_slice_list, "a slice list such as 0-24 or 0,3,5-7")
+
+
+@dataclass
+class IsbiOptions:
+    """data.isbi.*: which slices of the labelled stack train and which are held out."""
+    LEGACY_KEYS = {"data.train_slices": "train_slices", "data.val_slices": "val_slices"}
+    train_slices: str = option("0-24", "slices used for training (e.g. 0-24, or 0,2,4-9)", SLICE_LIST)
+    val_slices: str = option("25-29", "held-out slices scored by validation and evaluate", SLICE_LIST)
+
+
 @register_format
 class IsbiFormat(DataFormat):
-    """data.train_slices / data.val_slices split the labelled stack (default 0-24 / 25-29)."""
+    """data.isbi.train_slices / data.isbi.val_slices split the labelled stack (default 0-24 / 25-29)."""
     name = "isbi"
+    options = IsbiOptions
     extra_metrics = ("pixel_error", "rand_error")
     layout = "train/images + train/labels slices, or train-volume.tif + train-labels.tif (ISBI 2012)"
 
@@ -92,12 +112,14 @@ class IsbiFormat(DataFormat):
             (root / "train" / "images").is_dir() and (root / "train" / "labels").is_dir())
 
     def find(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> list[SampleFiles]:
-        return isbi_samples(root, split, data.train_slices, data.val_slices, need_masks)
+        slices = options_of(data, self.name)
+        return isbi_samples(root, split, slices.train_slices, slices.val_slices, need_masks)
 
     def folds(self, data: DataConfig, count: int) -> list[Fold]:
         """Each fold holds out one contiguous group of all the labelled slices (train + val)."""
-        slices = sorted(set(parse_slices(data.train_slices)) | set(parse_slices(data.val_slices)))
-        return [Fold("val_slices", held_out,
-                     dataclasses.replace(data, val_slices=",".join(map(str, held_out)),
-                                         train_slices=",".join(str(s) for s in slices if s not in held_out)))
+        given = options_of(data, self.name)
+        slices = sorted(set(parse_slices(given.train_slices)) | set(parse_slices(given.val_slices)))
+        return [Fold("val_slices", held_out, dataclasses.replace(data, pieces={**data.pieces, self.name: IsbiOptions(
+                    train_slices=",".join(str(s) for s in slices if s not in held_out),
+                    val_slices=",".join(map(str, held_out)))}))
                 for held_out in fold_slices(slices, count)]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from unetkit.config import Config, load_config
 from unetkit.errors import ConfigError
 
-from .fuzzing import fuzz
+from ..fuzzing import fuzz
 
 KEYS = sorted(f"{section.name}.{item.name}" for section in dataclasses.fields(Config)
               for item in dataclasses.fields(section.type if isinstance(section.type, type) else

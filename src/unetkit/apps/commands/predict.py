@@ -1,0 +1,67 @@
+"""`unetkit predict`: images, folders and videos segmented by a checkpoint, an ensemble or an ONNX model."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "segment images, folders of images or videos"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", action="append", help="a unetkit checkpoint (.pt, .safetensors); repeat it "
+                        "(or give a --folds run directory) to average the models' probabilities")
+    source.add_argument("--model", help="an exported model (.onnx from unetkit export), run by ONNX Runtime")
+    parser.add_argument("inputs", nargs="+", metavar="IMAGE_DIR_VIDEO_or_key=value",
+                        help="files, folders (recursive), videos, and infer.* overrides such as infer.tile=256")
+    parser.add_argument("--out", required=True, help="folder for the outputs")
+    parser.add_argument("--overlay", action="store_true", help="also write <name>_overlay.png")
+    parser.add_argument("--probs", action="store_true", help="also write the class probabilities")
+    parser.add_argument("--probs-format", choices=["npy", "png"], default="npy",
+                        help="npy: <name>_probs.npy, float16 K x H x W (default); png: 16-bit <name>_probs.png")
+    parser.add_argument("--panel", action="store_true", help="also write input | prediction | ground truth")
+    parser.add_argument("--contours", action="store_true", help="also write the outlines drawn on the input")
+    parser.add_argument("--masks", help="folder of ground-truth masks (same file stems) for the panels")
+    parser.add_argument("--roi", help="folder of region-of-interest masks (same file stems); outside is background")
+    parser.add_argument("--alpha", type=float, default=0.7, help="overlay opacity (default 0.7)")
+    parser.add_argument("--palette", choices=["default", "user"], default="default",
+                        help="colours of label PNGs, panels and overlays: default (0/255 for two classes, VOC's "
+                        "palette otherwise) or user (the colours of the training masks, data.colors, kept in the "
+                        "checkpoint; label PNGs stay class ids, in a palette of those colours)")
+    parser.add_argument("--tta", action="store_true", help="average over flips (infer.tta=true)")
+    parser.add_argument("--fps", type=int, metavar="N",
+                        help="time N warm repetitions on the first image and print images/s")
+    parser.add_argument("--device", default="auto")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...config import split_overrides
+    from ..predict import measure_speed, predict
+    from ..prediction_outputs import OutputOptions
+    inputs, overrides = split_overrides(args.inputs)
+    if args.fps:
+        speed = measure_speed(args.checkpoint or args.model, inputs, args.fps, overrides, args.device, args.tta)
+        print(f"{speed['image'].name} ({speed['width']}x{speed['height']}): {speed['images_per_second']:.2f} images/s, "
+              f"{speed['ms_per_image']:.1f} ms/image over {args.fps} warm repetitions "
+              f"({speed['device']}, {speed['precision']})")
+        return 0
+    options = OutputOptions(overlay=args.overlay, probabilities=args.probs_format if args.probs else None,
+                            panel=args.panel, contours=args.contours, alpha=args.alpha, palette=args.palette)
+    summary = predict(args.checkpoint or args.model, inputs, args.out, options, args.roi, args.masks, overrides,
+                      args.device, args.tta)
+    for video, frames, out_path in summary.videos:
+        print(f"{video}: {frames} frames -> {out_path}")
+    if summary.written or summary.skipped:
+        print(f"wrote {len(summary.written)} files to {args.out}" +
+              (f"; skipped {len(summary.skipped)} unreadable inputs" if summary.skipped else ""))
+    return nothing_done(summary, "predicted")
+
+
+def nothing_done(summary, verb: str) -> int:
+    """Exit status 1 (said on stderr) when inputs were given but every one was skipped, so a script
+    can tell that nothing came out; 0 otherwise."""
+    if summary.skipped and not summary.written and not getattr(summary, "videos", None):
+        print(f"unetkit: error: nothing {verb}: all {len(summary.skipped)} inputs were unreadable "
+              f"(first: {summary.skipped[0]})", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,22 @@
+"""metrics/names.py is the one list of scalar metrics: what evaluations compute, what train.monitor takes."""
+import pytest
+import torch
+
+from unetkit.config import load_config
+from unetkit.errors import ConfigError
+from unetkit.metrics import EXTRA_METRICS, METRIC_NAMES, SegmentationMetrics, every_evaluation_metrics
+
+
+def test_every_evaluation_computes_each_listed_metric_and_the_extras_are_registered():
+    metrics = SegmentationMetrics(2)
+    metrics.update(torch.softmax(torch.randn(2, 8, 8), 0), torch.randint(0, 2, (8, 8)))
+    computed = metrics.compute()
+    assert set(every_evaluation_metrics()) <= set(computed)
+    assert {name for name, metric in METRIC_NAMES.items() if not metric.every_evaluation} == set(EXTRA_METRICS.names())
+
+
+def test_train_monitor_takes_its_choices_from_the_names():
+    with pytest.raises(ConfigError, match="config key 'train.monitor' must be one of f1, dice, miou"):
+        load_config(None, ["data.format=synthetic", "train.monitor=accuracy"])
+    with pytest.raises(ConfigError, match="rand_error is scored on data.format=isbi only"):
+        load_config(None, ["data.format=synthetic", "train.monitor=rand_error"])
