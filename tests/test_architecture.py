@@ -75,3 +75,14 @@ def test_the_checker_sees_every_form_of_import():
     found = [target for _, target in _imported_top_levels(PACKAGE / "infer" / "example.py", code)]
     assert found == ["apps", "cli", "evaluate", "train"]
     assert all(_floor(target) < _floor("infer") for target in found)
+
+
+def test_training_functions_fit_on_a_screen():
+    """The run is built by small builders and the loop reads top to bottom: no function in train/
+    over 40 lines (issue 28)."""
+    long = []
+    for path in sorted((PACKAGE / "train").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > 40:
+                long.append(f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert not long, long

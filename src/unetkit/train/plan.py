@@ -110,6 +110,28 @@ def _natural_images(fingerprint: Fingerprint) -> bool:
 
 def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
     """Key -> (value, reason) for everything the fingerprint decides (not the time budget)."""
+    choices = _data_choices(fingerprint)
+    patch, why = _patch_size(fingerprint)
+    choices["data.patch_size"] = (patch, why)
+    depth = 4 if patch >= 128 else 3
+    choices["model.name"] = ("unet", "the padded U-Net of the shipped recipes (best on rock_voc and DRIVE here)")
+    choices["model.base_channels"] = (32, "the recipes' width (7.8M parameters at depth 4)")
+    choices["model.depth"] = (depth, f"{patch}-px patches reach {patch >> depth} px at the bottom")
+    choices["train.batch_size"] = (4, "the recipes' batch: BatchNorm statistics over 4 patches, short CPU steps")
+    choices.update(_imbalance_choices(fingerprint.masks))
+    for key, value in {"train.optimizer": "adam", "train.lr": 0.002, "train.schedule": "cosine",
+                       "train.warmup_epochs": 0.5}.items():
+        choices[key] = (value, "the shipped recipe (configs/drive.yaml, configs/rock_voc.yaml)")
+    choices["train.ema"] = (PLAN_EMA, ("a moving average of the weights is validated and saved: LabelMeFacade "
+                                       "+0.8 mIoU in 10 minutes, every large class better (docs/benchmarks.md)"))
+    choices.update(_augmentation(fingerprint))
+    if fingerprint.layout.upright and "data.patch_size" in choices:
+        choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, choices["data.patch_size"][0])
+    return choices
+
+
+def _data_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
+    """How the files read: format, mask encoding, classes, channels, colours and names."""
     masks = fingerprint.masks
     choices: dict[str, tuple[Any, str]] = {
         "data.format": (fingerprint.format, f"{FORMATS[fingerprint.format].layout} found in data.root"),
@@ -125,13 +147,12 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
                                   "the colours found in the masks, one class each")
     if masks.class_names:
         choices["data.class_names"] = (masks.class_names, f"named by {Path(masks.table).name}")
-    patch, why = _patch_size(fingerprint)
-    choices["data.patch_size"] = (patch, why)
-    depth = 4 if patch >= 128 else 3
-    choices["model.name"] = ("unet", "the padded U-Net of the shipped recipes (best on rock_voc and DRIVE here)")
-    choices["model.base_channels"] = (32, "the recipes' width (7.8M parameters at depth 4)")
-    choices["model.depth"] = (depth, f"{patch}-px patches reach {patch >> depth} px at the bottom")
-    choices["train.batch_size"] = (4, "the recipes' batch: BatchNorm statistics over 4 patches, short CPU steps")
+    return choices
+
+
+def _imbalance_choices(masks) -> dict[str, tuple[Any, str]]:
+    """The loss, rare-class patches and the monitored metric, from the classes' shares of the pixels."""
+    choices: dict[str, tuple[Any, str]] = {}
     foreground = masks.foreground_fraction
     if masks.num_classes == 2 and 0 < foreground < RARE_FOREGROUND:
         choices["train.loss"] = ("dice", f"foreground is {foreground:.1%} of the pixels: Dice does not drown it")
@@ -146,14 +167,6 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
             f"class other than 0, the class drawn uniformly among those in the image"))
     choices["train.monitor"] = (("f1", "binary: F1 (Dice) of the foreground") if masks.num_classes == 2 else
                                 ("miou", f"{masks.num_classes} classes: mean IoU weighs small classes equally"))
-    for key, value in {"train.optimizer": "adam", "train.lr": 0.002, "train.schedule": "cosine",
-                       "train.warmup_epochs": 0.5}.items():
-        choices[key] = (value, "the shipped recipe (configs/drive.yaml, configs/rock_voc.yaml)")
-    choices["train.ema"] = (PLAN_EMA, ("a moving average of the weights is validated and saved: LabelMeFacade "
-                                       "+0.8 mIoU in 10 minutes, every large class better (docs/benchmarks.md)"))
-    choices.update(_augmentation(fingerprint))
-    if fingerprint.layout.upright and "data.patch_size" in choices:
-        choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, choices["data.patch_size"][0])
     return choices
 
 
@@ -249,6 +262,21 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     return Plan(config, reasons, fingerprint, speed, user_keys)
 
 
+def _choose_context_crop(choices: dict[str, tuple[Any, str]], fingerprint: Fingerprint, patch_size: int,
+                         steps: int) -> bool:
+    """Larger crops for a scene when enough steps still fit (larger_crop); True when the crop changed
+    (the plan then probes again), else the patch's reason says why it stays."""
+    patch, why = larger_crop(fingerprint.median_size, patch_size, steps)
+    if patch == patch_size:
+        choices["data.patch_size"] = (patch, f"{choices['data.patch_size'][1]}; {why}")
+        return False
+    log.info("%s: probing crops of %d", why.split(":")[0], patch)
+    choices["data.patch_size"] = (patch, why)
+    choices["model.depth"] = (4, f"{patch}-px crops reach {patch >> 4} px at the bottom")
+    choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, patch)
+    return True
+
+
 def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], budget_seconds: float,
                    started: float, fingerprint: Fingerprint) -> tuple[Config, TrainingSpeed]:
     """Probe the planned config's speed and add the epochs, patches per epoch and validation split
@@ -280,15 +308,8 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
     if (fingerprint.layout.upright and "data.patch_size" in choices
             and "data.patch_size" not in given):
         steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
-        patch, why = larger_crop(fingerprint.median_size, config.data.patch_size, steps)
-        if patch != config.data.patch_size:
-            log.info("%s: probing crops of %d", why.split(":")[0], patch)
-            choices["data.patch_size"] = (patch, why)
-            choices["model.depth"] = (4, f"{patch}-px crops reach {patch >> 4} px at the bottom")
-            choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, patch)
+        if _choose_context_crop(choices, fingerprint, config.data.patch_size, steps):
             config, speed, fitted = probe()
-        else:
-            choices["data.patch_size"] = (patch, f"{choices['data.patch_size'][1]}; {why}")
     choices.update(fitted)
     return _config(choices, overrides), speed
 

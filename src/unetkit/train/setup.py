@@ -252,10 +252,43 @@ def _resume_schedule(scheduler, optimizer: torch.optim.Optimizer, state: TrainSt
 
 def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals, device: torch.device,
                 ranks: Ranks = ONE_PROCESS) -> TrainingRun:
-    """Build every object of the run; on `resume`, load weights, optimizer, schedule and counters
-    from last.pt. With several ranks each builds the same objects; only rank 0 writes."""
-    choice = choose_precision(config.train.precision, device)
+    """Build every object of the run, builder by builder; on `resume`, load weights, optimizer,
+    schedule and counters from last.pt. With several ranks each builds the same objects; only rank 0
+    writes."""
+    choice = _check_before_data(config, resume, device)
     precision, fmt = choice.precision, memory_format(choice.precision, device)
+    data_format, loss, train_samples, val_samples = build_data(config)
+    resumed = load_checkpoint(run_dir.last) if resume else None
+    model, normalization = build_network(config, resumed, train_samples, ranks, device, fmt)
+    state = TrainState(world_size=ranks.world_size)   # the plateau schedule reads its reductions from it
+    optimizer, scheduler = build_optimization(config, model, state, ranks)
+    weight_average = WeightAverage(model, config.train.ema) if config.train.ema else None
+    if resumed is not None:
+        resume_from(resumed, run_dir, config, model, weight_average, optimizer, scheduler, state, ranks)
+    if ranks.is_main:
+        run_dir.save_config(config)
+    class_weights = _class_weights(config, train_samples, loss, resumed)
+    meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config),
+                     class_weights=None if class_weights is None else class_weights.tolist())
+    step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX, class_weights, config.train),
+                     device, precision, fmt, scheduler, compile=config.train.compile,
+                     compile_mode=config.train.compile_mode,
+                     rank_weight=pixel_share(ranks, loss_denominator(config.train.loss, IGNORE_INDEX, class_weights)))
+    dataset, loader, frozen_loader = build_loaders(config, train_samples, normalization, device, ranks)
+    # validation runs the inference path of `evaluate` (infer.precision, an optimized copy refreshed
+    # before each validation), so a checkpoint's recorded scores are the ones evaluate gives
+    predictor = Predictor(model if weight_average is None else weight_average.model, normalization, meta.class_names,
+                          config.infer, device=device, optimize=True)
+    if predictor.precision != precision:
+        log.info("validation and inference precision %s", predictor.precision_choice)
+    return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset, loader, predictor,
+                       val_samples, data_format, _writer(run_dir, ranks), stop, state, ranks=ranks,
+                       frozen_loader=frozen_loader, weight_average=weight_average)
+
+
+def _check_before_data(config: Config, resume: bool, device: torch.device):
+    """The precision of the run, and the mistakes that must fail before any data is read."""
+    choice = choose_precision(config.train.precision, device)
     config.train.precision_used = str(choice)   # stored with the run: what `auto` meant on this machine
     log.info("device %s, precision %s", device, choice)
     model_args_for(config)  # a model key the model does not take fails now, not after loading the data
@@ -264,14 +297,24 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
         path = getattr(config.model, key)
         if path and not resume and not Path(path).is_file():
             raise ConfigError(f"{path}: file not found (model.{key})")
+    return choice
+
+
+def build_data(config: Config) -> tuple[DataFormat, Loss, list[Sample], list[Sample]]:
+    """The data format, the loss (it decides whether weight maps are computed), the samples."""
     data_format, loss = FORMATS[config.data.format], LOSSES[config.train.loss]
     config.data = data_format.settle(config.data)   # e.g. the automatic validation split, stored with the run
     train_samples, val_samples = _load_data(config, data_format, loss)
     if config.train.schedule == "plateau" and not val_samples:
         raise ConfigError("train.schedule=plateau lowers the learning rate when validation stops improving, but "
                           "this run has no validation images (give it some, e.g. data.val_images for drive)")
+    return data_format, loss, train_samples, val_samples
 
-    resumed = load_checkpoint(run_dir.last) if resume else None
+
+def build_network(config: Config, resumed: dict | None, train_samples: list[Sample], ranks: Ranks,
+                device: torch.device, fmt) -> tuple[SegmentationModel, Normalization]:
+    """The network on its device and its input normalisation: resumed, from another checkpoint
+    (model.init_from), from an encoder's weights file, or measured on the training images."""
     torch.manual_seed(config.train.seed)
     model = model_for_config(config)
     if resumed is not None:
@@ -283,6 +326,11 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     else:
         normalization = compute_normalization(train_samples)
     model = sync_batchnorm(model, ranks, device, config.train.sync_batchnorm).to(device, memory_format=fmt)
+    return model, normalization
+
+
+def build_optimization(config: Config, model: SegmentationModel, state: TrainState, ranks: Ranks):
+    """The optimizer (OPTIMIZERS) and the schedule (SCHEDULES) over the run's steps per epoch."""
     optimizer = build_optimizer(parameter_groups(model, config), config.train)
     lr_scale = learning_rate_scale(ranks, config.train.lr_scaling)
     for group in optimizer.param_groups:
@@ -294,57 +342,49 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
         log.info("%d ranks: global batch %d x %d = %d, %d steps per epoch, learning rate %.3g (train.lr_scaling=%s)",
                  world, config.train.batch_size, world, config.train.batch_size * world, steps_per_epoch,
                  config.train.lr * lr_scale, config.train.lr_scaling)
-    state = TrainState(world_size=world)   # the plateau schedule reads its reductions from it (filled on resume)
     scheduler = build_scheduler(optimizer, config.train, steps_per_epoch,
                                 max(1, patches // (frozen_batch_size * world)), lambda: state.lr_reductions,
                                 lambda: state.train_seconds / (60 * config.train.max_minutes or 1))
-    weight_average = WeightAverage(model, config.train.ema) if config.train.ema else None
-    if resumed is not None:
-        if weight_average is not None and "weight_average" not in resumed:
-            raise CheckpointError(f"{run_dir.last} was written without train.ema; resume with the run's own config")
-        try:
-            if weight_average is not None:
-                weight_average.resume(model, resumed["model"], resumed["weight_average"])
-            else:
-                model.load_state_dict(resumed["model"])
-        except RuntimeError as error:
-            raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
-                                  f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
-        vars(state).update(vars(TrainState(**resumed["train_state"])))
-        if ranks.is_main:
-            run_dir.trim_history(state.epoch)
-        if run_dir.config_path.is_file():
-            for change in check_resume_changes(load_config(run_dir.config_path), config, state.epoch):
-                log.info("resumed with %s", change)
-        optimizer.load_state_dict(resumed["optimizer"])
-        fresh_base = list(scheduler.base_lrs)
-        scheduler.load_state_dict(resumed["scheduler"])   # its step; the factors come from this config
-        _resume_schedule(scheduler, optimizer, state, ranks, fresh_base)
-        log.info("resumed from %s at epoch %d of %d", run_dir.last, state.epoch, config.train.epochs)
-    if ranks.is_main:
-        run_dir.save_config(config)
+    return optimizer, scheduler
 
-    class_weights = _class_weights(config, train_samples, loss, resumed)
-    meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config),
-                     class_weights=None if class_weights is None else class_weights.tolist())
-    step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX, class_weights, config.train),
-                     device, precision, fmt, scheduler, compile=config.train.compile,
-                     compile_mode=config.train.compile_mode,
-                     rank_weight=pixel_share(ranks, loss_denominator(config.train.loss, IGNORE_INDEX, class_weights)))
+
+def resume_from(resumed: dict, run_dir: RunDir, config: Config, model: SegmentationModel,
+                weight_average: WeightAverage | None, optimizer: torch.optim.Optimizer, scheduler,
+                state: TrainState, ranks: Ranks) -> None:
+    """Weights (and their average), counters, optimizer and schedule of last.pt, in place."""
+    if weight_average is not None and "weight_average" not in resumed:
+        raise CheckpointError(f"{run_dir.last} was written without train.ema; resume with the run's own config")
+    try:
+        if weight_average is not None:
+            weight_average.resume(model, resumed["model"], resumed["weight_average"])
+        else:
+            model.load_state_dict(resumed["model"])
+    except RuntimeError as error:
+        raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
+                              f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
+    vars(state).update(vars(TrainState(**resumed["train_state"])))
+    if ranks.is_main:
+        run_dir.trim_history(state.epoch)
+    if run_dir.config_path.is_file():
+        for change in check_resume_changes(load_config(run_dir.config_path), config, state.epoch):
+            log.info("resumed with %s", change)
+    optimizer.load_state_dict(resumed["optimizer"])
+    fresh_base = list(scheduler.base_lrs)
+    scheduler.load_state_dict(resumed["scheduler"])   # its step; the factors come from this config
+    _resume_schedule(scheduler, optimizer, state, ranks, fresh_base)
+    log.info("resumed from %s at epoch %d of %d", run_dir.last, state.epoch, config.train.epochs)
+
+
+def build_loaders(config: Config, train_samples: list[Sample], normalization: Normalization,
+                  device: torch.device, ranks: Ranks) -> tuple[PatchDataset, DataLoader, DataLoader]:
+    """The patch dataset and its loaders (the frozen-encoder phase's own when its batch size differs)."""
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
                            build_augmentation(config.augment, config.data.patch_size, config.data.channels),
                            seed=config.train.seed, whole_images=config.augment.letterbox,
                            foreground_fraction=config.data.foreground_fraction,
                            zoom_out=config.augment.zoom_out if config.augment.enabled else 1.0)
-    # validation runs the inference path of `evaluate` (infer.precision, an optimized copy refreshed
-    # before each validation), so a checkpoint's recorded scores are the ones evaluate gives
-    predictor = Predictor(model if weight_average is None else weight_average.model, normalization, meta.class_names,
-                          config.infer, device=device, optimize=True)
-    if predictor.precision != precision:
-        log.info("validation and inference precision %s", predictor.precision_choice)
+    frozen_batch_size = config.train.freeze_batch_size or config.train.batch_size
     loader = _make_loader(dataset, config, device, config.train.batch_size, ranks)
     frozen_loader = (_make_loader(dataset, config, device, frozen_batch_size, ranks)
                      if config.train.freeze_encoder_epochs and frozen_batch_size != config.train.batch_size else loader)
-    return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset, loader, predictor,
-                       val_samples, data_format, _writer(run_dir, ranks), stop, state, ranks=ranks,
-                       frozen_loader=frozen_loader, weight_average=weight_average)
+    return dataset, loader, frozen_loader

@@ -103,6 +103,28 @@ def begin_epoch(run: TrainingRun) -> None:
         run.forward_frozen = frozen
 
 
+def _check_finite(run: TrainingRun, loss: float) -> None:
+    """A loss that is not a number stops the run with what to change."""
+    if np.isfinite(loss):
+        return
+    state, step_precision = run.state, run.step.precision
+    raise TrainingDiverged(
+        f"loss became {loss} at step {state.step} (epoch {state.epoch + 1}); "
+        + (f"last.pt keeps epoch {state.epoch}, the last good one. " if state.epoch else "")
+        + f"Lower train.lr (now {run.config.train.lr})"
+        + (f", train with train.precision=fp32 (now {step_precision})" if step_precision != "fp32" else "")
+        + " or check the labels")
+
+
+def _report_step(run: TrainingRun, bar, loss: float, images_seen: int, epoch_seconds: float, steps_done: int,
+                 steps_left: int) -> None:
+    """TensorBoard's loss and rate, the epoch's speed and time left (run.speed), the bar's postfix."""
+    run.writer.add_scalar("train/loss", loss, run.state.step)
+    run.writer.add_scalar("train/lr", run.optimizer.param_groups[0]["lr"], run.state.step)
+    run.speed = (images_seen / epoch_seconds, (steps_left - steps_done) * epoch_seconds / steps_done / 60)
+    bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{run.speed[0]:.1f}", eta=f"{run.speed[1]:.1f}min")
+
+
 def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
     """One pass over the epoch's patches. Returns (mean loss, whether the time budget ran out)."""
     config, state = run.config.train, run.state
@@ -134,18 +156,8 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
         if stop_requested:
             raise KeyboardInterrupt
         losses.append(mean_loss)
-        if not np.isfinite(losses[-1]):
-            raise TrainingDiverged(
-                f"loss became {losses[-1]} at step {state.step} (epoch {state.epoch + 1}); "
-                + (f"last.pt keeps epoch {state.epoch}, the last good one. " if state.epoch else "")
-                + f"Lower train.lr (now {config.lr})"
-                + (f", train with train.precision=fp32 (now {run.step.precision})" if run.step.precision != "fp32"
-                   else "") + " or check the labels")
-        run.writer.add_scalar("train/loss", losses[-1], state.step)
-        run.writer.add_scalar("train/lr", run.optimizer.param_groups[0]["lr"], state.step)
-        steps_done, epoch_seconds = len(losses), now - epoch_started
-        run.speed = (images_seen / epoch_seconds, (steps_left - steps_done) * epoch_seconds / steps_done / 60)
-        bar.set_postfix(loss=f"{losses[-1]:.4f}", img_s=f"{run.speed[0]:.1f}", eta=f"{run.speed[1]:.1f}min")
+        _check_finite(run, mean_loss)
+        _report_step(run, bar, mean_loss, images_seen, now - epoch_started, len(losses), steps_left)
         if out_of_time:
             break
     bar.close()
