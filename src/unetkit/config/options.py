@@ -148,10 +148,3 @@ def check_piece_options(section: str, piece: str, options: Any) -> None:
         value = getattr(options, field.name)
         if rule is not None and not rule[0](value):
             raise ConfigError(f"config key '{section}.{piece}.{field.name}' must be {rule[1]}; got {value!r}")
-
-
-def option_help(options: type) -> list[tuple[str, Any, str]]:
-    """(name, default, help) of each setting, for documentation and `inspect`."""
-    defaults = options()
-    return [(field.name, getattr(defaults, field.name), field.metadata.get("help", ""))
-            for field in dataclasses.fields(options)]

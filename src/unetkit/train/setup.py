@@ -335,7 +335,7 @@ def build_optimization(config: Config, model: SegmentationModel, state: TrainSta
     lr_scale = learning_rate_scale(ranks, config.train.lr_scaling)
     for group in optimizer.param_groups:
         group["lr"] *= lr_scale
-    frozen_batch_size = config.train.freeze_batch_size or config.train.batch_size
+    frozen_batch_size = _frozen_batch_size(config)
     world, patches = ranks.world_size, config.data.patches_per_epoch
     steps_per_epoch = max(1, patches // (config.train.batch_size * world))
     if ranks.distributed:
@@ -375,6 +375,11 @@ def resume_from(resumed: dict, run_dir: RunDir, config: Config, model: Segmentat
     log.info("resumed from %s at epoch %d of %d", run_dir.last, state.epoch, config.train.epochs)
 
 
+def _frozen_batch_size(config: Config) -> int:
+    """The batch size of the frozen-encoder phase (train.freeze_batch_size, else train.batch_size)."""
+    return config.train.freeze_batch_size or config.train.batch_size
+
+
 def build_loaders(config: Config, train_samples: list[Sample], normalization: Normalization,
                   device: torch.device, ranks: Ranks) -> tuple[PatchDataset, DataLoader, DataLoader]:
     """The patch dataset and its loaders (the frozen-encoder phase's own when its batch size differs)."""
@@ -383,7 +388,7 @@ def build_loaders(config: Config, train_samples: list[Sample], normalization: No
                            seed=config.train.seed, whole_images=config.augment.letterbox,
                            foreground_fraction=config.data.foreground_fraction,
                            zoom_out=config.augment.zoom_out if config.augment.enabled else 1.0)
-    frozen_batch_size = config.train.freeze_batch_size or config.train.batch_size
+    frozen_batch_size = _frozen_batch_size(config)
     loader = _make_loader(dataset, config, device, config.train.batch_size, ranks)
     frozen_loader = (_make_loader(dataset, config, device, frozen_batch_size, ranks)
                      if config.train.freeze_encoder_epochs and frozen_batch_size != config.train.batch_size else loader)
