@@ -86,3 +86,23 @@ def test_training_functions_fit_on_a_screen():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > 40:
                 long.append(f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
     assert not long, long
+
+
+def test_rank_state_stays_behind_the_strategy():
+    """Data-parallel training is one object (train/distributed.py's SingleProcess / DataParallel): no
+    other module imports torch.distributed's collectives or carries the ranks around (issue 28).
+    apps/launch.py starts torchrun, whose launcher lives in torch.distributed.run."""
+    found = []
+    for path in MODULES:
+        if path.relative_to(PACKAGE).as_posix() == "train/distributed.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(name == "torch.distributed" for name in names):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} imports torch.distributed")
+            identifier = (node.id if isinstance(node, ast.Name) else node.arg if isinstance(node, ast.arg) else
+                          node.attr if isinstance(node, ast.Attribute) else None)
+            if identifier in ("ranks", "Ranks", "ONE_PROCESS"):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} names {identifier}")
+    assert not found, found

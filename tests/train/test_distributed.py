@@ -19,11 +19,11 @@ from unetkit.data.synthetic import write_synthetic_dataset
 from unetkit.evaluate import evaluate_samples
 from unetkit.models import load_checkpoint
 from unetkit.train.distributed import (
+    DataParallel,
     Ranks,
-    agree,
+    SingleProcess,
     ranks_from_environment,
-    reduce_scores,
-    share,
+    strategy_from_environment,
 )
 
 from ..conftest import tiny_overrides
@@ -92,10 +92,10 @@ def _reduce_worker(rank, world_size, init_file, samples, checkpoint, results):
     from unetkit.apps.predict import load_predictor
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     try:
-        ranks = Ranks(rank, world_size, rank)
+        strategy = DataParallel(Ranks(rank, world_size, rank))
         predictor = load_predictor(checkpoint, device="cpu")[0]
-        metrics = evaluate_samples(predictor, share(samples, ranks), ("pixel_error", "rand_error"),
-                                   combine=lambda m, s: reduce_scores(ranks, m, s))
+        metrics = evaluate_samples(predictor, strategy.share(samples), ("pixel_error", "rand_error"),
+                                   combine=strategy.reduce_scores)
         results[rank] = metrics
     finally:
         dist.destroy_process_group()
@@ -182,8 +182,11 @@ def test_agree_and_share_in_one_process_change_nothing():
     assert ranks_from_environment({"RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == Ranks(1, 4, 1, 4)
     assert ranks_from_environment({"RANK": "5", "WORLD_SIZE": "8", "LOCAL_RANK": "1",
                                    "LOCAL_WORLD_SIZE": "4"}) == Ranks(5, 8, 1, 4)
-    assert share(list(range(7)), Ranks(1, 3, 1)) == [1, 4]
-    assert agree(Ranks(), torch.tensor(0.25), 12.5, True) == (0.25, 12.5, True)
+    assert DataParallel(Ranks(1, 3, 1)).share(list(range(7))) == [1, 4]
+    assert SingleProcess().share(list(range(7))) == list(range(7))
+    assert SingleProcess().agree(torch.tensor(0.25), 12.5, True) == (0.25, 12.5, True)
+    assert type(strategy_from_environment({})) is SingleProcess
+    assert strategy_from_environment({"RANK": "1", "WORLD_SIZE": "2"}).ranks == Ranks(1, 2, 0, 2)
 
 
 def test_nonsense_rank_variables_are_one_error():
@@ -211,12 +214,12 @@ def test_errors_every_rank_would_print_are_said_once_before_launching(tmp_path, 
 def test_automatic_workers_per_rank(monkeypatch, tiny_config):
     from unetkit.train.setup import loader_workers
     assert tiny_config.data.workers == -1
-    assert loader_workers(tiny_config, torch.device("cpu"), Ranks()) == 0      # the model's threads use the cores
+    assert loader_workers(tiny_config, torch.device("cpu"), SingleProcess()) == 0      # the model's threads use the cores
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(32)))
-    assert loader_workers(tiny_config, torch.device("cuda"), Ranks(5, 8, 1, 4)) == 7   # 32 cores / 4 ranks - 1
-    assert loader_workers(tiny_config, torch.device("cuda"), Ranks()) == 8          # at most 8
+    assert loader_workers(tiny_config, torch.device("cuda"), DataParallel(Ranks(5, 8, 1, 4))) == 7   # 32 cores / 4 ranks - 1
+    assert loader_workers(tiny_config, torch.device("cuda"), SingleProcess()) == 8          # at most 8
     tiny_config.data.workers = 3
-    assert loader_workers(tiny_config, torch.device("cuda"), Ranks()) == 3
+    assert loader_workers(tiny_config, torch.device("cuda"), SingleProcess()) == 3
 
 
 def test_freeze_then_unfreeze_on_two_ranks(tmp_path, synthetic_root):
@@ -280,3 +283,39 @@ def test_two_ranks_with_batchnorm_record_the_scores_evaluate_gives_best_pt(tmp_p
     evaluated = json.loads((tmp_path / "val.json").read_text())
     for key in ("f1", "auc", "pixel_accuracy", "miou"):
         assert evaluated[key] == pytest.approx(recorded[key], abs=1e-4), key
+
+
+def test_other_ranks_see_the_run_directory_and_write_nothing(tmp_path):
+    """Rank 0 alone writes: the strategy gives the other ranks a run directory whose writes do nothing."""
+    from unetkit.train.run_dir import PeerRunDir, RunDir
+    main_dir = DataParallel(Ranks(0, 2, 0, 2)).run_dir(tmp_path / "run")
+    peer_dir = DataParallel(Ranks(1, 2, 1, 2)).run_dir(tmp_path / "run")
+    assert type(main_dir) is RunDir and type(SingleProcess().run_dir(tmp_path / "run")) is RunDir
+    assert isinstance(peer_dir, PeerRunDir) and peer_dir.last == main_dir.last
+    peer_dir.prepare(resume=False)
+    assert not (tmp_path / "run").exists()
+    main_dir.prepare(resume=False)
+    peer_dir.append_history({"epoch": 1})
+    peer_dir.save_metrics({"f1": 1.0})
+    with peer_dir.logging_to_file():
+        pass
+    assert list((tmp_path / "run").iterdir()) == []
+    assert DataParallel(Ranks(1, 2, 1, 2)).on_main(lambda: "written") is None
+    assert SingleProcess().on_main(lambda: "written") == "written"
+
+
+def test_the_ddp_wrapper_is_built_again_for_a_new_phase_or_a_new_model(tmp_path):
+    """DDP learns what requires gradients when it is built: an encoder phase change, or the next fold's
+    model, needs a new wrapper; the same model in the same phase keeps the one it has."""
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'init'}", rank=0, world_size=1)
+    try:
+        strategy, cpu = DataParallel(Ranks(0, 2, 0, 2)), torch.device("cpu")
+        first, second = torch.nn.Conv2d(1, 1, 1), torch.nn.Conv2d(1, 1, 1)
+        wrapped = strategy.training_forward(first, cpu, frozen=False)
+        assert isinstance(wrapped, torch.nn.parallel.DistributedDataParallel) and wrapped.module is first
+        assert strategy.training_forward(first, cpu, frozen=False) is None
+        assert strategy.training_forward(first, cpu, frozen=True) is not None
+        assert strategy.training_forward(second, cpu, frozen=True).module is second
+        assert SingleProcess().training_forward(first, cpu, frozen=False) is None
+    finally:
+        dist.destroy_process_group()

@@ -13,10 +13,9 @@ from ..config import load_config, override_values, parse_overrides
 from ..files import write_atomically, write_json
 from ..runtime import resolve_device
 from ..train import train
-from ..train.distributed import process_group, rank_device, ranks_from_environment
+from ..train.distributed import strategy_from_environment
 from ..train.folds import train_folds
 from ..train.plan import make_plan
-from ..train.run_dir import RunDir
 
 AUTO = "auto"
 
@@ -47,21 +46,25 @@ def train_from_config(config_path: str | Path | None = None, out: str | Path | N
     if resume and config_path in (None, AUTO) and (out / "config.yaml").is_file():
         config_path = out / "config.yaml"
     plan_file = None
-    ranks = ranks_from_environment()
+    strategy = strategy_from_environment()
     if wants_plan(config_path, overrides) and not resume:
-        if ranks.is_main:
-            RunDir(out).prepare(resume=False)     # refuse an existing run before the planning time is spent
+        strategy.run_dir(out).prepare(resume=False)     # refuse an existing run before the planning time is spent
         # several ranks must agree on the plan: without the timed speed probe it is the same on each
-        plan = make_plan(overrides, probe=not folds and not ranks.distributed, planning_started=started)
-        if ranks.is_main:
-            plan_file = write_atomically(out / "plan.yaml", lambda file: file.write(plan.to_yaml().encode()))
-            write_json(plan.fingerprint.to_dict(), out / "inspect.json")
+        plan = make_plan(overrides, probe=not folds and not strategy.distributed, planning_started=started)
+        plan_file = strategy.on_main(_write_plan, plan, out)
         config = plan.config
     else:
         config = load_config(None if config_path == AUTO else config_path, overrides)
     # one process group for all folds of the run (torchrun's ranks; a no-op for one process)
-    with process_group(ranks, rank_device(ranks, resolve_device(config.train.device)), config.train.rank_timeout):
-        result = (train_folds(config, out, folds, resume=resume, ranks=ranks) if folds
-                  else train(config, out, resume=resume, ranks=ranks))
+    with strategy.session(strategy.device(resolve_device(config.train.device)), config.train.rank_timeout):
+        result = (train_folds(config, out, folds, resume=resume, strategy=strategy) if folds
+                  else train(config, out, resume=resume, strategy=strategy))
     return {**result, "run_dir": out, **({"plan": plan_file} if plan_file else {})}
+
+
+def _write_plan(plan, out: Path) -> Path:
+    """plan.yaml (the config with a reason per choice) and inspect.json (the fingerprint) into the run."""
+    plan_file = write_atomically(out / "plan.yaml", lambda file: file.write(plan.to_yaml().encode()))
+    write_json(plan.fingerprint.to_dict(), out / "inspect.json")
+    return plan_file
 

@@ -15,6 +15,8 @@ from ..models import ModelMeta, SegmentationModel, save_checkpoint
 
 
 class RunDir:
+    """The run directory of rank 0 (or of the one process): it writes."""
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.last = self.path / "last.pt"
@@ -100,3 +102,24 @@ class RunDir:
 
     def save_metrics(self, metrics: dict[str, Any]) -> None:
         write_json(metrics, self.path / "metrics.json")
+
+
+class PeerRunDir(RunDir):
+    """The run directory as a rank other than 0 sees it (train/distributed.py): the same paths to read
+    (last.pt on resume, config.yaml), and every write left to rank 0."""
+
+    def prepare(self, resume: bool) -> None: ...
+
+    @contextmanager
+    def logging_to_file(self):
+        yield
+
+    def save_config(self, config: Config) -> None: ...
+
+    def save_checkpoints(self, *args, **kwargs) -> None: ...
+
+    def trim_history(self, epoch: int) -> None: ...
+
+    def append_history(self, record: dict[str, Any]) -> None: ...
+
+    def save_metrics(self, metrics: dict[str, Any]) -> None: ...

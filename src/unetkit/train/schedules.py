@@ -81,7 +81,7 @@ def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps
                     frozen_steps_per_epoch: int | None = None, reductions: Callable[[], int] = lambda: 0,
                     budget_used: Callable[[], float] = lambda: 0.0):
     """The schedule over all epochs, one factor per parameter group. `budget_used()`: the fraction of
-    the time budget spent so far (the run's clock, the same on every rank: distributed.agree).
+    the time budget spent so far (the run's clock, the same on every rank: the strategy's agree, train/distributed.py).
 
     With a frozen-encoder phase (train.freeze_encoder_epochs) its steps may be of another batch size:
     a step is mapped to the step of the main batch size at the same point of training, so the

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 
 from ..config import Config, ModelConfig, load_config, options_of, to_dict
 from ..data import (
@@ -42,13 +41,7 @@ from ..models import (
     select_model_args,
 )
 from ..runtime import choose_precision, memory_format
-from .distributed import (
-    ONE_PROCESS,
-    Ranks,
-    learning_rate_scale,
-    pixel_share,
-    sync_batchnorm,
-)
+from .distributed import SingleProcess
 from .freezing import parameter_groups
 from .initial_weights import init_from_checkpoint, load_encoder_weights
 from .optimizers import build_optimizer
@@ -139,14 +132,13 @@ class TrainingRun:
     writer: SummaryWriter
     stop: StopSignals
     state: TrainState = field(default_factory=TrainState)
-    ranks: Ranks = ONE_PROCESS                    # this process among the training processes (torchrun)
+    strategy: SingleProcess = field(default_factory=SingleProcess)   # one process, or DataParallel (torchrun)
     metrics: dict = field(default_factory=dict)   # the latest validation
     frozen_loader: DataLoader | None = None       # batches of the frozen-encoder phase
     frozen: bool = False                          # this epoch trains with the encoder frozen
     recall_watch: RecallWatch = field(default_factory=RecallWatch)   # warns when a class is never found
     speed: tuple[float, float] = (0.0, 0.0)       # the current epoch's images/s and estimated minutes left
 
-    forward_frozen: bool | None = None            # the phase the DDP wrapper was built for (None: not yet)
     weight_average: WeightAverage | None = None   # train.ema: the averaged weights, validated and saved
 
     @property
@@ -193,88 +185,66 @@ def _class_weights(config: Config, train_samples: list[Sample], loss: Loss,
     return weights
 
 
-def loader_workers(config: Config, device: torch.device, ranks: Ranks) -> int:
+def loader_workers(config: Config, device: torch.device, strategy: SingleProcess) -> int:
     """data.workers, or for -1 (automatic): none on the CPU, where the model's threads already use every
     core and a worker would only take turns with them; on a GPU min(8, CPU cores per rank - 1)."""
     if config.data.workers >= 0:
         return config.data.workers
     if device.type == "cpu":
         return 0
-    return max(0, min(8, len(os.sched_getaffinity(0)) // ranks.local_world_size - 1))
+    return max(0, min(8, strategy.cores_per_rank() - 1))
 
 
 def _make_loader(dataset: PatchDataset, config: Config, device: torch.device, batch_size: int,
-                 ranks: Ranks) -> DataLoader:
-    """Batches of the epoch's patches in index order; with several ranks each takes every
-    world_size-th patch (DistributedSampler, unshuffled: the patches themselves are random), so the
-    ranks' batches of a step together are the one-process batch of batch_size x world_size."""
-    workers = loader_workers(config, device, ranks)
-    sampler = (DistributedSampler(dataset, ranks.world_size, ranks.rank, shuffle=False, drop_last=True)
-               if ranks.distributed else None)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=False, sampler=sampler, drop_last=True,
+                 strategy: SingleProcess) -> DataLoader:
+    """Batches of the epoch's patches in index order (with several ranks, this rank's share of them:
+    DataParallel.sampler)."""
+    workers = loader_workers(config, device, strategy)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, sampler=strategy.sampler(dataset), drop_last=True,
                       num_workers=workers, persistent_workers=workers > 0, pin_memory=device.type == "cuda")
 
 
-class NoWriter:
-    """TensorBoard's writer for the ranks other than 0: they write nothing."""
-
-    def add_scalar(self, *args, **kwargs) -> None: ...
-
-    def add_image(self, *args, **kwargs) -> None: ...
-
-    def close(self) -> None: ...
-
-
-def _writer(run_dir: RunDir, ranks: Ranks):
-    if not ranks.is_main:
-        return NoWriter()
-    from torch.utils.tensorboard import (
-        SummaryWriter,  # imported here: it is slow, and only training needs it
-    )
-    return SummaryWriter(str(run_dir.tensorboard))
-
-
-def _resume_schedule(scheduler, optimizer: torch.optim.Optimizer, state: TrainState, ranks: Ranks,
+def _resume_schedule(scheduler, optimizer: torch.optim.Optimizer, state: TrainState, world_size: int,
                      fresh_base: list[float]) -> None:
     """After loading a checkpoint: the base rates are this config's (and rank count's), and a run
     resumed with another number of ranks continues at the same point of the schedule, whose steps
     are then of another global batch (a step count scaled by old ranks / new ranks)."""
-    if state.world_size != ranks.world_size:
-        scheduler.last_epoch = round(scheduler.last_epoch * state.world_size / ranks.world_size)
-        state.step = round(state.step * state.world_size / ranks.world_size)
-        log.info("resumed with %d rank(s) after training with %d: schedule at step %d", ranks.world_size,
+    if state.world_size != world_size:
+        scheduler.last_epoch = round(scheduler.last_epoch * state.world_size / world_size)
+        state.step = round(state.step * state.world_size / world_size)
+        log.info("resumed with %d rank(s) after training with %d: schedule at step %d", world_size,
                  state.world_size, state.step)
-        state.world_size = ranks.world_size
+        state.world_size = world_size
     scheduler.base_lrs = fresh_base
     for group, base, factor in zip(optimizer.param_groups, fresh_base, scheduler.lr_lambdas):
         group["lr"] = base * factor(scheduler.last_epoch)
 
 
 def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals, device: torch.device,
-                ranks: Ranks = ONE_PROCESS) -> TrainingRun:
+                strategy: SingleProcess | None = None) -> TrainingRun:
     """Build every object of the run, builder by builder; on `resume`, load weights, optimizer,
     schedule and counters from last.pt. With several ranks each builds the same objects; only rank 0
-    writes."""
+    writes (the strategy's run directory and writer)."""
+    strategy = strategy or SingleProcess()
     choice = _check_before_data(config, resume, device)
     precision, fmt = choice.precision, memory_format(choice.precision, device)
     data_format, loss, train_samples, val_samples = build_data(config)
     resumed = load_checkpoint(run_dir.last) if resume else None
-    model, normalization = build_network(config, resumed, train_samples, ranks, device, fmt)
-    state = TrainState(world_size=ranks.world_size)   # the plateau schedule reads its reductions from it
-    optimizer, scheduler = build_optimization(config, model, state, ranks)
+    model, normalization = build_network(config, resumed, train_samples, strategy, device, fmt)
+    state = TrainState(world_size=strategy.world_size)   # the plateau schedule reads its reductions from it
+    optimizer, scheduler = build_optimization(config, model, state, strategy)
     weight_average = WeightAverage(model, config.train.ema) if config.train.ema else None
     if resumed is not None:
-        resume_from(resumed, run_dir, config, model, weight_average, optimizer, scheduler, state, ranks)
-    if ranks.is_main:
-        run_dir.save_config(config)
+        resume_from(resumed, run_dir, config, model, weight_average, optimizer, scheduler, state, strategy.world_size)
+    run_dir.save_config(config)
     class_weights = _class_weights(config, train_samples, loss, resumed)
     meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config),
                      class_weights=None if class_weights is None else class_weights.tolist())
     step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX, class_weights, config.train),
                      device, precision, fmt, scheduler, compile=config.train.compile,
                      compile_mode=config.train.compile_mode,
-                     rank_weight=pixel_share(ranks, loss_denominator(config.train.loss, IGNORE_INDEX, class_weights)))
-    dataset, loader, frozen_loader = build_loaders(config, train_samples, normalization, device, ranks)
+                     rank_weight=strategy.pixel_share(loss_denominator(config.train.loss, IGNORE_INDEX, class_weights)))
+    dataset, loader, frozen_loader = build_loaders(config, train_samples, normalization, device, strategy)
     # validation runs the inference path of `evaluate` (infer.precision, an optimized copy refreshed
     # before each validation), so a checkpoint's recorded scores are the ones evaluate gives
     predictor = Predictor(model if weight_average is None else weight_average.model, normalization, meta.class_names,
@@ -282,7 +252,7 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     if predictor.precision != precision:
         log.info("validation and inference precision %s", predictor.precision_choice)
     return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset, loader, predictor,
-                       val_samples, data_format, _writer(run_dir, ranks), stop, state, ranks=ranks,
+                       val_samples, data_format, strategy.writer(run_dir), stop, state, strategy=strategy,
                        frozen_loader=frozen_loader, weight_average=weight_average)
 
 
@@ -311,7 +281,7 @@ def build_data(config: Config) -> tuple[DataFormat, Loss, list[Sample], list[Sam
     return data_format, loss, train_samples, val_samples
 
 
-def build_network(config: Config, resumed: dict | None, train_samples: list[Sample], ranks: Ranks,
+def build_network(config: Config, resumed: dict | None, train_samples: list[Sample], strategy: SingleProcess,
                 device: torch.device, fmt) -> tuple[SegmentationModel, Normalization]:
     """The network on its device and its input normalisation: resumed, from another checkpoint
     (model.init_from), from an encoder's weights file, or measured on the training images."""
@@ -325,20 +295,20 @@ def build_network(config: Config, resumed: dict | None, train_samples: list[Samp
         normalization = load_encoder_weights(model, config)
     else:
         normalization = compute_normalization(train_samples)
-    model = sync_batchnorm(model, ranks, device, config.train.sync_batchnorm).to(device, memory_format=fmt)
+    model = strategy.sync_batchnorm(model, device, config.train.sync_batchnorm).to(device, memory_format=fmt)
     return model, normalization
 
 
-def build_optimization(config: Config, model: SegmentationModel, state: TrainState, ranks: Ranks):
+def build_optimization(config: Config, model: SegmentationModel, state: TrainState, strategy: SingleProcess):
     """The optimizer (OPTIMIZERS) and the schedule (SCHEDULES) over the run's steps per epoch."""
     optimizer = build_optimizer(parameter_groups(model, config), config.train)
-    lr_scale = learning_rate_scale(ranks, config.train.lr_scaling)
+    lr_scale = strategy.learning_rate_scale(config.train.lr_scaling)
     for group in optimizer.param_groups:
         group["lr"] *= lr_scale
     frozen_batch_size = _frozen_batch_size(config)
-    world, patches = ranks.world_size, config.data.patches_per_epoch
+    world, patches = strategy.world_size, config.data.patches_per_epoch
     steps_per_epoch = max(1, patches // (config.train.batch_size * world))
-    if ranks.distributed:
+    if world > 1:
         log.info("%d ranks: global batch %d x %d = %d, %d steps per epoch, learning rate %.3g (train.lr_scaling=%s)",
                  world, config.train.batch_size, world, config.train.batch_size * world, steps_per_epoch,
                  config.train.lr * lr_scale, config.train.lr_scaling)
@@ -350,7 +320,7 @@ def build_optimization(config: Config, model: SegmentationModel, state: TrainSta
 
 def resume_from(resumed: dict, run_dir: RunDir, config: Config, model: SegmentationModel,
                 weight_average: WeightAverage | None, optimizer: torch.optim.Optimizer, scheduler,
-                state: TrainState, ranks: Ranks) -> None:
+                state: TrainState, world_size: int) -> None:
     """Weights (and their average), counters, optimizer and schedule of last.pt, in place."""
     if weight_average is not None and "weight_average" not in resumed:
         raise CheckpointError(f"{run_dir.last} was written without train.ema; resume with the run's own config")
@@ -363,15 +333,14 @@ def resume_from(resumed: dict, run_dir: RunDir, config: Config, model: Segmentat
         raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
                               f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
     vars(state).update(vars(TrainState(**resumed["train_state"])))
-    if ranks.is_main:
-        run_dir.trim_history(state.epoch)
+    run_dir.trim_history(state.epoch)   # rank 0's (the others' PeerRunDir leaves it)
     if run_dir.config_path.is_file():
         for change in check_resume_changes(load_config(run_dir.config_path), config, state.epoch):
             log.info("resumed with %s", change)
     optimizer.load_state_dict(resumed["optimizer"])
     fresh_base = list(scheduler.base_lrs)
     scheduler.load_state_dict(resumed["scheduler"])   # its step; the factors come from this config
-    _resume_schedule(scheduler, optimizer, state, ranks, fresh_base)
+    _resume_schedule(scheduler, optimizer, state, world_size, fresh_base)
     log.info("resumed from %s at epoch %d of %d", run_dir.last, state.epoch, config.train.epochs)
 
 
@@ -381,7 +350,7 @@ def _frozen_batch_size(config: Config) -> int:
 
 
 def build_loaders(config: Config, train_samples: list[Sample], normalization: Normalization,
-                  device: torch.device, ranks: Ranks) -> tuple[PatchDataset, DataLoader, DataLoader]:
+                  device: torch.device, strategy: SingleProcess) -> tuple[PatchDataset, DataLoader, DataLoader]:
     """The patch dataset and its loaders (the frozen-encoder phase's own when its batch size differs)."""
     dataset = PatchDataset(train_samples, config.data.patch_size, config.data.patches_per_epoch, normalization,
                            build_augmentation(config.augment, config.data.patch_size, config.data.channels),
@@ -389,7 +358,7 @@ def build_loaders(config: Config, train_samples: list[Sample], normalization: No
                            foreground_fraction=config.data.foreground_fraction,
                            zoom_out=config.augment.zoom_out if config.augment.enabled else 1.0)
     frozen_batch_size = _frozen_batch_size(config)
-    loader = _make_loader(dataset, config, device, config.train.batch_size, ranks)
-    frozen_loader = (_make_loader(dataset, config, device, frozen_batch_size, ranks)
+    loader = _make_loader(dataset, config, device, config.train.batch_size, strategy)
+    frozen_loader = (_make_loader(dataset, config, device, frozen_batch_size, strategy)
                      if config.train.freeze_encoder_epochs and frozen_batch_size != config.train.batch_size else loader)
     return dataset, loader, frozen_loader

@@ -34,7 +34,7 @@ class TrainStep:
     compile: bool = False
     compile_mode: str = "default"  # or 'reduce-overhead' (CUDA graphs), 'max-autotune'
     rank_weight: Callable[[torch.Tensor], torch.Tensor] | None = None   # labels -> this rank's loss factor
-                                   # (several ranks: train/distributed.py's pixel_share)
+                                   # (several ranks: DataParallel.pixel_share in train/distributed.py)
 
     def __post_init__(self):
         if self.scaler is None:

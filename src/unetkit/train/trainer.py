@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -19,22 +18,8 @@ from ..errors import OutOfMemory
 from ..evaluate import evaluate_samples, sample_panel
 from ..progress import progress
 from ..runtime import out_of_memory_advice, resolve_device
-from .distributed import (
-    START,
-    Ranks,
-    agree,
-    barrier,
-    collective,
-    process_group,
-    rank_device,
-    ranks_from_environment,
-    reduce_scores,
-    same_buffers,
-    share,
-    wrap_model,
-)
+from .distributed import START, SingleProcess, strategy_from_environment
 from .freezing import encoder_frozen, set_training_mode
-from .run_dir import RunDir
 from .schedules import note_validation
 from .setup import TrainingRun, prepare_run
 from .signals import StopSignals
@@ -43,24 +28,23 @@ from .state import Interrupted, TrainingDiverged
 log = logging.getLogger(__name__)
 
 
-def train(config: Config, out_dir: str | Path, resume: bool = False, ranks: Ranks | None = None) -> dict:
+def train(config: Config, out_dir: str | Path, resume: bool = False, strategy: SingleProcess | None = None) -> dict:
     """Train a model as configured; returns {'best_score', 'best_epoch', 'epochs', 'metrics',
     'stop_reason', 'train_seconds'}. Started by torchrun, this process is one of several ranks
-    (distributed.py); every rank returns the same result."""
-    ranks = ranks or ranks_from_environment()
-    device = rank_device(ranks, resolve_device(config.train.device))
-    run_dir = RunDir(out_dir)
-    with process_group(ranks, device, config.train.rank_timeout):
-        if ranks.is_main:
-            run_dir.prepare(resume)
-        barrier(ranks, START)   # the others read last.pt (resume) once rank 0 has checked it
-        with run_dir.logging_to_file() if ranks.is_main else nullcontext(), StopSignals() as stop:
-            return _train_prepared(config, run_dir, resume, stop, device, ranks)
+    (distributed.py's DataParallel strategy); every rank returns the same result."""
+    strategy = strategy or strategy_from_environment()
+    device = strategy.device(resolve_device(config.train.device))
+    run_dir = strategy.run_dir(out_dir)
+    with strategy.session(device, config.train.rank_timeout):
+        run_dir.prepare(resume)
+        strategy.barrier(START)   # the others read last.pt (resume) once rank 0 has checked it
+        with run_dir.logging_to_file(), StopSignals() as stop:
+            run = prepare_run(config, run_dir, resume, stop, device, strategy)
+            return _fit_with_advice(run)
 
 
-def _train_prepared(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals, device,
-                    ranks: Ranks) -> dict:
-    run = prepare_run(config, run_dir, resume, stop, device, ranks)
+def _fit_with_advice(run: TrainingRun) -> dict:
+    """fit, with what to do after an out-of-memory error or an interrupt (last.pt keeps the last epoch)."""
     try:
         return fit(run)
     except OutOfMemory as error:
@@ -69,7 +53,7 @@ def _train_prepared(config: Config, run_dir: RunDir, resume: bool, stop: StopSig
     except KeyboardInterrupt:
         log.warning("interrupted during epoch %d; last.pt holds epoch %d, continue with --resume",
                     run.state.epoch + 1, run.state.epoch)
-        raise Interrupted(str(run_dir.path)) from None
+        raise Interrupted(str(run.run_dir.path)) from None
     finally:
         run.writer.close()
 
@@ -91,16 +75,15 @@ def begin_epoch(run: TrainingRun) -> None:
     """Seed the epoch's random numbers (a resumed run draws exactly those of an unbroken one) and
     set the encoder's phase (frozen or learning)."""
     run.dataset.set_epoch(run.state.epoch)
-    torch.manual_seed(run.config.train.seed * 1_000_003 + run.state.epoch + 7_919 * run.ranks.rank)  # dropout
+    torch.manual_seed(run.config.train.seed * 1_000_003 + run.state.epoch + 7_919 * run.strategy.rank)  # dropout
     frozen = encoder_frozen(run.config, run.state.epoch)
     if run.config.train.freeze_encoder_epochs and (frozen != run.frozen or run.state.epoch == 0):
         log.info("epoch %d: encoder %s", run.state.epoch + 1, "frozen" if frozen else "unfrozen")
     run.frozen = frozen
     set_training_mode(run.model, frozen)
-    if run.ranks.distributed and run.forward_frozen != frozen:
-        # DDP averages the gradients of the parameters that learn when it is built: wrap again per phase
-        run.step.use_forward(wrap_model(run.model, run.ranks, run.step.device))
-        run.forward_frozen = frozen
+    forward = run.strategy.training_forward(run.model, run.step.device, frozen)   # several ranks: DDP's wrapper
+    if forward is not None:
+        run.step.use_forward(forward)
 
 
 def _check_finite(run: TrainingRun, loss: float) -> None:
@@ -132,26 +115,25 @@ def train_one_epoch(run: TrainingRun) -> tuple[float, bool]:
     loader = run.epoch_loader
     steps_left = config.epochs * len(loader) - state.step
     bar = progress(loader, f"epoch {state.epoch + 1}/{config.epochs}", "batch",
-                   enabled=config.progress and run.ranks.is_main, every=config.progress_seconds,
+                   enabled=config.progress and run.strategy.is_main, every=config.progress_seconds,
                    final_line=False)   # the epoch's line is end_of_epoch's log
     losses, out_of_time, images_seen = [], False, 0
     epoch_started = started = time.perf_counter()  # step time includes waiting for data: budgets are wall-clock
     for images, labels, *weights in bar:
-        if not run.ranks.distributed:
-            run.stop.check()
+        run.strategy.check_stop(run.stop)
         with out_of_memory_advice(f"training step {state.step + 1}: lower train.batch_size "
                                   f"(now {images.shape[0]}) or data.patch_size (now {images.shape[-1]})"), \
-                collective("the training step", run.ranks):   # DDP's gradient all-reduce
+                run.strategy.collective("the training step"):   # DDP's gradient all-reduce
             loss = run.step(images, labels, weights[0] if weights else None)
         if run.weight_average is not None:
             run.weight_average.update(run.model)
         state.step += 1
         now = time.perf_counter()
         seconds, started = now - started, now
-        images_seen += images.shape[0] * run.ranks.world_size
+        images_seen += images.shape[0] * run.strategy.world_size
         # several ranks: the mean loss, the clock (budget, schedule) and a stop request are agreed together
-        mean_loss, state.train_seconds, stop_requested = agree(run.ranks, loss, state.train_seconds + seconds,
-                                                               run.stop.requested)
+        mean_loss, state.train_seconds, stop_requested = run.strategy.agree(loss, state.train_seconds + seconds,
+                                                                   run.stop.requested)
         out_of_time = bool(budget_seconds and state.train_seconds >= budget_seconds)
         if stop_requested:
             raise KeyboardInterrupt
@@ -175,20 +157,19 @@ def validate(run: TrainingRun, last: bool) -> bool:
     """Score the validation images every train.val_every epochs and after the last one; True if it did."""
     if not run.val_samples or not (run.state.epoch % run.config.train.val_every == 0 or last):
         return False
-    same_buffers(run.saved_model, run.ranks)   # several ranks: rank 0's BatchNorm statistics, those best.pt keeps
+    run.strategy.same_buffers(run.saved_model)   # several ranks: rank 0's BatchNorm statistics, those best.pt keeps
     run.predictor.refresh()   # the inference copy takes the weights just trained (infer/predictor.py)
-    # several ranks: each scores its share of the images, the counts are summed (distributed.reduce_scores)
-    run.metrics = evaluate_samples(run.predictor, share(run.val_samples, run.ranks), run.data_format.extra_metrics,
-                                   run.meta.ignore_index, combine=lambda metrics, scorers: reduce_scores(
-                                       run.ranks, metrics, scorers))
+    # several ranks: each scores its share of the images, the counts are summed (DataParallel.reduce_scores)
+    run.metrics = evaluate_samples(run.predictor, run.strategy.share(run.val_samples), run.data_format.extra_metrics,
+                                   run.meta.ignore_index, combine=run.strategy.reduce_scores)
     data = run.config.data
-    if run.ranks.is_main:   # the same metrics on every rank: one warning is enough
+    if run.strategy.is_main:   # the same metrics on every rank: one warning is enough
         run.recall_watch.check(run.metrics, f"data.mask={data.mask}, data.num_classes={data.num_classes}")
     run.model.train()
     for key, value in run.metrics.items():
         if not isinstance(value, dict):
             run.writer.add_scalar(f"val/{key}", value, run.state.step)
-    if run.ranks.is_main:
+    if run.strategy.is_main:   # the panel costs a prediction; the other ranks' writer would drop it
         run.writer.add_image("val/panel", sample_panel(run.predictor, run.val_samples[0]), run.state.step,
                              dataformats="HWC")
     return True
@@ -214,10 +195,9 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
     else:
         log.info("epoch %d: loss %.4f%s", state.epoch, loss, _speed(run))
     # history first: a resume trims it back to last.pt's epoch, so a kill between the two loses nothing
-    if run.ranks.is_main:
-        run.run_dir.append_history(record)
-        run.run_dir.save_checkpoints(run.saved_model, run.meta, run.training_state(), state.epoch, is_best,
-                                     config.save_every)
+    run.run_dir.append_history(record)   # rank 0 writes (the other ranks' PeerRunDir does nothing)
+    run.run_dir.save_checkpoints(run.saved_model, run.meta, run.training_state(), state.epoch, is_best,
+                                 config.save_every)
     if out_of_time:
         return "time budget"
     if config.patience and state.validations_without_improvement >= config.patience:
@@ -228,7 +208,7 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
 
 def end_of_training(run: TrainingRun, stop_reason: str) -> dict:
     state = run.state
-    if run.metrics and run.ranks.is_main:
+    if run.metrics:
         run.run_dir.save_metrics(run.metrics)
         # one line: the command prints the whole table once (cli.py), metrics.json keeps it
         shown = [key for key in ("f1", "miou", "auc", "pixel_accuracy") if key in run.metrics]

@@ -23,10 +23,10 @@ def run(args: argparse.Namespace) -> int:
     if args.nproc != 1:
         return _launch(args)
     from ...metrics import format_table
-    from ...train.distributed import ranks_from_environment
+    from ...train.distributed import strategy_from_environment
     from ..train import train_from_config
     result = train_from_config(args.config, args.out, args.resume, args.folds, args.overrides)
-    if not ranks_from_environment().is_main:
+    if not strategy_from_environment().is_main:
         return 0   # one of several ranks: rank 0 prints the result
     if args.folds:
         print(f"mean over {args.folds} folds:")
