@@ -9,7 +9,7 @@ import torch
 from unetkit.config import at_least, load_config, option, options_of, save_config, to_dict
 from unetkit.config.options import pieces_with_options
 from unetkit.errors import ConfigError
-from unetkit.losses import LOSSES, Loss, build_loss
+from unetkit.losses import LOSSES, Loss, TverskyOptions, build_loss
 
 BASE = ["data.format=synthetic"]
 
@@ -51,7 +51,9 @@ def test_a_yaml_mapping_sets_a_piece_and_saving_writes_the_chosen_pieces(tmp_pat
     config = load_config(path)
     assert options_of(config.train, "tversky").alpha == 0.4 and options_of(config.train, "step").gamma == 0.5
     saved = to_dict(config)["train"]
-    assert saved["tversky"] == {"alpha": 0.4, "beta": 0.6, "gamma": 1.0} and saved["step"]["epochs"] == 10
+    # every option of the chosen piece, set or default (a new option adds itself here)
+    assert saved["tversky"] == dataclasses.asdict(TverskyOptions(alpha=0.4, beta=0.6)) and saved["step"]["epochs"] == 10
+    assert saved["tversky"]["gamma"] == 1.0
     assert "focal" not in saved and "pieces" not in saved   # only what is chosen or set
     save_config(config, tmp_path / "again.yaml")
     assert load_config(tmp_path / "again.yaml") == config
@@ -59,7 +61,7 @@ def test_a_yaml_mapping_sets_a_piece_and_saving_writes_the_chosen_pieces(tmp_pat
 
 @pytest.mark.parametrize("override, words", [
     ("train.tversky.alpha=-1", "config key 'train.tversky.alpha' must be >= 0; got -1"),
-    ("train.tversky.delta=1", "unknown config key 'train.tversky.delta' (tversky has: alpha, beta, gamma)"),
+    ("train.tversky.delta=1", "unknown config key 'train.tversky.delta' (tversky has: alpha, beta, gamma"),   # + newer options
     ("train.tversky=3", "holds tversky's settings: a mapping"),
     ("train.ce.smooth=1", "'ce' has no settings"),
     ("train.focal_gamma=abc", "config key 'train.focal_gamma' expects a number"),
