@@ -19,6 +19,7 @@ class TverskyOptions:
     alpha: float = option(0.3, "weight of false positives", at_least(0))
     beta: float = option(0.7, "weight of false negatives", at_least(0))
     gamma: float = option(1.0, "(1 - TI)^gamma; 0.75 = focal Tversky", above(0))
+    smooth: float = option(1.0, "added to both sides of TI: a class absent from the batch scores 1, not 0/0", above(0))
 
 
 def tversky_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None,
