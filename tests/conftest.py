@@ -1,6 +1,7 @@
 """Shared fixtures: small datasets the tests make themselves, a fast config, and one trained run."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,9 @@ from unetkit.config import load_config
 from unetkit.data.synthetic import write_synthetic_dataset
 
 torch.set_num_threads(2)
+# no test downloads pretrained weights: a test that needs them writes the cache it reads
+# (tests/models/test_pretrained.py); one that forgets gets the offline error, not a network wait
+os.environ.setdefault("UNETKIT_OFFLINE", "1")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

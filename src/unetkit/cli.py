@@ -7,14 +7,28 @@ import argparse
 import logging
 import sys
 
-from .apps.commands import cam, compare, demo, evaluate, export, inspect, predict, report, serve, sweep, train, weights_map
+from .apps.commands import (
+    cam,
+    compare,
+    demo,
+    evaluate,
+    export,
+    inspect,
+    predict,
+    report,
+    serve,
+    sweep,
+    train,
+    weights,
+    weights_map,
+)
 from .apps.commands.export import EXPORT_FORMAT_NAMES
 from .errors import UnetkitError
 
 __all__ = ["COMMANDS", "EXPORT_FORMAT_NAMES", "main"]
 
 COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "cam": cam, "inspect": inspect,
-            "weights-map": weights_map, "export": export, "serve": serve, "compare": compare, "sweep": sweep,
+            "weights-map": weights_map, "weights": weights, "export": export, "serve": serve, "compare": compare, "sweep": sweep,
             "report": report, "demo": demo}
 
 INFER_ADVICE = "lower infer.tile (e.g. infer.tile=512) and infer.batch (e.g. infer.batch=1), or set infer.tta=false"

@@ -21,7 +21,11 @@ from unetkit.models import (
 SMALL = {"base_channels": 4, "depth": 2}   # where a model takes them: fast tests
 VARIANTS = {"unet": [{"padding": "valid"}, {"up": "bilinear", "down": "strided_conv"}],
             "attention_unet": [{"padding": "valid", "norm": "batch"}],
-            "unetpp": [{"deep_supervision": True, "up": "bilinear"}]}
+            "unetpp": [{"deep_supervision": True, "up": "bilinear"}],
+            # small timm encoders of five families (issue 29); regnety at 4 of its 5 stages
+            "encoder_unet": [{"encoder": "tu-resnet18d"}, {"encoder": "tu-efficientnet_b0"},
+                             {"encoder": "tu-convnext_atto", "up": "transpose"}, {"encoder": "tu-mobilenetv3_small_100"},
+                             {"encoder": "tu-regnety_002", "encoder_depth": 4}]}
 CASES = [(name, {}) for name in MODELS] + [(name, extra) for name, extras in VARIANTS.items() for extra in extras]
 
 

@@ -48,6 +48,8 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
                                             else [f"class_{i}" for i in range(config.data.num_classes)])
     for section_name in ("data", "train"):
         settle_pieces(section_name, getattr(config, section_name))
+    if config.model.encoder and config.model.name == "unet":   # smp's Unet(encoder_name): the encoder U-Net
+        config.model.name = "encoder_unet"
     validate(config)
     return config
 

@@ -81,7 +81,11 @@ class ModelConfig:
     down: str = "maxpool"               # maxpool | strided_conv
     up: str = "transpose"               # transpose | bilinear | nearest
     deep_supervision: bool = False      # unetpp: average the heads on every nested decoder column
-    encoder_weights: str = ""           # encoder U-Nets: a local torchvision state dict (.pth / .safetensors)
+    encoder: str = ""                   # encoder_unet: vgg16 | resnet18/34/50 (torchvision) | tu-<any timm model>;
+                                        # model.name=unet with an encoder becomes encoder_unet
+    encoder_depth: int = 0              # tu-* encoders: the first N feature stages (0 = all the model has)
+    encoder_weights: str = ""           # encoder U-Nets: imagenet | a published tag | a local file (.pth, .safetensors);
+                                        # resolved through the caches (models/pretrained.py)
     init_from: str = ""                 # start from another unetkit checkpoint's weights (head re-made if
                                         # the number of classes differs)
 

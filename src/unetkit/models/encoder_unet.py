@@ -1,7 +1,10 @@
-"""U-Nets on a torchvision encoder (the VOC report's "improved U-Net"): VGG16 or ResNet encoders,
-a decoder of upsample + concat + two 3x3 conv-BN-ReLU per stage, and a 1x1 head.
+"""U-Nets on a pretrained-style encoder (the VOC report's "improved U-Net", smp's Unet): torchvision's
+VGG16 and ResNets, or any timm model with feature maps (`tu-<name>`, timm_encoder.py); a decoder of
+upsample + concat + two 3x3 conv-BN-ReLU per stage, and a 1x1 head.
 
-Input sides must be multiples of the encoder's deepest stride (16 for VGG16, 32 for ResNets); the
+`encoder_unet(encoder=...)` is the general model (`model.name=unet model.encoder=tu-convnext_atto`
+becomes it); vgg16_unet and resnet18/34/50_unet are its torchvision cases under their older names.
+Input sides must be multiples of the encoder's deepest stride (16 for VGG16, 32 for most others); the
 Predictor pads any image to that and crops the output back, as for the plain U-Net.
 """
 from __future__ import annotations
@@ -11,25 +14,60 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from .base import SegmentationModel, Stage
 from .blocks import ConvBlock
 from .encoders import Encoder, ResNetEncoder, VGG16Encoder
 from .registry import register_model
+from .timm_encoder import TIMM_PREFIX, TimmEncoder, timm_name
 
 DECODER_TOP_WIDTH = 256   # the deepest decoder stage; each shallower one halves it (smp's defaults)
 
 
-def _upsample(kind: str, channels: int) -> nn.Module:
+TORCHVISION_ENCODERS = ("vgg16", "resnet18", "resnet34", "resnet50")
+NAMED_ENCODER_UNETS = {f"{encoder}_unet": encoder for encoder in TORCHVISION_ENCODERS}   # vgg16_unet -> vgg16
+
+
+def encoder_of(model_name: str, encoder: str = "") -> str:
+    """The encoder a model config trains: model.encoder for encoder_unet, the name's for resnet34_unet
+    and the others; '' for a model without one."""
+    if model_name == "encoder_unet":
+        return encoder
+    return NAMED_ENCODER_UNETS.get(model_name, "")
+
+
+def build_encoder(name: str, in_channels: int, depth: int = 0) -> Encoder:
+    """A torchvision encoder by name, or a timm one as tu-<timm name> (its first `depth` stages; 0: all)."""
+    if not name:
+        raise ConfigError(f"model.encoder is empty: name one ({', '.join(TORCHVISION_ENCODERS)}, or tu-<timm model>)")
+    if name.startswith(TIMM_PREFIX):
+        return TimmEncoder(timm_name(name), in_channels, depth)
+    if depth:
+        raise ConfigError(f"model.encoder_depth={depth}: the torchvision encoders keep their 5 stages "
+                          f"(encoder_depth applies to tu-* encoders)")
+    if name == "vgg16":
+        return VGG16Encoder(in_channels)
+    if name in TORCHVISION_ENCODERS:
+        return ResNetEncoder(int(name.removeprefix("resnet")), in_channels)
+    raise ConfigError(f"model.encoder={name!r}: not an encoder ({', '.join(TORCHVISION_ENCODERS)} from "
+                      f"torchvision, or tu-<any timm model>, e.g. tu-efficientnet_b0)")
+
+
+def _upsample(kind: str, channels: int, factor: int = 2) -> nn.Module:
+    """x`factor` in each direction (1: nothing, for two features at the same stride)."""
+    if factor == 1:
+        return nn.Identity()
     if kind == "transpose":
-        return nn.ConvTranspose2d(channels, channels, 2, stride=2)
+        return nn.ConvTranspose2d(channels, channels, factor, stride=factor)
     if kind in ("bilinear", "nearest"):
-        return nn.Upsample(scale_factor=2, mode=kind, align_corners=False if kind == "bilinear" else None)
+        return nn.Upsample(scale_factor=factor, mode=kind, align_corners=False if kind == "bilinear" else None)
     raise ValueError(f"unknown up '{kind}' (transpose, bilinear, nearest)")
 
 
 class EncoderUNet(SegmentationModel):
-    """encoder features f_0 .. f_k (shallow to deep); decoder stage i: up(x) ++ f_i -> ConvBlock; if the
-    shallowest feature is below full resolution (ResNets: stride 2) one more up + ConvBlock."""
+    """encoder features f_0 .. f_k (shallow to deep); decoder stage i: up(x) ++ f_i -> ConvBlock, the up
+    by the ratio of their strides; if the shallowest feature is below full resolution (ResNets: stride 2,
+    ConvNeXt: 4) x2 ups + one ConvBlock."""
 
     def __init__(self, encoder: Encoder, out_channels: int, up: str = "bilinear"):
         super().__init__(encoder.in_channels, out_channels)
@@ -42,7 +80,7 @@ class EncoderUNet(SegmentationModel):
         self.decoders = nn.ModuleList()
         below = channels[-1]
         for level in reversed(range(stages)):
-            self.ups.append(_upsample(up, below))
+            self.ups.append(_upsample(up, below, encoder.strides[level + 1] // encoder.strides[level]))
             self.decoders.append(ConvBlock(below + channels[level], widths[level], **block))
             below = widths[level]
         self.final = nn.Identity()
@@ -74,11 +112,20 @@ class EncoderUNet(SegmentationModel):
         return self.head(self.final(x))
 
     def load_encoder_weights(self, path: str | Path) -> None:
-        """Pretrained encoder weights from a local torchvision file (see docs/voc.md)."""
-        self.encoder.load_torchvision_weights(path)
+        """Pretrained encoder weights from a local file (torchvision's or timm's, as the encoder is;
+        models/pretrained.py finds it from `imagenet` or a tag)."""
+        self.encoder.load_pretrained_file(path)
 
     def encoder_parameters(self) -> list[nn.Parameter]:
         return list(self.encoder.parameters())
+
+
+@register_model
+def encoder_unet(in_channels: int, out_channels: int, encoder: str = "resnet34", encoder_depth: int = 0,
+                 up: str = "bilinear") -> EncoderUNet:
+    """The U-Net on `encoder`: vgg16, resnet18/34/50 (torchvision) or tu-<timm model>; `encoder_depth`
+    stages of a timm encoder (0: all it has)."""
+    return EncoderUNet(build_encoder(encoder, in_channels, encoder_depth), out_channels, up)
 
 
 @register_model

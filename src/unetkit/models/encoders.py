@@ -46,6 +46,14 @@ class Encoder(nn.Module):
         super().__init__()
         self.in_channels = in_channels
 
+    @property
+    def pretrained_statistics(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The input mean and std (RGB, 0..1 scale) its pretrained weights were trained with: ImageNet's."""
+        return (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    def load_pretrained_file(self, path: str | Path) -> None:
+        self.load_torchvision_weights(path)
+
     def load_torchvision_weights(self, path: str | Path) -> None:
         """Load a torchvision state dict (.pth/.pt, or .safetensors) into the backbone; a missing or
         unexpected key is a ConfigError naming the file and the first keys."""

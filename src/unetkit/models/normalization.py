@@ -30,7 +30,12 @@ class Normalization:
     @classmethod
     def imagenet(cls, channels: int) -> Normalization:
         """The statistics ImageNet-pretrained torchvision encoders expect (grey images: their mean)."""
-        mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-        if channels == 3:
+        return cls.pretrained((0.485, 0.456, 0.406), (0.229, 0.224, 0.225), channels)
+
+    @classmethod
+    def pretrained(cls, mean: tuple[float, ...], std: tuple[float, ...], channels: int) -> Normalization:
+        """An RGB-pretrained encoder's statistics for `channels` inputs (grey or multi-band: their mean)."""
+        mean, std = tuple(float(m) for m in mean), tuple(float(s) for s in std)
+        if channels == len(mean):
             return cls(mean, std)
-        return cls((sum(mean) / 3,) * channels, (sum(std) / 3,) * channels)
+        return cls((sum(mean) / len(mean),) * channels, (sum(std) / len(std),) * channels)

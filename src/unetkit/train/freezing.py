@@ -24,7 +24,7 @@ def parameter_groups(model: SegmentationModel, config: Config) -> list:
     """The optimizer's parameter groups: decoder and head, then the encoder with its lr scale."""
     if config.train.freeze_encoder_epochs and not has_encoder(model):
         raise ConfigError(f"train.freeze_encoder_epochs: model '{config.model.name}' has no encoder to freeze "
-                          f"(encoder U-Nets: vgg16_unet, resnet50_unet, ...)")
+                          f"(model.encoder=resnet34 or tu-<timm model>, or vgg16_unet, resnet50_unet, ...)")
     if not has_encoder(model):
         return list(model.parameters())
     encoder = {id(p) for p in model.encoder.parameters()}

@@ -9,18 +9,32 @@ import torch
 from ..config import Config
 from ..errors import ConfigError
 from ..models import ModelMeta, Normalization, SegmentationModel, load_checkpoint
+from ..models.encoder_unet import encoder_of
+from ..models.pretrained import resolve_weights_file
 
 log = logging.getLogger(__name__)
 
 
-def load_encoder_weights(model: SegmentationModel, config: Config) -> Normalization:
-    """Pretrained encoder weights from model.encoder_weights; returns the ImageNet statistics they expect."""
-    if not hasattr(model, "load_encoder_weights"):
+def encoder_weights_file(config: Config) -> Path:
+    """model.encoder_weights as a local file: a path, or `imagenet` / a tag found in the caches (or
+    downloaded where that is allowed): models/pretrained.py."""
+    encoder = encoder_of(config.model.name, config.model.encoder)
+    if not encoder:
         raise ConfigError(f"model.encoder_weights: model '{config.model.name}' has no pretrained encoder "
-                          f"(encoder U-Nets: vgg16_unet, resnet18_unet, resnet34_unet, resnet50_unet)")
-    model.load_encoder_weights(config.model.encoder_weights)
-    log.info("encoder weights from %s; inputs normalised with ImageNet statistics", config.model.encoder_weights)
-    return Normalization.imagenet(config.data.channels)
+                          f"(model.name=unet model.encoder=resnet34 or tu-<timm model>; or vgg16_unet, "
+                          f"resnet18_unet, resnet34_unet, resnet50_unet)")
+    return resolve_weights_file(encoder, config.model.encoder_weights)
+
+
+def load_encoder_weights(model: SegmentationModel, config: Config) -> Normalization:
+    """Pretrained encoder weights from model.encoder_weights; returns the input statistics they were
+    trained with (ImageNet's for torchvision, the timm model's pretrained config for tu-*)."""
+    path = encoder_weights_file(config)
+    model.load_encoder_weights(path)
+    normalization = Normalization.pretrained(*model.encoder.pretrained_statistics, config.data.channels)
+    log.info("encoder weights from %s; inputs normalised with their mean %s and std %s", path,
+             [round(v, 3) for v in normalization.mean], [round(v, 3) for v in normalization.std])
+    return normalization
 
 
 def init_from_checkpoint(model: SegmentationModel, config: Config) -> Normalization:

@@ -43,7 +43,7 @@ from ..models import (
 from ..runtime import choose_precision, memory_format
 from .distributed import SingleProcess
 from .freezing import parameter_groups
-from .initial_weights import init_from_checkpoint, load_encoder_weights
+from .initial_weights import encoder_weights_file, init_from_checkpoint, load_encoder_weights
 from .optimizers import build_optimizer
 from .recall_watch import RecallWatch
 from .resume_changes import check_resume_changes
@@ -263,10 +263,10 @@ def _check_before_data(config: Config, resume: bool, device: torch.device):
     log.info("device %s, precision %s", device, choice)
     model_args_for(config)  # a model key the model does not take fails now, not after loading the data
     check_network_fits(config)
-    for key in ("encoder_weights", "init_from"):
-        path = getattr(config.model, key)
-        if path and not resume and not Path(path).is_file():
-            raise ConfigError(f"{path}: file not found (model.{key})")
+    if config.model.init_from and not resume and not Path(config.model.init_from).is_file():
+        raise ConfigError(f"{config.model.init_from}: file not found (model.init_from)")
+    if config.model.encoder_weights and not resume and not config.model.init_from:
+        encoder_weights_file(config)   # a missing file, or weights in no cache: fail before the data is read
     return choice
 
 
