@@ -126,7 +126,9 @@ class LayerTable:
         self.layers: dict[str, Layer] = {}
         for name in once:
             (_, channels, small, _), (_, _, large, _) = small_run.outputs[name][0], large_run.outputs[name][0]
-            stride = (sizes[1] - sizes[0]) / (large - small) if large != small else 0.0
+            if large == small:   # no map: the same size whatever the input (squeeze-and-excitation's pooled convs)
+                continue
+            stride = (sizes[1] - sizes[0]) / (large - small)
             self.layers[name] = Layer(name, name, modules[name], "module", channels, stride, order[name])
         for name, layer in list(self.layers.items()):
             if isinstance(layer.module, CONV_TYPES):
