@@ -1,4 +1,5 @@
-"""Issue 10: unetkit's models beside segmentation_models.pytorch's Unet (ResNet-34 encoder) on rock_voc.
+"""Issue 10: unetkit's models beside segmentation_models.pytorch's Unet (ResNet-34 encoder) on rock_voc;
+issue 29: timm encoders (tu-*) in unetkit's encoder U-Net beside smp's Unet on the same encoder.
 
 Every model trains from scratch through unetkit's own trainer with configs/rock_voc.yaml (same data,
 augmentation, loss, optimizer and schedule) for the same wall-clock budget; the smp network joins the
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import torch
 from _report import append_report
-from _smp_unet import SmpUnetResNet34
+from _smp_unet import SmpUnetResNet34, smp_unet_on
 
 from unetkit.apps.evaluate import evaluate_checkpoint
 from unetkit.config import load_config
@@ -40,6 +41,10 @@ MODEL_ARGS = {"unet": [], "attention_unet": [], "unetpp": [], "vgg16_unet": ["mo
               "resnet50_unet": ["model.up=bilinear"], "smp_unet_resnet34": [],
               "resnet34_unet": ["model.up=bilinear"],  # not in the issue's list: smp's encoder
               "unet_w16": ["model.name=unet", "model.base_channels=16"]}  # the automatic plan's width on a CPU
+TIMM_ENCODERS = ("tu-convnext_atto", "tu-efficientnet_b0", "tu-regnety_004")   # issue 29: similar cost, 3 families
+for _encoder in TIMM_ENCODERS:
+    MODEL_ARGS[_encoder] = ["model.name=unet", f"model.encoder={_encoder}", "model.up=bilinear"]
+    MODEL_ARGS[f"smp_unet_{_encoder}"] = [f"model.name=smp_unet_{_encoder}"]
 
 
 def steps_per_second(config) -> float:
@@ -101,6 +106,8 @@ def main() -> None:
     args = parser.parse_args()
     if "smp_unet_resnet34" not in MODELS:
         register_model(SmpUnetResNet34, name="smp_unet_resnet34")
+        for encoder in TIMM_ENCODERS:
+            register_model(smp_unet_on(encoder), name=f"smp_unet_{encoder}")
     rows = {}
     for name in args.models.split(","):
         # a row is a model name, or a label whose arguments set model.name (later overrides win)
@@ -108,14 +115,15 @@ def main() -> None:
                      *args.overrides]
         config, test, history = train_and_test(overrides, args.minutes, Path(args.out) / name, args.root)
         params = sum(p.numel() for p in model_for_config(config).parameters()) / 1e6
-        rows[name] = (test, params, history[-1]["epoch"], history[-1]["train_seconds"])
+        rows[name] = (test, params, history[-1]["epoch"], history[-1]["train_seconds"],
+                      history[-1]["step"] * config.train.batch_size / history[-1]["train_seconds"])
     classes = list(next(iter(rows.values()))[0]["iou_per_class"])
     lines = [(f"configs/rock_voc.yaml, from scratch, {args.minutes:g} min of training each (cosine fitted to "
               f"the budget), best.pt on val.txt by mIoU, scored on test.txt (26 images)\n"),
-             "| model | Mparam | epochs | train s | mIoU | mPA | pixel acc | " + " | ".join(f"IoU {c}" for c in classes)
-             + " |", "|---|---|---|---|---|---|---|" + "---|" * len(classes)]
-    for name, (test, params, epochs, seconds) in rows.items():
-        lines.append(f"| {name} | {params:.1f} | {epochs} | {seconds:.0f} | {test['miou']:.4f} | "
+             "| model | Mparam | epochs | train s | train img/s | mIoU | mPA | pixel acc | "
+             + " | ".join(f"IoU {c}" for c in classes) + " |", "|---|---|---|---|---|---|---|---|" + "---|" * len(classes)]
+    for name, (test, params, epochs, seconds, rate) in rows.items():
+        lines.append(f"| {name} | {params:.1f} | {epochs} | {seconds:.0f} | {rate:.1f} | {test['miou']:.4f} | "
                      f"{test['mean_accuracy']:.4f} | {test['pixel_accuracy']:.4f} | "
                      + " | ".join(f"{test['iou_per_class'][c]:.4f}" for c in classes) + " |")
     append_report("rock_voc: unetkit's models beside smp's Unet-ResNet34 (issue 10)", lines,
