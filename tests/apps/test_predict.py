@@ -1,4 +1,6 @@
 """`unetkit predict` and its Python API: files, folders and videos in, the chosen outputs out."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 from PIL import Image
@@ -47,3 +49,22 @@ def test_predict_api_routes_videos_and_images(tmp_path, checkpoint, synthetic_ro
     assert sorted(p.name for p in summary.written) == ["val_000.png", "val_000_overlay.png", "val_001.png",
                                                        "val_001_overlay.png"]
     assert not summary.skipped and (tmp_path / "out" / "classes.json").is_file()
+
+
+def test_uncertainty_maps_and_their_summary(tmp_path, checkpoint, synthetic_root):
+    """--uncertainty with --tta: entropy and mutual-information heat maps and float16 maps per image,
+    uncertainty.csv most uncertain first (issue 30)."""
+    import csv
+    out = tmp_path / "out"
+    assert main(["predict", "--checkpoint", str(checkpoint), str(synthetic_root / "test" / "images"), "--out", str(out),
+                 "--uncertainty", "--tta", "--probs"]) == 0
+    stems = sorted(p.stem for p in (synthetic_root / "test" / "images").iterdir())
+    for stem in stems:
+        for name in ("entropy", "mutual_information"):
+            assert Image.open(out / f"{stem}_{name}.png").size == Image.open(out / f"{stem}.png").size
+            values = np.load(out / f"{stem}_{name}.npy")
+            assert values.dtype == np.float16 and values.min() >= 0 and values.max() <= np.log(2) + 1e-3
+    rows = list(csv.DictReader(open(out / "uncertainty.csv")))
+    assert sorted(Path(row["image"]).stem for row in rows) == stems
+    entropies = [float(row["mean_entropy"]) for row in rows]
+    assert entropies == sorted(entropies, reverse=True) and all(float(r["mean_mutual_information"]) >= 0 for r in rows)

@@ -43,7 +43,7 @@ def test_binary_metrics_match_sklearn():
         list(skm.precision_score(y, predicted, average=None)))
     assert set(result) == {"pixel_accuracy", "mean_accuracy", "mean_precision", "iou_per_class", "recall_per_class",
                            "precision_per_class", "f1_per_class", "miou", "precision", "recall", "f1", "dice", "auc",
-                           "sensitivity", "specificity"}
+                           "sensitivity", "specificity", "ece"}
 
 
 def test_multiclass_metrics_match_sklearn():

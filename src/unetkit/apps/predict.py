@@ -35,6 +35,7 @@ from .prediction_outputs import (
     user_palette,
     write_classes_json,
     write_prediction,
+    write_uncertainty_csv,
 )
 from .video import is_video_file, predict_video
 
@@ -97,6 +98,7 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
     write_classes_json(out_dir, predictor.class_names, ignore_index, options.colours)
     summary = PredictSummary()
     unique_stems = len(files) == len({f.stem for f in files})
+    uncertain_rows = []
     for path in progress_of(files, "predict", "img", enabled=progress and len(files) > 1):
         try:
             image = read_image(path, predictor.in_channels)
@@ -107,13 +109,17 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
             log.warning("skipped: %s", error)
             summary.skipped.append(str(error))
             continue
-        prediction = predictor.predict(image)
+        prediction = predictor.predict(image, uncertainty=options.uncertainty)
         if roi is not None:
             prediction = prediction.restrict_to(roi)
             if truth is not None:
                 truth = np.where(roi, truth, ignore_index).astype(np.uint8)  # outside the ROI: ignored (grey)
         stem = path.stem if unique_stems else "_".join(path.with_suffix("").parts[-2:])
         summary.written += write_prediction(prediction, stem, out_dir, predictor.num_classes, options, truth)
+        if prediction.uncertainty is not None:
+            uncertain_rows.append({"image": str(path), **prediction.uncertainty.summary()})
+    if uncertain_rows:
+        summary.written.append(write_uncertainty_csv(uncertain_rows, out_dir))
     if summary.skipped:
         log.warning("skipped %d of %d inputs (unreadable or missing partner files)", len(summary.skipped), len(files))
     return summary

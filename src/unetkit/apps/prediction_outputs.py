@@ -1,5 +1,5 @@
-"""The files `predict` writes per image: label PNGs, probabilities, overlays, panels and contours,
-plus classes.json describing the colours."""
+"""The files `predict` writes per image: label PNGs, probabilities, overlays, panels, contours and
+uncertainty maps, plus classes.json describing the colours (and uncertainty.csv, per-image means)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from PIL import Image
 from ..files import write_json
 from ..infer.predictor import Prediction
 from ..labels import IGNORE_INDEX
+from ..viz.heatmap import heatmap
 from ..viz.overlay import draw_contours, save_label_png, save_probabilities_png
 from ..viz.palette import binary_palette, voc_palette
 from ..viz.panels import side_by_side
@@ -26,6 +27,8 @@ class OutputOptions:
     alpha: float = 0.7
     palette: str = "default"           # default | user: the training masks' colours (data.colors)
     colours: np.ndarray | None = None  # (256, 3) uint8: the palette chosen (set by `predict` from the checkpoint)
+    uncertainty: bool = False          # <name>_entropy.png (and _mutual_information.png with several views);
+                                       # as float16 .npy too when probabilities == 'npy'
 
 
 def user_palette(colours: list[list[int]]) -> np.ndarray:
@@ -66,4 +69,33 @@ def write_prediction(prediction: Prediction, stem: str, out_dir: Path, num_class
         if make:
             written.append(out_dir / f"{stem}_{name}.png")
             Image.fromarray(make()).save(written[-1])
+    if options.uncertainty and prediction.uncertainty is not None:
+        written += _write_uncertainty(prediction, stem, out_dir, options.probabilities == "npy")
     return written
+
+
+def _write_uncertainty(prediction: Prediction, stem: str, out_dir: Path, as_npy: bool) -> list[Path]:
+    """Heat maps on a fixed scale (0 = certain, bright = the entropy of a uniform guess, log K), and
+    the maps in nats as float16 .npy when asked."""
+    maps, written = prediction.uncertainty, []
+    for name in ("entropy", "mutual_information"):
+        if getattr(maps, name) is None:
+            continue
+        written.append(out_dir / f"{stem}_{name}.png")
+        Image.fromarray(heatmap(maps.normalised(name).numpy(), maximum=1.0)).save(written[-1])
+        if as_npy:
+            written.append(out_dir / f"{stem}_{name}.npy")
+            np.save(written[-1], getattr(maps, name).numpy().astype(np.float16))
+    return written
+
+
+def write_uncertainty_csv(rows: list[dict], out_dir: Path) -> Path:
+    """uncertainty.csv: per image its mean entropy (and mean mutual information), most uncertain first."""
+    import csv
+    path = out_dir / "uncertainty.csv"
+    keys = ["image"] + sorted({key for row in rows for key in row} - {"image"})
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, keys)
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda row: -row["mean_entropy"]))
+    return path

@@ -159,6 +159,10 @@ class InferConfig:
     min_size: int = 64                  # remove_small: components smaller than this many pixels go
     precision: str = "auto"             # auto | fp32 | bf16 | fp16: predict, evaluate and training's validation
                                         # (auto as for train.precision); one checkpoint, one score
+    temperature: float = 1.0            # logits / T before softmax or sigmoid: T > 1 softens over-confident
+                                        # probabilities (fitted on the validation split by train.calibrate)
+    mc_dropout: int = 0                 # N > 0: N passes with dropout on (models trained with dropout),
+                                        # averaged; their disagreement is predict --uncertainty's MI map
 
 
 @dataclass

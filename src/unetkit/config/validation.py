@@ -41,6 +41,8 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "infer.tile": (lambda v: v <= 65536, "<= 65536"),
     "infer.batch": (lambda v: v <= 4096, "<= 4096"),
     "infer.min_size": (lambda v: v <= 10**9, "<= 10**9"),
+    "infer.temperature": (lambda v: 0.01 <= v <= 100, "in [0.01, 100] (1 = the model's own probabilities)"),
+    "infer.mc_dropout": (lambda v: 0 <= v <= 1000, "in 0..1000 (0 = off)"),
     "train.weight_decay": (lambda v: v >= 0, ">= 0"),
     "train.warmup_epochs": (lambda v: v >= 0, ">= 0"),
     "augment.zoom_out": (lambda v: 1 <= v <= 4, "between 1 (off) and 4"),
@@ -102,6 +104,10 @@ def check_infer_config(infer: InferConfig) -> None:
                               f"{', '.join(POSTPROCESS_STEPS)}, several joined by '+')")
     if infer.min_size < 0:
         raise ConfigError("config key 'infer.min_size' must be >= 0")
+    for key in ("infer.temperature", "infer.mc_dropout"):   # the others' ranges: validate
+        rule, text = RANGES[key]
+        if not rule(getattr(infer, key.split(".")[1])):
+            raise ConfigError(f"config key '{key}' must be {text}; got {getattr(infer, key.split('.')[1])!r}")
 
 
 def _check_imbalance_keys(config: Config) -> None:

@@ -46,13 +46,21 @@ class EnsembleModel(SegmentationModel):
         size = self.members[0].input_size_for(output_size)
         return -(-size // self._multiple) * self._multiple
 
+    def member_views(self) -> list:
+        """One context per member in which this model's forward is that member's alone (the Predictor's
+        views for uncertainty: the members' disagreement is the mutual information)."""
+        return [_OnlyMember(self, index) for index in range(len(self.members))]
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         raw = images * self.std[0] + self.mean[0]
         total = None
+        chosen = getattr(self, "_only", None)
         for index, member in enumerate(self.members):
+            if chosen is not None and index != chosen:
+                continue
             probabilities = class_probabilities(member((raw - self.mean[index]) / self.std[index]).float())
             total = probabilities if total is None else total + probabilities
-        mean = (total / len(self.members)).clamp(EPSILON, 1 - EPSILON)
+        mean = (total / (1 if chosen is not None else len(self.members))).clamp(EPSILON, 1 - EPSILON)
         if self.out_channels == 1:
             return torch.log(mean[:, 1:2]) - torch.log1p(-mean[:, 1:2])   # logit of the mean foreground
         return torch.log(mean)
@@ -96,3 +104,16 @@ def load_models(items: list[str | Path] | str | Path) -> tuple[SegmentationModel
                                   f"{model.out_channels} (a sigmoid and a softmax head): train them alike")
     ensemble = EnsembleModel([m for m, _ in loaded], [m.normalization for _, m in loaded]).eval()
     return ensemble, meta, paths
+
+
+class _OnlyMember:
+    """EnsembleModel.member_views' context: the ensemble runs member `index` alone inside it."""
+
+    def __init__(self, ensemble: EnsembleModel, index: int):
+        self.ensemble, self.index = ensemble, index
+
+    def __enter__(self) -> None:
+        self.ensemble._only = self.index
+
+    def __exit__(self, *exc) -> None:
+        self.ensemble._only = None

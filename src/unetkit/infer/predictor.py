@@ -1,4 +1,5 @@
-"""Run a trained model on images of any size: resize (optional), tile or pad, TTA, post-process.
+"""Run a trained model on images of any size: resize (optional), tile or pad, TTA and MC-dropout views,
+temperature, post-process; and, when asked, how uncertain each pixel is (infer/uncertainty.py).
 
 The Predictor relies only on the SegmentationModel contract (models/base.py) for sizes, and is
 given the model's metadata (normalisation, class names) and the inference settings explicitly.
@@ -6,7 +7,8 @@ given the model's metadata (normalisation, class names) and the inference settin
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,22 +26,31 @@ from .padding import crop_output, pad_for_model
 from .postprocess import postprocess_labels
 from .resize import letterbox, restore, stretch
 from .tiling import overlap_tile_inference, sliding_window_inference
-from .tta import tta_average
+from .tta import tta_transforms
+from .uncertainty import UncertaintyMaps, ViewAccumulator
 
 
 @dataclass
 class Prediction:
-    """labels uint8 (H, W) class ids; probabilities float32 (K, H, W), one plane per class."""
+    """labels uint8 (H, W) class ids; probabilities float32 (K, H, W), one plane per class; uncertainty
+    maps when asked for (Predictor.predict(..., uncertainty=True))."""
     labels: np.ndarray
     probabilities: np.ndarray
     image: np.ndarray | None = None
+    uncertainty: UncertaintyMaps | None = None
 
     def restrict_to(self, roi: np.ndarray) -> Prediction:
         """Outside the region of interest (bool (H, W)) everything is background, with certainty."""
         labels = np.where(roi, self.labels, 0).astype(np.uint8)
         probabilities = self.probabilities * roi
         probabilities[0] += ~roi
-        return Prediction(labels, probabilities, self.image)
+        maps = self.uncertainty
+        if maps is not None:
+            inside = torch.from_numpy(roi)
+            maps = UncertaintyMaps(torch.from_numpy(probabilities), maps.entropy * inside,
+                                   None if maps.mutual_information is None else maps.mutual_information * inside,
+                                   maps.views)
+        return Prediction(labels, probabilities, self.image, maps)
 
     def overlay(self, alpha: float = 0.7, palette: np.ndarray | None = None) -> np.ndarray:
         """The input blended with the class colours where a class other than background is predicted."""
@@ -167,8 +178,29 @@ class Predictor:
     @property
     def inference_model(self) -> SegmentationModel:
         """The network predictions run: the optimized copy, else `model` in eval mode (a model
-        shared with a training loop may have been put back in training mode)."""
+        shared with a training loop may have been put back in training mode); with infer.mc_dropout
+        the model itself, its dropout switched on by `_dropout_on`."""
+        if self.settings.mc_dropout:
+            return self.model
         return self._optimized if self._optimized is not None else self.model.eval()
+
+    @contextmanager
+    def _dropout_on(self) -> Iterator[None]:
+        """infer.mc_dropout: the model's dropout layers sample (BatchNorm stays in eval mode)."""
+        if not self.settings.mc_dropout:
+            yield
+            return
+        dropouts = [m for m in self.model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
+        if not dropouts:
+            raise ConfigError("infer.mc_dropout needs a model with dropout (trained with model.dropout or "
+                              "model.bottleneck_dropout > 0); this one has none")
+        self.model.eval()
+        for module in dropouts:
+            module.train()
+        try:
+            yield
+        finally:
+            self.model.eval()
 
     @property
     def threshold(self) -> float:
@@ -183,6 +215,8 @@ class Predictor:
         images = images.to(dtype).contiguous(memory_format=memory_format(self.precision, self.device))
         with torch.no_grad(), autocast(self.device, self.precision):
             logits = model(images)
+        if self.settings.temperature != 1.0:   # infer.temperature (fitted by train.calibrate)
+            logits = logits.float() / self.settings.temperature
         return class_probabilities(logits)
 
     def _probabilities_at_native_size(self, image: torch.Tensor) -> torch.Tensor:
@@ -208,6 +242,14 @@ class Predictor:
 
     def probabilities(self, image: np.ndarray) -> torch.Tensor:
         """uint8 image (H, W, C) -> probabilities (K, H, W) float32 on the CPU."""
+        return self._views(image, with_entropy=False).probabilities
+
+    def uncertainty(self, image: np.ndarray) -> UncertaintyMaps:
+        """The mean probabilities of the views (flips with infer.tta, passes with infer.mc_dropout, the
+        members of an ensemble) and the entropy and mutual-information maps, on the CPU."""
+        return self._views(image, with_entropy=True)
+
+    def _views(self, image: np.ndarray, with_entropy: bool) -> UncertaintyMaps:
         infer = self.settings
         plan = None
         if infer.resize == "letterbox":
@@ -217,13 +259,18 @@ class Predictor:
         # the image goes to the device once (TTA flips it there); on a GPU, cutting and blending
         # tiles on the CPU would otherwise be the bottleneck
         tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).to(self.device)
-        if infer.tta or infer.tta_rotations:
-            probabilities = tta_average(tensor, self._probabilities_at_native_size, flips=infer.tta,
-                                        rotations=infer.tta_rotations)
-        else:
-            probabilities = self._probabilities_at_native_size(tensor)
-        probabilities = probabilities.cpu()
-        return restore(probabilities, plan) if plan is not None else probabilities
+        views = tta_transforms(infer.tta, infer.tta_rotations) if infer.tta or infer.tta_rotations else [None]
+        members = getattr(self.inference_model, "member_views", None)   # an ensemble: each member a view
+        accumulator = ViewAccumulator(with_entropy)
+        with self._dropout_on():
+            for view in views:
+                for _ in range(max(1, infer.mc_dropout)):
+                    for member in members() if with_entropy and members is not None else [None]:
+                        with member if member is not None else _nothing():
+                            output = self._probabilities_at_native_size(tensor if view is None else view[0](tensor))
+                        accumulator.add(output if view is None else view[1](output))
+        maps = accumulator.maps() if with_entropy else UncertaintyMaps(accumulator.mean(), None, None, accumulator.views)
+        return _restored(maps, plan)
 
     def labels_from(self, probabilities: torch.Tensor) -> torch.Tensor:
         """Class ids uint8 (H, W) from probabilities (K, H, W): the threshold on the foreground for
@@ -238,11 +285,30 @@ class Predictor:
                                      self.settings.min_size)
         return torch.from_numpy(cleaned).to(labels.device)
 
-    def predict(self, image: np.ndarray) -> Prediction:
-        """Segment one uint8 image (H, W, C) with C = the model's input channels."""
+    def predict(self, image: np.ndarray, uncertainty: bool = False) -> Prediction:
+        """Segment one uint8 image (H, W, C) with C = the model's input channels; `uncertainty` adds
+        the entropy (and, with several views, mutual-information) maps."""
         if image.ndim == 2:
             image = image[..., None]
         if image.shape[2] != self.in_channels:
             raise ValueError(f"image has {image.shape[2]} channels, the model expects {self.in_channels}")
-        probabilities = self.probabilities(image)
-        return Prediction(self.labels_from(probabilities).numpy(), probabilities.numpy(), image)
+        maps = self._views(image, with_entropy=uncertainty)
+        return Prediction(self.labels_from(maps.probabilities).numpy(), maps.probabilities.numpy(), image,
+                          maps if uncertainty else None)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _restored(maps: UncertaintyMaps, plan) -> UncertaintyMaps:
+    """The maps on the CPU, at the input's own size when it was letterboxed or stretched."""
+    def back(values: torch.Tensor | None, planes: bool) -> torch.Tensor | None:
+        if values is None:
+            return None
+        values = values.cpu() if planes else values.cpu()[None]
+        values = restore(values, plan) if plan is not None else values
+        return values if planes else values[0]
+    return UncertaintyMaps(back(maps.probabilities, True), back(maps.entropy, False),
+                           back(maps.mutual_information, False), maps.views)

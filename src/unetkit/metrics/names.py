@@ -31,6 +31,8 @@ for metric in (
     MetricName("recall", "recall of the foreground (binary), or the mean over the classes"),
     MetricName("sensitivity", "recall of the foreground", binary_only=True),
     MetricName("specificity", "recall of the background", binary_only=True),
+    MetricName("ece", "expected calibration error: |confidence - accuracy| over 15 bins, pixel-weighted",
+               lower_is_better=True),
     MetricName("pixel_error", "ISBI 2012: 1 - pixel accuracy of the membrane map", False, lower_is_better=True),
     MetricName("rand_error", "ISBI 2012: 1 - foreground-restricted Rand F-score", False, lower_is_better=True),
 ):

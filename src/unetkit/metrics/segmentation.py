@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..labels import IGNORE_INDEX
+from .calibration import CalibrationBins
 
 AUC_BINS = 65536  # probabilities are binned to 1/65535: exact AUC for scores on that grid
 
@@ -36,6 +37,11 @@ class SegmentationMetrics:
         self.confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64)  # [true, predicted]
         self.positive_histogram = torch.zeros(AUC_BINS, dtype=torch.int64)
         self.negative_histogram = torch.zeros(AUC_BINS, dtype=torch.int64)
+        self.calibration = CalibrationBins(num_classes)
+
+    def summed_tensors(self) -> list[torch.Tensor]:
+        """Every accumulator that is a sum over pixels (training ranks all-reduce them)."""
+        return [self.confusion, self.positive_histogram, self.negative_histogram, *self.calibration.tensors()]
 
     @property
     def binary(self) -> bool:
@@ -58,6 +64,7 @@ class SegmentationMetrics:
             predicted = (foreground > self.threshold).to(torch.int64)
         else:
             predicted = probabilities.argmax(1)
+        self.calibration.update(probabilities, labels, valid)
         truth = labels[valid]
         self.confusion += torch.bincount(truth * self.num_classes + predicted[valid],
                                          minlength=self.num_classes ** 2).view(self.num_classes, self.num_classes)
@@ -109,6 +116,7 @@ class SegmentationMetrics:
             "f1_per_class": dict(zip(self.class_names, f1)),
             "miou": _nanmean(iou),
         }
+        result.update(self.calibration.compute(self.class_names))
         if self.binary:  # the foreground class is the positive class
             result.update(precision=precision[1], recall=recall[1], f1=f1[1], dice=f1[1], auc=self.auc(),
                           sensitivity=recall[1], specificity=recall[0])

@@ -339,11 +339,11 @@ class DataParallel(SingleProcess):
         return items[self.rank::self.world_size]
 
     def reduce_scores(self, metrics, scorers: list) -> None:
-        """So every rank holds the metrics of all images: the confusion matrix and the AUC histograms are
-        summed (all-reduce), the extra scorers (pixel error, Rand error) are gathered and merged in rank
+        """So every rank holds the metrics of all images: the confusion matrix, the AUC histograms and the
+        calibration bins are summed (all-reduce), the extra scorers (pixel error, Rand error) are gathered and merged in rank
         order."""
         with self.collective("validation"):
-            for tensor in (metrics.confusion, metrics.positive_histogram, metrics.negative_histogram):
+            for tensor in metrics.summed_tensors():
                 dist.all_reduce(tensor)
             if scorers:
                 gathered: list = [None] * self.world_size

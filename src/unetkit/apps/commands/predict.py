@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "palette otherwise) or user (the colours of the training masks, data.colors, kept in the "
                         "checkpoint; label PNGs stay class ids, in a palette of those colours)")
     parser.add_argument("--tta", action="store_true", help="average over flips (infer.tta=true)")
+    parser.add_argument("--uncertainty", action="store_true",
+                        help="also write <name>_entropy.png, and with several views (--tta, two --checkpoint, a "
+                        "folds run, infer.mc_dropout=N) <name>_mutual_information.png (.npy too with --probs), "
+                        "and uncertainty.csv (per-image means, most uncertain first)")
     parser.add_argument("--fps", type=int, metavar="N",
                         help="time N warm repetitions on the first image and print images/s")
     parser.add_argument("--device", default="auto")
@@ -46,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
               f"({speed['device']}, {speed['precision']})")
         return 0
     options = OutputOptions(overlay=args.overlay, probabilities=args.probs_format if args.probs else None,
-                            panel=args.panel, contours=args.contours, alpha=args.alpha, palette=args.palette)
+                            panel=args.panel, contours=args.contours, alpha=args.alpha, palette=args.palette,
+                            uncertainty=args.uncertainty)
     summary = predict(args.checkpoint or args.model, inputs, args.out, options, args.roi, args.masks, overrides,
                       args.device, args.tta)
     for video, frames, out_path in summary.videos:
