@@ -47,7 +47,7 @@ def test_report_of_a_binary_run_has_every_section_and_decodable_images(tmp_path,
     for name in SECTIONS:
         assert f"<h2>{name}</h2>" in page, name
     images = _embedded_images(page)
-    assert len(images) >= 7   # curves, ROC/PR, 4 bar charts, confusion matrix, panels
+    assert len(images) >= 8   # curves, ROC/PR, reliability, 4 bar charts, confusion matrix, panels
     for image in images:
         image.load()
         assert image.width > 50 and image.height > 20

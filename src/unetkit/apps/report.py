@@ -20,13 +20,13 @@ from ..evaluate import score_samples
 from ..files import write_atomically
 from ..metrics import PerImageScores, SegmentationMetrics, scalar_metrics
 from ..train.run_dir import RunDir
-from ..viz.charts import roc_pr_chart, training_curves
+from ..viz.charts import reliability_chart, roc_pr_chart, training_curves
 from ..viz.panels import ERROR_COLOURS, error_panel
 from .evaluate import prepare_evaluation, write_report
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("Training", "Metrics", "ROC and precision-recall", "Per class", "Best and worst images")
+SECTIONS = ("Training", "Metrics", "ROC and precision-recall", "Calibration", "Per class", "Best and worst images")
 SCALARS = scalar_metrics()   # metrics/names.py: every scalar metric, in its order
 
 
@@ -76,6 +76,14 @@ def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str =
         roc = roc_pr_chart(curves, metrics["auc"], out_dir / "roc_pr.png")
         report.images.append(roc)
         sections.append(("ROC and precision-recall", _image(roc)))
+    if accumulator.calibration.counts.sum() > 0:
+        reliability = reliability_chart(accumulator.calibration.reliability(), metrics["ece"],
+                                        out_dir / "reliability.png")
+        report.images.append(reliability)
+        sections.append(("Calibration", "<p>How far the probabilities can be trusted: pixels binned by the "
+                                        "probability of their predicted class; a well calibrated model's bars "
+                                        "follow the diagonal (expected calibration error, ECE, is the "
+                                        "pixel-weighted gap).</p>" + _image(reliability)))
     charts = [path for path in write_report(metrics, confusion, meta.class_names, out_dir) if path.suffix == ".png"]
     report.images += charts
     sections.append(("Per class", _per_class_table(metrics) + "".join(_image(path) for path in charts)))

@@ -130,6 +130,8 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True               # a live bar on a terminal; on a file or pipe, plain lines (progress.py)
     progress_seconds: float = 60.0      # ... at most this often within an epoch, besides each epoch's log line
+    calibrate: bool = True              # after training, fit infer.temperature on the validation split (stored in
+                                        # best.pt and last.pt; ECE and NLL before/after in metrics.json)
     lr_scaling: str = "none"            # several ranks (torchrun): the global batch is batch_size x ranks;
                                         # linear = train.lr x ranks (Goyal et al. 2017, for SGD) | none
     sync_batchnorm: bool = False        # several ranks on GPUs: BatchNorm statistics over the global batch

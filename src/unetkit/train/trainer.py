@@ -16,8 +16,11 @@ import torch
 from ..config import Config, options_of
 from ..errors import OutOfMemory
 from ..evaluate import evaluate_samples, sample_panel
+from ..infer.predictor import Predictor
+from ..models import update_stored_settings
 from ..progress import progress
 from ..runtime import out_of_memory_advice, resolve_device
+from .calibration import calibrate
 from .distributed import START, SingleProcess, strategy_from_environment
 from .freezing import encoder_frozen, set_training_mode
 from .schedules import note_validation
@@ -206,8 +209,20 @@ def end_of_epoch(run: TrainingRun, loss: float, validated: bool, out_of_time: bo
     return None
 
 
+def calibrate_best(run: TrainingRun) -> None:
+    """train.calibrate: the temperature of best.pt's probabilities, fitted on the validation split
+    (train/calibration.py) and stored in best.pt and last.pt; its figures join the final metrics."""
+    if not (run.config.train.calibrate and run.val_samples and run.run_dir.best.is_file()):
+        return
+    predictor = Predictor.from_checkpoint(run.run_dir.best, device=run.step.device, temperature=1.0)
+    run.metrics["calibration"] = calibrate(predictor, run.val_samples, run.meta.ignore_index)
+    for checkpoint in (run.run_dir.best, run.run_dir.last):
+        update_stored_settings(checkpoint, "infer", {"temperature": run.metrics["calibration"]["temperature"]})
+
+
 def end_of_training(run: TrainingRun, stop_reason: str) -> dict:
     state = run.state
+    run.strategy.on_main(calibrate_best, run)   # rank 0: it writes the checkpoints
     if run.metrics:
         run.run_dir.save_metrics(run.metrics)
         # one line: the command prints the whole table once (cli.py), metrics.json keeps it

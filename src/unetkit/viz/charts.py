@@ -109,6 +109,30 @@ def roc_pr_chart(curves: dict, auc: float, path: str | Path) -> Path:
     return Path(path)
 
 
+def reliability_chart(diagram: dict[str, list[float]], ece: float, path: str | Path) -> Path:
+    """The reliability diagram (metrics/calibration.py): accuracy against mean confidence per bin, the
+    diagonal being perfect calibration, and below it the share of pixels in each bin."""
+    plt = pyplot()
+    figure, (axes, shares) = plt.subplots(2, 1, figsize=(5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    width = 1 / len(diagram["centre"])
+    accuracy = [a if a == a else 0.0 for a in diagram["accuracy"]]   # an empty bin: no bar
+    axes.bar(diagram["centre"], accuracy, width=width * 0.9, color="tab:blue", label="accuracy")
+    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    confidence = [(c, m) for c, m in zip(diagram["centre"], diagram["confidence"]) if m == m]
+    axes.scatter([c for c, _ in confidence], [m for _, m in confidence], color="tab:red", s=12, zorder=3,
+                 label="mean confidence")
+    axes.set(ylabel="accuracy of the predicted class", title=f"reliability, ECE {ece:.4f}", xlim=(0, 1), ylim=(0, 1.01))
+    axes.legend(loc="upper left", fontsize=8)
+    shares.bar(diagram["centre"], diagram["share"], width=width * 0.9, color="tab:gray")
+    shares.set(xlabel="confidence (probability of the predicted class)", ylabel="share of pixels")
+    for each in (axes, shares):
+        each.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)
+
+
 def grouped_bar_chart(summary: dict[str, dict], metrics: list[str], path: str | Path) -> Path:
     """One group of bars per metric, one bar per experiment (mean, with the std over runs as an error bar)."""
     plt = pyplot()
