@@ -16,7 +16,7 @@ FLOORS = [
     {"cli", "__main__"},
     {"apps"},
     {"train"},
-    {"evaluate", "explain", "export"},
+    {"evaluate", "explain", "export", "review"},
     {"infer"},
     {"losses", "metrics"},
     {"data"},

@@ -16,6 +16,7 @@ from .apps.commands import (
     inspect,
     predict,
     report,
+    review,
     serve,
     sweep,
     train,
@@ -29,7 +30,7 @@ __all__ = ["COMMANDS", "EXPORT_FORMAT_NAMES", "main"]
 
 COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "cam": cam, "inspect": inspect,
             "weights-map": weights_map, "weights": weights, "export": export, "serve": serve, "compare": compare, "sweep": sweep,
-            "report": report, "demo": demo}
+            "report": report, "review": review, "demo": demo}
 
 INFER_ADVICE = "lower infer.tile (e.g. infer.tile=512) and infer.batch (e.g. infer.batch=1), or set infer.tta=false"
 

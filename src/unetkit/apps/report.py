@@ -4,12 +4,9 @@ written beside it): the training curves, the metrics on a split, ROC and precisi
 input | prediction | ground truth | error map panels."""
 from __future__ import annotations
 
-import base64
 import html
 import logging
-import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image
@@ -23,6 +20,7 @@ from ..train.run_dir import RunDir
 from ..viz.charts import reliability_chart, roc_pr_chart, training_curves
 from ..viz.panels import ERROR_COLOURS, error_panel
 from .evaluate import prepare_evaluation, write_report
+from .html_page import embedded_image, number, page
 
 log = logging.getLogger(__name__)
 
@@ -114,41 +112,10 @@ def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str =
 
 
 def _page(run_dir: Path, sections: list[tuple[str, str]]) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>unetkit report: {html.escape(run_dir.name)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
-h1 {{ font-size: 1.5em; }} h2 {{ border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.6em; }}
-table {{ border-collapse: collapse; font-variant-numeric: tabular-nums; }}
-td, th {{ padding: .2em .8em; border-bottom: 1px solid #eee; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
-img {{ max-width: 100%; image-rendering: pixelated; }} figure {{ margin: 1em 0; }} figcaption {{ font-size: .9em; color: #555; }}
-.swatch {{ display: inline-block; width: .9em; height: .9em; border: 1px solid #999; vertical-align: middle; }}
-</style></head><body>
-<h1>unetkit report: {html.escape(str(run_dir))}</h1><p>written {stamp}</p>
-<nav>{" | ".join(f'<a href="#{_anchor(name)}">{name}</a>' for name, _ in sections)}</nav>
-{"".join(_section(name, body) for name, body in sections)}
-</body></html>
-"""
+    return page("unetkit report", str(run_dir), sections)
 
 
-def _anchor(name: str) -> str:
-    return name.lower().replace(" ", "-")
-
-
-def _section(name: str, body: str) -> str:
-    return f'<section id="{_anchor(name)}"><h2>{name}</h2>{body}</section>\n'
-
-
-def _image(path: Path) -> str:
-    """The PNG embedded (data URI), so report.html is one file that can be mailed or attached."""
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
-
-
-def _number(value) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
+_image, _number = embedded_image, number
 
 
 def _metrics_table(metrics: dict) -> str:

@@ -1,0 +1,41 @@
+"""`unetkit review RUN`: suspicious labels among the labelled images and, with --unlabeled, what to label next."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "rank labelled images by how likely their masks are wrong, and unlabelled ones by what to label next"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="RUN", help="a run directory (train --out), or a k-fold one (train --folds k)")
+    parser.add_argument("--split", choices=["train", "val", "test"], default="train",
+                        help="the labelled images a plain run reviews (default train; a k-fold run reviews every "
+                        "image out of fold)")
+    parser.add_argument("--top", type=int, default=20, help="panels and page entries per ranking (default 20)")
+    parser.add_argument("--unlabeled", metavar="DIR", help="also rank the images of DIR by what labelling them is worth")
+    parser.add_argument("--no-labels", action="store_true", help="with --unlabeled: skip the suspicious-label review")
+    parser.add_argument("--min-region", type=int, default=16,
+                        help="smallest flagged region in pixels (smaller ones are boundary jitter; default 16)")
+    parser.add_argument("--out", help="folder for the outputs (default RUN/review)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... infer.tta=true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...errors import ConfigError
+    from ..review import review
+    if args.top < 1:
+        raise ConfigError("--top must be at least 1")
+    if args.no_labels and not args.unlabeled:
+        raise ConfigError("--no-labels leaves nothing to do without --unlabeled DIR")
+    result = review(args.run, args.split, args.top, args.unlabeled, args.out, args.overrides, args.min_region,
+                    labels=not args.no_labels)
+    print(f"review of {args.run}: {result.note}")
+    for rank, suspect in enumerate(result.suspects[:args.top], start=1):
+        pairs = "; ".join(f"{pair}: {count} px" for pair, count in list(suspect.claimed.items())[:2])
+        print(f"{rank:3d}. {suspect.name:40s} score {suspect.score:.4f}  {pairs}")
+    if result.label_next:
+        print(f"label next: {', '.join(Path(c.name).name for c in result.label_next[:5])}"
+              + (" ..." if len(result.label_next) > 5 else ""))
+    print(f"wrote {result.html} (and suspects.csv{', label_next.csv' if result.label_next else ''} beside it)")
+    return 0
