@@ -17,7 +17,7 @@ def test_review_writes_the_ranking_its_panels_and_a_self_contained_page(tmp_path
     printed = capsys.readouterr().out
     assert "the model was trained on these masks" in printed and "review.html" in printed
     rows = list(csv.DictReader(open(out / "suspects.csv")))
-    assert [int(row["rank"]) for row in rows] == [1, 2, 3, 4]        # every training image, ranked
+    assert [int(row["rank"]) for row in rows] == [1, 2, 3, 4, 5, 6]   # every training and validation image
     scores = [float(row["score"]) for row in rows]
     assert scores == sorted(scores, reverse=True)
     assert len(list((out / "suspects").glob("*.png"))) == 2

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from ..config import Config, load_config, split_overrides
-from ..data import Sample, class_pixel_counts, find_samples, load_samples
+from ..data import FORMATS, Sample, class_pixel_counts, find_samples, load_samples
 from ..data.io import read_image
 from ..errors import ConfigError
 from ..files import write_atomically
@@ -84,7 +84,10 @@ def reviewed_models(run: Path, split: str, overrides: list[str]) -> tuple[list[R
     if not (run / "config.yaml").is_file() or not (run / "best.pt").is_file():
         raise ConfigError(f"{run}: not a training run (it needs config.yaml and best.pt, or fold_*/ of train --folds)")
     config = load_config(run / "config.yaml", overrides)
-    samples = _labelled(load_samples(find_samples(config.data, split), config.data), f"{run}, {split} split")
+    splits = [split] if split != "all" else ["train", *(["val"] if FORMATS[config.data.format].has_validation(
+        config.data) else [])]
+    files = [file for name in splits for file in find_samples(config.data, name)]
+    samples = _labelled(load_samples(files, config.data), f"{run}, {split} split")
     return [ReviewedModel(load_predictor(run / "best.pt", infer_overrides)[0], samples, config)], False
 
 
@@ -157,7 +160,7 @@ def review_unlabeled(predictor: Predictor, folder: Path, class_pixels: np.ndarra
     return picked, panels
 
 
-def review(run: str | Path, split: str = "train", top: int = 20, unlabeled: str | Path | None = None,
+def review(run: str | Path, split: str = "all", top: int = 20, unlabeled: str | Path | None = None,
            out: str | Path | None = None, overrides: list[str] | None = None, min_region: int = 16,
            labels: bool = True) -> ReviewResult:
     """The command: suspects among the labelled images (unless labels=False), the label-next ranking of
@@ -170,9 +173,9 @@ def review(run: str | Path, split: str = "train", top: int = 20, unlabeled: str 
     models, out_of_fold = reviewed_models(run, split, list(overrides or []))
     result = ReviewResult(out_dir, out_dir / "review.html", out_of_fold=out_of_fold)
     result.note = ("predictions out of fold: each image by the model that did not train on it" if out_of_fold else
-                   f"best.pt on the {split} split" + (": the model was trained on these masks, mistakes "
-                   "included, so it finds fewer suspects than a k-fold run would (train --folds 5)"
-                   if split == "train" else ""))
+                   f"best.pt on the {split if split != 'all' else 'train and val'} split" + (
+                       ": the model was trained on these masks, mistakes included, so it finds fewer suspects "
+                       "than a k-fold run would (train --folds 5)" if split in ("train", "all") else ""))
     sections = [("Summary", f"<p>{html.escape(str(run))}: {html.escape(result.note)}.</p>")]
     if labels:
         result.suspects, metrics, panels = review_labels(models, out_dir, top, min_region)

@@ -9,9 +9,9 @@ HELP = "rank labelled images by how likely their masks are wrong, and unlabelled
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", help="a run directory (train --out), or a k-fold one (train --folds k)")
-    parser.add_argument("--split", choices=["train", "val", "test"], default="train",
-                        help="the labelled images a plain run reviews (default train; a k-fold run reviews every "
-                        "image out of fold)")
+    parser.add_argument("--split", choices=["train", "val", "all", "test"], default="all",
+                        help="the labelled images a plain run reviews: all (train and val, default), train, val or "
+                        "test; a k-fold run reviews every image out of fold")
     parser.add_argument("--top", type=int, default=20, help="panels and page entries per ranking (default 20)")
     parser.add_argument("--unlabeled", metavar="DIR", help="also rank the images of DIR by what labelling them is worth")
     parser.add_argument("--no-labels", action="store_true", help="with --unlabeled: skip the suspicious-label review")
