@@ -10,10 +10,12 @@ from ..export import (
     EXPORT_FORMATS,
     TOLERANCE,
     max_probability_difference,
+    metadata_differences,
     parity_inputs,
     parity_sizes,
 )
 from ..models import load_model
+from ..models.export_metadata import export_metadata
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,11 @@ def export_checkpoint(checkpoint: str | Path, format: str = "onnx", out: str | P
         path.unlink(missing_ok=True)
         raise ExportError(f"{path}: parity check failed: probabilities differ from {checkpoint}'s by up to "
                           f"{difference:.2e} (> {TOLERANCE:g}) at sizes {sizes}; the file was removed")
+    wrong = metadata_differences(export_metadata(model, meta), export_format.metadata(path)) if export_format.metadata else []
+    if wrong:
+        path.unlink(missing_ok=True)
+        raise ExportError(f"{path}: parity check failed: its metadata ({', '.join(wrong)}) is not {checkpoint}'s, so "
+                          f"its users would feed or read it wrongly; the file was removed")
     log.info("exported %s to %s (%s); parity: max |difference| %.2e at %s", checkpoint, path, format,
              difference, sizes)
     return {"path": path, "format": format, "max_difference": difference, "sizes": sizes}

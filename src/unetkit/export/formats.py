@@ -35,6 +35,8 @@ class ExportFormat:
     suffix: str
     write: Callable[..., Path]     # (model, meta, path, sample, opset, dynamic) -> path
     load: Callable[[Path], Runner]
+    metadata: Callable[[Path], dict[str, str]] | None = None   # what the file says of itself (export_metadata's
+                                                                # keys), checked after export; None: it carries none
 
 
 def _first_line(error: BaseException) -> str:
@@ -58,6 +60,29 @@ def write_onnx(model: SegmentationModel, meta: ModelMeta, path: Path, sample: to
         graph.metadata_props.add(key=key, value=value)
     onnx.save(graph, str(path))
     return path
+
+
+def read_onnx_metadata(path: Path) -> dict[str, str]:
+    import onnx
+    return {prop.key: prop.value for prop in onnx.load(str(path)).metadata_props}
+
+
+def read_torchscript_metadata(path: Path) -> dict[str, str]:
+    files = {TORCHSCRIPT_METADATA: ""}
+    with _torchscript_deprecation_silenced():
+        torch.jit.load(str(path), map_location="cpu", _extra_files=files)
+    return json.loads(files[TORCHSCRIPT_METADATA] or "{}")
+
+
+def read_pt2_metadata(path: Path) -> dict[str, str]:
+    files = {TORCHSCRIPT_METADATA: ""}
+    torch.export.load(str(path), extra_files=files)
+    return json.loads(files[TORCHSCRIPT_METADATA] or "{}")
+
+
+def read_safetensors_metadata(path: Path) -> dict[str, str]:
+    model, meta = load_model(path)
+    return export_metadata(model, meta)
 
 
 def load_onnx_runner(path: Path) -> Runner:
@@ -181,9 +206,10 @@ def load_safetensors_runner(path: Path) -> Runner:
 
 
 EXPORT_FORMATS: Registry[ExportFormat] = Registry("export format")
-EXPORT_FORMATS.register("onnx", ExportFormat("onnx", ".onnx", write_onnx, load_onnx_runner))
-EXPORT_FORMATS.register("pt2", ExportFormat("pt2", ".pt2", write_pt2, load_pt2_runner))
+EXPORT_FORMATS.register("onnx", ExportFormat("onnx", ".onnx", write_onnx, load_onnx_runner, read_onnx_metadata))
+EXPORT_FORMATS.register("pt2", ExportFormat("pt2", ".pt2", write_pt2, load_pt2_runner, read_pt2_metadata))
 EXPORT_FORMATS.register("aoti", ExportFormat("aoti", ".pt2", write_aoti, load_aoti_runner))
-EXPORT_FORMATS.register("torchscript", ExportFormat("torchscript", ".pt", write_torchscript, load_torchscript_runner))
+EXPORT_FORMATS.register("torchscript", ExportFormat("torchscript", ".pt", write_torchscript, load_torchscript_runner,
+                                                    read_torchscript_metadata))
 EXPORT_FORMATS.register("safetensors", ExportFormat("safetensors", ".safetensors", write_safetensors,
-                                                    load_safetensors_runner))
+                                                    load_safetensors_runner, read_safetensors_metadata))

@@ -3,6 +3,7 @@ same class probabilities, on random inputs and on smooth, image-like ones, at se
 (square and not, larger than the size the export was traced at)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import torch
@@ -49,3 +50,18 @@ def max_probability_difference(model: SegmentationModel, run_exported: Callable[
             return float("inf")
         worst = max(worst, float((got - expected).abs().max()))
     return worst
+
+
+CHECKED_METADATA = ("model_name", "model_args", "in_channels", "out_channels", "class_names", "normalization",
+                    "ignore_index")   # what a user of the file relies on to feed it and read its output
+
+
+def metadata_differences(expected: dict[str, str], found: dict[str, str]) -> list[str]:
+    """The checked keys whose value in the exported file is not the checkpoint's (JSON values compared
+    as values, not as text)."""
+    def value(text: str | None):
+        try:
+            return json.loads(text) if text is not None else None
+        except (TypeError, ValueError):
+            return text
+    return [key for key in CHECKED_METADATA if value(found.get(key)) != value(expected.get(key))]

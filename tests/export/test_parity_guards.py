@@ -1,0 +1,73 @@
+"""The export's guards fed what they must refuse (issue 31): a file whose weights were altered, or whose
+metadata says another normalisation or other classes, fails the export and is removed; the parity
+measure sees a difference on one pixel of one input."""
+import copy
+import dataclasses
+
+import pytest
+import torch
+
+from unetkit.apps.export import export_checkpoint
+from unetkit.errors import ExportError
+from unetkit.export import EXPORT_FORMATS, ExportFormat, max_probability_difference, metadata_differences, parity_inputs
+from unetkit.export.formats import load_onnx_runner, read_onnx_metadata, write_onnx
+from unetkit.models import Normalization
+
+from .test_formats import _checkpoint
+
+
+def _altered_weights(model, meta, path, sample, opset=17, dynamic=True):
+    changed = copy.deepcopy(model)
+    with torch.no_grad():
+        changed.head.weight.mul_(1.5)          # the last conv: every output probability moves
+    return write_onnx(changed, meta, path, sample, opset, dynamic)
+
+
+def _altered_normalization(model, meta, path, sample, opset=17, dynamic=True):
+    shifted = Normalization(tuple(m + 0.1 for m in meta.normalization.mean), meta.normalization.std)
+    return write_onnx(model, dataclasses.replace(meta, normalization=shifted), path, sample, opset, dynamic)
+
+
+def _renamed_classes(model, meta, path, sample, opset=17, dynamic=True):
+    return write_onnx(model, dataclasses.replace(meta, class_names=list(reversed(meta.class_names))), path, sample,
+                      opset, dynamic)
+
+
+@pytest.mark.parametrize(("write", "words"), [
+    (_altered_weights, "probabilities differ"),
+    (_altered_normalization, r"metadata \(normalization\)"),
+    (_renamed_classes, r"metadata \(class_names\)"),
+])
+def test_a_wrong_export_fails_and_its_file_is_removed(tmp_path, write, words):
+    checkpoint = _checkpoint(tmp_path, "unet", {})
+    broken = ExportFormat("onnx", ".onnx", write, load_onnx_runner, read_onnx_metadata)
+    with EXPORT_FORMATS.registered("broken_onnx", broken):
+        with pytest.raises(ExportError, match=words) as error:
+            export_checkpoint(checkpoint, "broken_onnx", tmp_path / "m.onnx")
+    assert "the file was removed" in str(error.value) and not (tmp_path / "m.onnx").exists()
+    assert export_checkpoint(checkpoint, "onnx", tmp_path / "m.onnx")["path"].is_file()   # the true one passes
+
+
+def test_the_parity_measure_sees_one_pixel_of_one_input():
+    """The largest difference, not a typical one: a runner wrong on a single pixel of a single input
+    must give that pixel's difference (a .min() or a mean would report ~0)."""
+    torch.manual_seed(0)
+    from unetkit.models import build_model
+    model = build_model("unet", 3, 2, base_channels=4, depth=2).eval()
+    inputs = parity_inputs(model, [(32, 32), (48, 40)])
+
+    def almost(images):
+        with torch.no_grad():
+            logits = model(images).clone()
+        if images.shape[-1] == 40:
+            logits[0, 1, 5, 7] += 20.0          # one pixel of the last inputs says the other class
+        return logits
+    assert max_probability_difference(model, almost, inputs) > 0.4
+    assert max_probability_difference(model, lambda images: model(images).detach(), inputs) == 0.0
+
+
+def test_metadata_differences_compare_values_not_text():
+    expected = {"normalization": '{"mean": [0.5], "std": [0.2]}', "class_names": '["a", "b"]', "model_name": "unet"}
+    assert metadata_differences(expected, {**expected, "normalization": '{"std": [0.2], "mean": [0.5]}'}) == []
+    assert metadata_differences(expected, {**expected, "class_names": '["b", "a"]'}) == ["class_names"]
+    assert "model_name" in metadata_differences(expected, {})
