@@ -71,3 +71,42 @@ def test_metadata_differences_compare_values_not_text():
     assert metadata_differences(expected, {**expected, "normalization": '{"std": [0.2], "mean": [0.5]}'}) == []
     assert metadata_differences(expected, {**expected, "class_names": '["b", "a"]'}) == ["class_names"]
     assert "model_name" in metadata_differences(expected, {})
+
+
+def test_an_int8_model_that_went_wrong_reports_its_drop(tmp_path, monkeypatch):
+    """The int8 accuracy report fed a bad int8 file (its head's weights negated: the classes swap): the
+    drop printed and stored is the true, large one, measured on the masks."""
+    import json
+
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+    from PIL import Image
+
+    import unetkit.export.quantize as quantize
+    from unetkit.apps.export import quantize_export
+
+    def broken_quantization(fp32_path, int8_path, crops):
+        graph = onnx.load(str(fp32_path))
+        head = [node for node in graph.graph.node if node.op_type == "Conv"][-1]
+        for initializer in graph.graph.initializer:
+            if initializer.name in head.input[1:]:
+                initializer.CopyFrom(numpy_helper.from_array(-numpy_helper.to_array(initializer), initializer.name))
+        onnx.save(graph, str(int8_path))
+    monkeypatch.setattr(quantize, "quantize_int8", broken_quantization)
+    checkpoint = _checkpoint(tmp_path, "unet", {})
+    rng = np.random.default_rng(3)
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+    from unetkit import Predictor
+    predictor = Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp32")
+    for index in range(3):   # masks = the fp32 model's own labels: fp32 scores 1, the swapped model far less
+        image = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+        Image.fromarray(image).save(tmp_path / "images" / f"i{index}.png")
+        Image.fromarray(predictor.predict(image).labels * 255).save(tmp_path / "masks" / f"i{index}.png")
+    result = quantize_export(checkpoint, tmp_path / "images", tmp_path / "q.onnx", masks_dir=tmp_path / "masks")
+    accuracy = result["accuracy"]
+    assert accuracy["fp32"] == pytest.approx(1.0, abs=1e-3) and accuracy["drop"] > 0.3
+    assert accuracy["drop"] == pytest.approx(accuracy["fp32"] - accuracy["int8"])
+    stored = {p.key: p.value for p in onnx.load(str(tmp_path / "q.onnx")).metadata_props}
+    assert json.loads(stored["int8_accuracy"])["drop"] == pytest.approx(accuracy["drop"])
