@@ -73,11 +73,13 @@ def load_predictor(checkpoint: str | Path | list[str | Path], overrides: list[st
         from ..infer.onnx_backend import load_onnx
         model, meta = load_onnx(items[0])
         settings = override_infer(inference_settings(meta), [*(overrides or []), *(["infer.tta=true"] if tta else [])])
-        return Predictor(model, meta.normalization, meta.class_names, settings, device="cpu", precision="fp32"), meta
+        return Predictor(model, meta.normalization, meta.class_names, settings, device="cpu", precision="fp32",
+                         trained_with_roi=meta.trained_with_roi), meta
     model, meta, paths = load_models(items)   # several (or a folds directory): probabilities averaged
     settings = override_infer(inference_settings(meta), [*(overrides or []), *(["infer.tta=true"] if tta else [])])
     predictor = Predictor(model, meta.normalization, meta.class_names, settings, device=device,
-                          optimize=len(paths) == 1)   # BatchNorm folding knows single networks
+                          optimize=len(paths) == 1,   # BatchNorm folding knows single networks
+                          trained_with_roi=meta.trained_with_roi)
     return predictor, meta
 
 
@@ -87,7 +89,8 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
                   ignore_index: int = IGNORE_INDEX) -> PredictSummary:
     """Segment every image in `inputs`; unreadable files are skipped with a warning, not fatal.
 
-    `roi_dir`: masks of the same stem (e.g. DRIVE's FOV) limit the prediction to their inside.
+    `roi_dir`: masks of the same stem (e.g. DRIVE's FOV) limit the prediction to their inside; 'auto'
+    derives each image's field of view (infer/roi.py).
     `masks_dir`: ground-truth masks of the same stem (read as `masks` says: default binary), drawn
     in the panels.
     """
@@ -102,16 +105,18 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
     for path in progress_of(files, "predict", "img", enabled=progress and len(files) > 1):
         try:
             image = read_image(path, predictor.in_channels)
-            roi = read_roi(find_partner(Path(roi_dir), path.stem, path, "roi")) if roi_dir else None
+            roi = (read_roi(find_partner(Path(roi_dir), path.stem, path, "roi")) if roi_dir and str(roi_dir) != "auto"
+                   else "auto" if roi_dir else None)
             truth = ((masks or MaskReading()).read(find_partner(Path(masks_dir), path.stem, path, "mask"))
                      if masks_dir else None)
         except UnetkitError as error:
             log.warning("skipped: %s", error)
             summary.skipped.append(str(error))
             continue
-        prediction = predictor.predict(image, uncertainty=options.uncertainty)
+        if isinstance(roi, str):
+            roi = predictor.region_of_interest(image, roi)   # --roi auto: the image's field of view
+        prediction = predictor.predict(image, uncertainty=options.uncertainty, roi=roi)
         if roi is not None:
-            prediction = prediction.restrict_to(roi)
             if truth is not None:
                 truth = np.where(roi, truth, ignore_index).astype(np.uint8)  # outside the ROI: ignored (grey)
         stem = path.stem if unique_stems else "_".join(path.with_suffix("").parts[-2:])

@@ -7,6 +7,7 @@ given the model's metadata (normalisation, class names) and the inference settin
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from .resize import letterbox, restore, stretch
 from .tiling import overlap_tile_inference, sliding_window_inference
 from .tta import tta_transforms
 from .uncertainty import UncertaintyMaps, ViewAccumulator
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -111,8 +114,10 @@ class Predictor:
 
     def __init__(self, model: SegmentationModel, normalization: Normalization, class_names: Sequence[str],
                  settings: InferConfig | None = None, device: str | torch.device = "auto",
-                 precision: str | None = None, optimize: bool = False):
+                 precision: str | None = None, optimize: bool = False, trained_with_roi: bool = False):
         self.settings = settings if settings is not None else InferConfig()
+        self.trained_with_roi = trained_with_roi   # predictions outside an ROI are arbitrary (infer/roi.py)
+        self._roi_warned = False
         self.device = resolve_device(str(device))
         self.precision_choice = choose_precision(precision or self.settings.precision, self.device,
                                                  key="precision" if precision else "infer.precision")
@@ -143,7 +148,7 @@ class Predictor:
         model, meta = load_model(path)
         settings = _with_changes(settings if settings is not None else inference_settings(meta), changes)
         return cls(model, meta.normalization, meta.class_names, settings, device=device, precision=precision,
-                   optimize=True)
+                   optimize=True, trained_with_roi=meta.trained_with_roi)
 
     @classmethod
     def from_onnx(cls, path: str | Path, settings: InferConfig | None = None, threads: int | None = None,
@@ -154,7 +159,8 @@ class Predictor:
         from .onnx_backend import load_onnx
         model, meta = load_onnx(path, threads)
         settings = _with_changes(settings if settings is not None else inference_settings(meta), changes)
-        return cls(model, meta.normalization, meta.class_names, settings, device="cpu", precision="fp32")
+        return cls(model, meta.normalization, meta.class_names, settings, device="cpu", precision="fp32",
+                   trained_with_roi=meta.trained_with_roi)
 
     @property
     def num_classes(self) -> int:
@@ -285,16 +291,37 @@ class Predictor:
                                      self.settings.min_size)
         return torch.from_numpy(cleaned).to(labels.device)
 
-    def predict(self, image: np.ndarray, uncertainty: bool = False) -> Prediction:
+    def predict(self, image: np.ndarray, uncertainty: bool = False, roi: np.ndarray | str | None = None) -> Prediction:
         """Segment one uint8 image (H, W, C) with C = the model's input channels; `uncertainty` adds
-        the entropy (and, with several views, mutual-information) maps."""
+        the entropy (and, with several views, mutual-information) maps. `roi`: a bool mask (H, W), or
+        'auto' for the image's field of view (infer/roi.py); outside it everything is background. A
+        model trained with ROI masks predicting without one says once that its output there is arbitrary."""
         if image.ndim == 2:
             image = image[..., None]
         if image.shape[2] != self.in_channels:
             raise ValueError(f"image has {image.shape[2]} channels, the model expects {self.in_channels}")
         maps = self._views(image, with_entropy=uncertainty)
-        return Prediction(self.labels_from(maps.probabilities).numpy(), maps.probabilities.numpy(), image,
-                          maps if uncertainty else None)
+        prediction = Prediction(self.labels_from(maps.probabilities).numpy(), maps.probabilities.numpy(), image,
+                                maps if uncertainty else None)
+        mask = self.region_of_interest(image, roi)
+        return prediction.restrict_to(mask) if mask is not None else prediction
+
+    def region_of_interest(self, image: np.ndarray, roi: np.ndarray | str | None) -> np.ndarray | None:
+        """The ROI to restrict a prediction to: given, derived ('auto'), or None (and the warning)."""
+        if isinstance(roi, str):
+            if roi != "auto":
+                raise ConfigError(f"roi must be a mask or 'auto', not {roi!r}")
+            from .roi import field_of_view
+            return field_of_view(image)
+        if roi is None:
+            if self.trained_with_roi and not self._roi_warned:
+                self._roi_warned = True
+                log.warning("this model was trained inside region-of-interest masks: outside them its output is "
+                            "arbitrary; give the ROI (predict --roi DIR) or derive it (--roi auto)")
+            return None
+        if roi.shape != image.shape[:2]:
+            raise ValueError(f"ROI of {roi.shape[1]}x{roi.shape[0]} for an image of {image.shape[1]}x{image.shape[0]}")
+        return roi.astype(bool)
 
 
 @contextmanager

@@ -45,6 +45,7 @@ class ModelMeta:
     run_config: dict[str, Any] | None = None   # the training run's resolved config, as in its config.yaml
     class_weights: list[float] | None = None   # the loss's class weights when training used them (resolved:
                                                # train.class_weights=auto is stored as the numbers)
+    trained_with_roi: bool = False             # training saw a loss inside ROI masks only (infer/roi.py)
 
     @property
     def num_classes(self) -> int:
@@ -80,7 +81,8 @@ def checkpoint_state(model: SegmentationModel, meta: ModelMeta) -> dict[str, Any
     return {"format_version": FORMAT_VERSION, "model": model.state_dict(), "model_name": spec.name,
             "model_args": dict(spec.args), "in_channels": spec.in_channels, "out_channels": spec.out_channels,
             "class_names": list(meta.class_names), "normalization": meta.normalization.to_dict(),
-            "ignore_index": meta.ignore_index, "config": meta.run_config, "class_weights": meta.class_weights}
+            "ignore_index": meta.ignore_index, "config": meta.run_config, "class_weights": meta.class_weights,
+            "trained_with_roi": meta.trained_with_roi}
 
 
 SAFETENSORS_METADATA = "unetkit"   # the safetensors header key holding everything but the weights, as JSON
@@ -202,10 +204,18 @@ def model_from_state(state: dict[str, Any], path: str | Path = "checkpoint") -> 
                               f"({str(error).splitlines()[0][:200]})") from None
     try:
         meta = ModelMeta(list(state["class_names"]), Normalization.from_dict(state["normalization"]),
-                         state.get("ignore_index", IGNORE_INDEX), state.get("config"), state.get("class_weights"))
+                         state.get("ignore_index", IGNORE_INDEX), state.get("config"), state.get("class_weights"),
+                         _trained_with_roi(state))
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: not a unetkit checkpoint (its normalization: {error!r})") from None
     return model.eval(), meta
+
+
+def _trained_with_roi(state: dict[str, Any]) -> bool:
+    """The checkpoint's record; before it was kept, DRIVE runs (the format that always reads its FOV masks)."""
+    if "trained_with_roi" in state:
+        return bool(state["trained_with_roi"])
+    return ((state.get("config") or {}).get("data") or {}).get("format") == "drive"
 
 
 def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[SegmentationModel, ModelMeta]:

@@ -41,7 +41,7 @@ def export_metadata(model: SegmentationModel, meta: ModelMeta) -> dict[str, str]
             "ignore_index": str(meta.ignore_index), "size_multiple": str(model.size_multiple),
             "padding": model.padding, "input": "image float32 (N, C, H, W), (x / 255 - mean) / std",
             "output": "logits (N, K, H', W'); sigmoid for K = 1, softmax otherwise",
-            "infer": json.dumps(infer)}
+            "infer": json.dumps(infer), "trained_with_roi": json.dumps(bool(meta.trained_with_roi))}
 
 
 def read_export_metadata(values: dict[str, str], source: str) -> tuple[SegmentationModel, ModelMeta]:
@@ -52,7 +52,8 @@ def read_export_metadata(values: dict[str, str], source: str) -> tuple[Segmentat
             contract = build_model(values["model_name"], int(values["in_channels"]), int(values["out_channels"]),
                                    **args)
         meta = ModelMeta(json.loads(values["class_names"]), Normalization.from_dict(json.loads(values["normalization"])),
-                         int(values["ignore_index"]), {"infer": json.loads(values.get("infer", "{}"))})
+                         int(values["ignore_index"]), {"infer": json.loads(values.get("infer", "{}"))},
+                         trained_with_roi=bool(json.loads(values.get("trained_with_roi", "false"))))
     except (KeyError, ValueError, TypeError, UnetkitError) as error:
         raise ExportError(f"{source}: not a unetkit export (metadata: {error})") from None
     return contract, meta

@@ -239,7 +239,8 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     run_dir.save_config(config)
     class_weights = _class_weights(config, train_samples, loss, resumed)
     meta = ModelMeta(list(config.data.class_names), normalization, IGNORE_INDEX, run_config=to_dict(config),
-                     class_weights=None if class_weights is None else class_weights.tolist())
+                     class_weights=None if class_weights is None else class_weights.tolist(),
+                     trained_with_roi=any(sample.roi is not None for sample in train_samples))
     step = TrainStep(model, optimizer, build_loss(config.train.loss, IGNORE_INDEX, class_weights, config.train),
                      device, precision, fmt, scheduler, compile=config.train.compile,
                      compile_mode=config.train.compile_mode,

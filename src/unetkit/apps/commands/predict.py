@@ -22,7 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--panel", action="store_true", help="also write input | prediction | ground truth")
     parser.add_argument("--contours", action="store_true", help="also write the outlines drawn on the input")
     parser.add_argument("--masks", help="folder of ground-truth masks (same file stems) for the panels")
-    parser.add_argument("--roi", help="folder of region-of-interest masks (same file stems); outside is background")
+    parser.add_argument("--roi", help="folder of region-of-interest masks (same file stems), or 'auto' to derive each "
+                        "image's field of view (a bright region on a dark surround, as fundus photographs); "
+                        "outside is background")
     parser.add_argument("--alpha", type=float, default=0.7, help="overlay opacity (default 0.7)")
     parser.add_argument("--palette", choices=["default", "user"], default="default",
                         help="colours of label PNGs, panels and overlays: default (0/255 for two classes, VOC's "
