@@ -116,3 +116,36 @@ def test_inference_overrides_apply_to_the_service(checkpoint):
     from unetkit.errors import ConfigError
     with pytest.raises(ConfigError, match="only inference settings"):
         load_service(checkpoint=checkpoint, device="cpu", overrides=["train.lr=1"])
+
+
+def _fundus_like() -> np.ndarray:
+    """A bright disc (noise inside) on a black surround, as a fundus photograph."""
+    generator = np.random.default_rng(4)
+    yy, xx = np.mgrid[:64, :64]
+    disc = (yy - 32) ** 2 + (xx - 32) ** 2 < 26 ** 2
+    image = np.where(disc[..., None], generator.integers(90, 200, (64, 64, 3)), generator.integers(0, 6, (64, 64, 3)))
+    return image.astype(np.uint8)
+
+
+def test_a_model_trained_with_rois_is_restricted_to_one_and_says_so_without(client):
+    """The synthetic run trains with ROI masks: without an ROI the JSON warns; with roi_auto or an
+    uploaded ROI nothing outside it is foreground and the overlay draws its outline (issue 31)."""
+    assert client.get("/metadata").json()["trained_with_roi"] is True
+    image = _fundus_like()
+    plain = client.post("/predict", files={"file": ("f.png", _png(image))}).json()
+    assert plain["roi"] == "none" and "region-of-interest" in plain["warning"]
+    derived = client.post("/predict?output=json&roi_auto=true", files={"file": ("f.png", _png(image))}).json()
+    assert derived["roi"] == "auto" and "warning" not in derived
+    mask = client.post("/predict?output=mask&roi_auto=true", files={"file": ("f.png", _png(image))})
+    labels = np.asarray(Image.open(io.BytesIO(mask.content)))
+    yy, xx = np.mgrid[:64, :64]
+    assert not labels[(yy - 32) ** 2 + (xx - 32) ** 2 > 27 ** 2].any()      # nothing outside the disc
+    overlay = np.asarray(Image.open(io.BytesIO(client.post("/predict?output=overlay&roi_auto=true",
+                                                           files={"file": ("f.png", _png(image))}).content)))
+    assert ((overlay == [255, 210, 0]).all(2)).sum() > 50                    # the yellow outline
+    roi = np.zeros((64, 64), np.uint8)
+    roi[:, :20] = 255
+    given = client.post("/predict?output=mask", files={"file": ("f.png", _png(image)), "roi": ("r.png", _png(roi))})
+    assert not np.asarray(Image.open(io.BytesIO(given.content)))[:, 20:].any()
+    wrong = client.post("/predict", files={"file": ("f.png", _png(image)), "roi": ("r.png", _png(roi[:30]))})
+    assert wrong.status_code == 400 and "the ROI is 64x30" in wrong.json()["detail"]

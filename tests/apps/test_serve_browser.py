@@ -79,3 +79,29 @@ def test_upload_shows_the_overlay(server, tmp_path, synthetic_root):
     assert loaded == [width, width, width] and rows == 2
     picture = np.asarray(Image.open(shot).convert("RGB"))
     assert picture.shape[0] > 300 and picture.std() > 10   # a page with pictures, not a blank one
+
+
+def test_the_page_restricts_a_roi_model_and_shows_the_outline(server, tmp_path):
+    """A model trained with ROI masks (the synthetic run's): the page derives the field of view by
+    default, and the overlay shows the ROI's yellow outline (issue 31)."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_serve import _fundus_like
+    image = tmp_path / "fundus.png"
+    Image.fromarray(_fundus_like()).save(image)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto(server)
+        page.wait_for_function("document.getElementById('model').textContent.includes('background')")
+        checked = page.is_checked("#roiAuto")
+        page.set_input_files("#file", str(image))
+        page.wait_for_selector("#areas:not([hidden])", timeout=30_000)
+        page.wait_for_function("document.getElementById('overlay').complete")
+        status = page.text_content("#status")
+        page.locator("#overlay").screenshot(path=str(tmp_path / "overlay.png"))
+        browser.close()
+    overlay = np.asarray(Image.open(tmp_path / "overlay.png").convert("RGB")).astype(int)
+    yellow = (overlay[..., 0] > 220) & (overlay[..., 1] > 180) & (overlay[..., 1] < 235) & (overlay[..., 2] < 40)
+    assert checked and "derived field of view" in status
+    assert yellow.sum() > 500          # the outline, drawn at 64 px and shown at 400 px

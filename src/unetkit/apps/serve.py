@@ -39,11 +39,12 @@ from ..errors import ConfigError, DataError
 from ..infer import Predictor
 from ..infer.predictor import inference_settings
 from ..models import load_model
-from ..viz.overlay import blend_overlay
+from ..viz.overlay import blend_overlay, draw_contours
 from ..viz.palette import overlay_palette
 
 log = logging.getLogger(__name__)
 
+ROI_OUTLINE = np.array([[0, 0, 0]] + [[255, 210, 0]] * 255, np.uint8)   # the ROI's outline on the overlay: yellow
 OUTPUTS = ("json", "overlay", "labels", "mask", "input")   # input: the decoded upload as PNG (for browsers
                                                             # that cannot show TIFF and the like)
 
@@ -79,26 +80,37 @@ class ModelService:
                 "colors": [self.palette[i].tolist() for i in range(self.predictor.num_classes)],
                 "in_channels": model.in_channels, "size_multiple": model.size_multiple, "padding": model.padding,
                 "input_rules": "any image size: padded (or tiled above infer.tile) to multiples of size_multiple",
-                "cam": self._explainer_factory is not None}
+                "cam": self._explainer_factory is not None, "trained_with_roi": self.predictor.trained_with_roi}
 
-    def predict(self, image: np.ndarray, output: str, alpha: float) -> tuple[bytes | dict, str]:
+    def predict(self, image: np.ndarray, output: str, alpha: float,
+                roi: np.ndarray | str | None = None) -> tuple[bytes | dict, str]:
+        """`roi`: a mask of the image's size, 'auto' (its field of view, infer/roi.py) or None; outside
+        it the label map is background and the overlay draws its outline."""
         if output == "input":
             return _png(image[..., 0] if image.shape[2] == 1 else image), "image/png"
         started = time.perf_counter()
-        prediction = self.predictor.predict(image)
+        region = self.predictor.region_of_interest(image, roi)
+        prediction = self.predictor.predict(image, roi=region)
         labels = prediction.labels
         if output == "overlay":
-            return _png(blend_overlay(image, labels, alpha, self.palette)), "image/png"
+            blended = blend_overlay(image, labels, alpha, self.palette)
+            return _png(blended if region is None else draw_contours(blended, region.astype(np.uint8), ROI_OUTLINE,
+                                                                      thickness=2)), "image/png"
         if output == "labels":
             return _png(self.palette[labels]), "image/png"
         if output == "mask":
             return _png(labels.astype(np.uint8)), "image/png"
         counts = np.bincount(labels.reshape(-1), minlength=self.predictor.num_classes)
         total = int(labels.size)
-        return {"width": int(labels.shape[1]), "height": int(labels.shape[0]),
-                "classes": [{"name": name, "pixels": int(counts[i]), "fraction": counts[i] / total}
-                            for i, name in enumerate(self.predictor.class_names)],
-                "seconds": round(time.perf_counter() - started, 4)}, "application/json"
+        result = {"width": int(labels.shape[1]), "height": int(labels.shape[0]),
+                  "classes": [{"name": name, "pixels": int(counts[i]), "fraction": counts[i] / total}
+                              for i, name in enumerate(self.predictor.class_names)],
+                  "roi": "none" if region is None else "auto" if isinstance(roi, str) else "given",
+                  "seconds": round(time.perf_counter() - started, 4)}
+        if region is None and self.predictor.trained_with_roi:
+            result["warning"] = ("this model was trained inside region-of-interest masks: outside them its output is "
+                                 "arbitrary; upload the ROI or derive it (roi_auto=true)")
+        return result, "application/json"
 
     def cam(self, image: np.ndarray, class_name: str) -> bytes:
         if self._explainer_factory is None:
@@ -139,14 +151,15 @@ def create_app(service: ModelService, limits: ServeLimits | None = None):
         return await call_next(request)
     page = resources.files("unetkit.apps").joinpath("web/index.html").read_text()
 
-    async def read_upload(file: UploadFile) -> np.ndarray:
+    async def read_upload(file: UploadFile, channels: int | None = None) -> np.ndarray:
         data = await file.read(limits.max_bytes + 1)
         if len(data) > limits.max_bytes:
             raise HTTPException(413, f"upload is larger than {limits.max_bytes:,} bytes")
         if not data:
             raise HTTPException(400, "empty upload")
         try:
-            return decode_image(data, service.predictor.in_channels, file.filename or "upload", limits.max_pixels)
+            return decode_image(data, channels or service.predictor.in_channels, file.filename or "upload",
+                                limits.max_pixels)
         except ImageTooLarge as error:
             raise HTTPException(413, str(error)) from None
         except NotAnImage as error:
@@ -172,11 +185,20 @@ def create_app(service: ModelService, limits: ServeLimits | None = None):
     @app.post("/predict", responses={200: {"content": {"application/json": {}, "image/png": {}}}})
     async def predict(file: Annotated[UploadFile, File()],
                       output: Annotated[str, Query(description=" | ".join(OUTPUTS))] = "json",
-                      alpha: Annotated[float, Query(ge=0.0, le=1.0)] = 0.6):
+                      alpha: Annotated[float, Query(ge=0.0, le=1.0)] = 0.6,
+                      roi: Annotated[UploadFile | None, File(description="region-of-interest mask (non-zero = "
+                                                                          "inside), the image's size")] = None,
+                      roi_auto: Annotated[bool, Query(description="derive the field of view from the image")] = False):
         if output not in OUTPUTS:
             raise HTTPException(422, f"output must be one of {', '.join(OUTPUTS)}")
         image = await read_upload(file)
-        body, media_type = await in_pool(service.predict, image, output, alpha)
+        region = "auto" if roi_auto else None
+        if roi is not None and roi.filename:
+            region = (await read_upload(roi, channels=1))[..., 0] > 0
+            if region.shape != image.shape[:2]:
+                raise HTTPException(400, f"the ROI is {region.shape[1]}x{region.shape[0]}, the image "
+                                         f"{image.shape[1]}x{image.shape[0]}")
+        body, media_type = await in_pool(service.predict, image, output, alpha, region)
         return JSONResponse(body) if media_type == "application/json" else Response(body, media_type=media_type)
 
     @app.post("/cam", responses={200: {"content": {"image/png": {}}}})
@@ -204,7 +226,8 @@ def load_service(checkpoint: str | Path | None = None, model: str | Path | None 
         return ModelService(predictor, Path(model).name, "onnxruntime")
     model, meta = load_model(checkpoint)   # the overrides first: infer.precision decides how the Predictor is built
     predictor = Predictor(model, meta.normalization, meta.class_names,
-                          override_infer(inference_settings(meta), overrides or []), device=device, optimize=True)
+                          override_infer(inference_settings(meta), overrides or []), device=device, optimize=True,
+                          trained_with_roi=meta.trained_with_roi)
 
     def explainer():
         from ..explain import Explainer
