@@ -164,3 +164,15 @@ def test_the_zoom_follows_a_patch_size_given_on_the_command_line(tmp_path):
     assert plan.fingerprint.layout.upright and plan.config.augment.zoom_out == 4.0   # 128 / 32
     plan = make_plan([f"data.root={root}", "data.patch_size=64"], probe=False)
     assert plan.config.augment.zoom_out == 2.0
+
+
+def test_model_auto_keeps_the_plans_unet_and_says_why(synthetic_root):
+    """model.name=auto (issue 29): the plan chooses the network; at a CPU budget from scratch it keeps
+    its U-Net, and the reason names the measurement behind that."""
+    from unetkit.train.plan import make_plan
+    plan = make_plan([f"data.root={synthetic_root}", "model.name=auto"], probe=False)
+    assert plan.config.model.name == "unet" and plan.config.model.base_channels > 0
+    assert plan.reasons["model.name"].startswith("model.name=auto") and "docs/benchmarks.md" in plan.reasons["model.name"]
+    assert "model.name" not in plan.user_keys
+    chosen = make_plan([f"data.root={synthetic_root}", "model.name=resnet18_unet"], probe=False)
+    assert chosen.config.model.name == "resnet18_unet" and chosen.reasons["model.name"] == "set on the command line"
