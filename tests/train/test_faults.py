@@ -177,7 +177,7 @@ def test_out_of_memory_in_prediction_says_what_to_lower(tmp_path, checkpoint, sy
     def too_big(self, *args, **kwargs):
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: "
                            "you tried to allocate 68719476736 bytes")
-    monkeypatch.setattr(Predictor, "probabilities", too_big)
+    monkeypatch.setattr(Predictor, "_probabilities_at_native_size", too_big)   # under every prediction path
     code = main(["predict", "--checkpoint", str(checkpoint), str(synthetic_root / "val/images"),
                  "--out", str(tmp_path / "o")])
     err = _one_line(capsys, code)
