@@ -47,3 +47,8 @@ def embedded_image(path: Path) -> str:
 
 def number(value) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
+
+
+def safe_file_name(name: str) -> str:
+    """An image name as a file name for the page's PNGs (letters, digits, -_. kept; 80 characters)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80]

@@ -21,6 +21,7 @@ from ..viz.charts import reliability_chart, roc_pr_chart, training_curves
 from ..viz.panels import ERROR_COLOURS, error_panel
 from .evaluate import prepare_evaluation, write_report
 from .html_page import embedded_image, number, page
+from .html_page import safe_file_name as _safe
 
 log = logging.getLogger(__name__)
 
@@ -137,5 +138,3 @@ def _swatch(colour: tuple[int, int, int]) -> str:
     return f'<span class="swatch" style="background: rgb{colour}"></span>'
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80]

@@ -33,6 +33,7 @@ from ..viz.heatmap import heatmap
 from ..viz.overlay import as_rgb, draw_contours
 from ..viz.panels import side_by_side
 from .html_page import embedded_image, number, page
+from .html_page import safe_file_name as _safe
 from .predict import list_inputs, load_predictor
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def review_labels(models: list[ReviewedModel], out_dir: Path, top: int, min_regi
             metrics.update(probabilities, torch.from_numpy(sample.label.astype(np.int64)))
             images.append(ImageProbabilities(sample.name, quantized(probabilities.numpy()), sample.label))
             by_name[sample.name] = (sample, model.predictor)
+    probabilities_of = {image.name: image for image in images}
     ranked, thresholds = rank_suspects(images, first.num_classes, first.class_names, metrics.ignore_index, min_region)
     log.info("class thresholds (mean self-confidence): %s", ", ".join(
         f"{name} {value:.3f}" for name, value in zip(first.class_names, thresholds)))
@@ -118,7 +120,7 @@ def review_labels(models: list[ReviewedModel], out_dir: Path, top: int, min_regi
     panels = []
     for rank, suspect in enumerate(ranked[:top], start=1):
         sample, predictor = by_name[suspect.name]
-        probabilities = torch.from_numpy(next(i for i in images if i.name == suspect.name).probabilities / 255.0)
+        probabilities = torch.from_numpy(probabilities_of[suspect.name].probabilities / 255.0)
         predicted = predictor.labels_from(probabilities.float()).numpy()
         panels.append(out_dir / "suspects" / f"{rank:03d}_{_safe(suspect.name)}.png")
         Image.fromarray(_suspect_panel(sample, predicted, suspect, first.num_classes)).save(panels[-1])
@@ -222,6 +224,3 @@ def _label_next_section(picked: list[Candidate], panels: list[Path]) -> tuple[st
     return ("Label next", "<p>Unlabelled images in the order to label them: the most uncertain, weighted towards "
                           "rare classes, spread over different-looking images.</p>" + table + figures)
 
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:80]
