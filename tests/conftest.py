@@ -24,7 +24,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     from unetkit.runtime import choose_precision
     terminalreporter.write_line(f"unetkit precision auto -> {choose_precision('auto', torch.device('cpu'))}")
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the checkout; found from a copy of tests/ too (mutmut runs them from mutants/)
+SHARED_DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents[1:]
+                    if (p / "shared" / "data").is_dir()), Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

@@ -26,3 +26,21 @@ def test_non_equivariant_model_is_changed_by_tta():
         return conv(x[None])[0].detach()
     image = torch.randn(1, 8, 8)
     assert not torch.allclose(tta_average(image, run), run(image), atol=1e-3)
+
+
+def test_tta_average_is_the_mean_over_the_chosen_transforms_undone():
+    """By hand over the transforms, with a model that is not equivariant (it adds a mark off the centre): flips alone by
+    default, all 8 symmetries with rotations (found by `make mutants`, issue 31)."""
+    image = torch.arange(12.0).reshape(1, 3, 4)[:, :3, :3] + 1
+    ramp = torch.zeros(1, 3, 3)
+    ramp[0, 0, 1] = 5.0                      # its flips stay in the middle column, its rotations do not
+
+    def run(x):
+        return x * 2 + ramp
+
+    for flips, rotations, count in ((True, False, 4), (True, True, 8), (False, True, 3)):
+        expected = sum(inverse(run(forward(image))) for forward, inverse in tta_transforms(flips, rotations)) / count
+        assert torch.allclose(tta_average(image, run, flips, rotations), expected)
+    flips_only = sum(inverse(run(forward(image))) for forward, inverse in tta_transforms(True, False)) / 4
+    assert torch.allclose(tta_average(image, run), flips_only)
+    assert not torch.allclose(tta_average(image, run, True, True), flips_only)

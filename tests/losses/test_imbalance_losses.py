@@ -107,3 +107,24 @@ def test_class_weights_weight_the_per_class_terms():
                  focal_loss(logits[..., 2:3], labels[..., 2:3]).item())
     mixed = focal_loss(logits[..., [0, 2]], labels[..., [0, 2]], class_weights=weights).item()
     assert mixed == pytest.approx((3 * per_pixel[0] + 1 * per_pixel[1]) / 4, rel=1e-5)
+
+
+def test_lovasz_on_two_pixels_absent_classes_class_weights_and_all_ignored():
+    assert lovasz_gradient(torch.tensor([1.0, 0.0])).tolist() == pytest.approx([1.0, 0.0])
+    # three classes, class 0 absent (skipped, not the end of the loop); class weights 0.2 and 0.6 (sum < 1)
+    probabilities = torch.tensor([[0.2, 0.5, 0.3], [0.1, 0.2, 0.7]])           # two pixels, labels 1 and 2
+    logits = probabilities.log().T[None, :, None, :]                           # (1, 3, 1, 2)
+    labels = torch.tensor([[[1, 2]]])
+    per_class = []
+    for index in (1, 2):
+        truth = (labels[0, 0] == index).float()
+        errors = (truth - probabilities[:, index]).abs()
+        order = torch.argsort(errors, descending=True)
+        per_class.append(float(torch.dot(errors[order], lovasz_gradient(truth[order]))))
+    assert lovasz_loss(logits, labels).item() == pytest.approx(sum(per_class) / 2, rel=1e-5)
+    weighted = lovasz_loss(logits, labels, class_weights=torch.tensor([5.0, 0.2, 0.6]))
+    assert weighted.item() == pytest.approx((0.2 * per_class[0] + 0.6 * per_class[1]) / 0.8, rel=1e-5)
+    ignored = torch.zeros(1, 3, 1, 2, requires_grad=True)
+    loss = lovasz_loss(ignored, torch.full((1, 1, 2), 255))
+    loss.backward()
+    assert loss.item() == 0.0 and ignored.grad is not None

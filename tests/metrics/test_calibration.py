@@ -41,3 +41,17 @@ def test_calibrated_scores_have_a_small_ece_and_overconfident_ones_a_large_one()
     sharpened = torch.sigmoid(4 * torch.logit(truth_probability, eps=1e-6))   # logits x 4: too sure
     overconfident.update(torch.cat([1 - sharpened, sharpened]), labels[0])
     assert calibrated.compute()["ece"] < 0.01 < 0.1 < overconfident.compute()["ece"]
+
+
+def test_the_reliability_diagram_by_hand_and_when_empty():
+    foreground = torch.tensor([[0.9, 0.9, 0.2, 0.6]])
+    metrics = SegmentationMetrics(2)
+    metrics.update(torch.stack([1 - foreground, foreground]), torch.tensor([[1, 0, 0, 1]]))
+    diagram = metrics.calibration.reliability()
+    assert diagram["confidence"][13] == pytest.approx(0.9) and diagram["confidence"][12] == pytest.approx(0.8)
+    assert diagram["confidence"][9] == pytest.approx(0.6) and diagram["accuracy"][12] == pytest.approx(1.0)
+    assert diagram["share"][9] == pytest.approx(0.25) and diagram["centre"][9] == pytest.approx(9.5 / 15)
+    empty = [b for b in range(15) if b not in (9, 12, 13)]
+    assert all(math.isnan(diagram["confidence"][b]) and diagram["share"][b] == 0.0 for b in empty)
+    nothing = SegmentationMetrics(2).calibration.reliability()
+    assert nothing["share"] == [0.0] * 15 and all(math.isnan(v) for v in nothing["accuracy"] + nothing["confidence"])

@@ -39,3 +39,19 @@ def test_matches_scikit_image_on_segmentations():
     scores = RandErrorScores()
     scores.update(predicted, labels)
     assert scores.compute()["rand_error"] == pytest.approx(error)
+
+
+def test_rand_error_edge_cases():
+    """Found by `make mutants` (issue 31): nothing to score, two partitions that share no pair, void pixels."""
+    nothing = adapted_rand_error(np.zeros((3, 3), int), np.ones((3, 3), int))
+    assert all(np.isnan(value) for value in nothing)
+    true = np.array([[1, 1], [2, 2]])
+    crossed = np.array([[1, 2], [1, 2]])                 # every true pair split, every predicted pair wrong
+    assert adapted_rand_error(true, crossed) == (1.0, 0.0, 0.0)
+    labels = np.ones((5, 5), np.uint8)
+    labels[:, 2] = 7                                     # two cells either side of a void column
+    predicted = np.ones((5, 5), np.uint8)                # one blob through the void column
+    scores = RandErrorScores(ignore_index=7)
+    scores.update(predicted, labels)
+    assert scores.compute()["rand_error"] == pytest.approx(0.0)
+    assert np.isnan(RandErrorScores().compute()["rand_error"])

@@ -88,3 +88,25 @@ def test_per_class_table_and_confusion_matrix():
     assert result["mean_precision"] == pytest.approx((0.5 + 2 / 3 + 1.0) / 3)
     table = format_per_class_table(result)
     assert "cat" in table and "mPA 0.7222" in table and "mPrecision 0.7222" in table
+
+
+def test_the_terminal_tables_line_by_line():
+    """The exact text of both tables (a golden case: `make mutants` showed that only their words were checked)."""
+    from unetkit.metrics import format_per_class_table
+    metrics = {"miou": 0.5, "pixel_accuracy": 0.75, "mean_accuracy": 0.625, "mean_precision": 0.25,
+               "iou_per_class": {"background": 0.75, "a_rather_long_class_name": 0.25},
+               "recall_per_class": {"background": 1.0, "a_rather_long_class_name": 0.5},
+               "precision_per_class": {"background": 0.5, "a_rather_long_class_name": 0.0},
+               "f1_per_class": {"background": 2 / 3, "a_rather_long_class_name": 0.0}}
+    assert format_table(metrics).split("\n") == [
+        "metric               value", "-" * 26, "miou                0.5000", "pixel_accuracy      0.7500",
+        "mean_accuracy       0.6250", "mean_precision      0.2500", "", "class                  IoU", "-" * 26,
+        "background          0.7500", "a_rather_long_class_name    0.2500"]
+    width = len("a_rather_long_class_name") + 2
+    assert format_per_class_table(metrics).split("\n") == [
+        "class".ljust(width) + "        IoU     recall  precision         F1", "-" * (width + 44),
+        "background".ljust(width) + "     0.7500     1.0000     0.5000     0.6667",
+        "a_rather_long_class_name".ljust(width) + "     0.2500     0.5000     0.0000     0.0000", "",
+        "mIoU 0.5000   mPA 0.6250   mRecall 0.6250   mPrecision 0.2500   pixel accuracy 0.7500"]
+    short = {key: ({"bg": value["background"]} if isinstance(value, dict) else value) for key, value in metrics.items()}
+    assert format_per_class_table(short).split("\n")[2] == "bg".ljust(16) + "     0.7500     1.0000     0.5000     0.6667"

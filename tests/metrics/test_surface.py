@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from unetkit.metrics import PerImageScores, cldice_score, surface_scores
+from unetkit.metrics.surface import boundary
 
 
 def _point(y, x, shape=(16, 16)):
@@ -81,3 +82,57 @@ def test_per_image_multiclass_sorts_by_miou():
     scores.update("wrong", np.array([[0, 2, 1, 1]], np.uint8), truth)
     assert [row["image"] for row in scores.rows()] == ["wrong", "right"]
     assert scores.rows()[1]["miou"] == 1.0 and scores.summary() == {}
+
+
+def test_edges_of_the_surface_and_cldice_scores():
+    """Found by `make mutants` (issue 31): the boundary of a mask on the image's edge, hd95's percentile,
+    every key of a one-sided miss, clDice's empty, one-pixel and disjoint cases."""
+    full = np.ones((4, 5), bool)
+    frame = full.copy()
+    frame[1:3, 1:4] = False
+    assert np.array_equal(boundary(full), frame)
+    square = np.zeros((20, 20), bool)
+    square[2:5, 2:5] = True
+    with_far = square.copy()
+    with_far[3, 14] = True                   # 9 boundary distances from the prediction: 0 x 8 and 10
+    assert surface_scores(with_far, square)["hd95"] == pytest.approx(6.0)   # numpy's 95th percentile of them
+    empty = np.zeros((6, 8), bool)
+    assert surface_scores(_point(2, 2, (6, 8)), empty) == {"hd95": 10.0, "assd": 10.0, "surface_dice": 0.0}
+    assert math.isnan(cldice_score(empty, empty))
+    assert cldice_score(empty, _point(2, 2, (6, 8))) == 0.0 and cldice_score(_point(2, 2, (6, 8)), empty) == 0.0
+    assert cldice_score(_point(3, 3), _point(3, 3)) == 1.0          # one-pixel skeletons
+    assert cldice_score(_point(3, 3), _point(9, 9)) == 0.0          # disjoint: 0, not 0/0
+
+
+def test_per_image_scores_edge_cases(tmp_path):
+    binary = PerImageScores(["background", "vessel"], surface=True, tolerance=3, ignore_index=9)
+    truth = np.zeros((16, 16), np.uint8)
+    truth[5, 5] = 1
+    truth[0, :] = 9                                   # void: the prediction there does not count
+    predicted = np.zeros_like(truth)
+    predicted[5, 8] = 1
+    predicted[0, :] = 1
+    binary.update("three apart", predicted, truth)
+    row = binary.rows()[0]
+    assert row["surface_dice_vessel"] == 1.0 and row["iou_vessel"] == 0.0   # within tolerance 3
+    assert "hd95_background" not in row and row["iou_background"] == pytest.approx(238 / 240)
+    binary.update("nothing", np.zeros_like(truth), np.zeros_like(truth))
+    assert math.isnan(binary.rows()[1]["f1"]) and math.isnan(binary.rows()[1]["iou_vessel"])   # undefined last
+    assert binary.summary()["cldice"] == 0.0 and binary.summary()["surface_dice"] == 1.0
+    plain = PerImageScores(["bg", "a", "b"])
+    labels = np.array([[0, 1, 2, 2]], np.uint8)
+    plain.update("x", labels, labels)
+    assert "f1" not in plain.rows()[0] and not any(key.startswith("hd95") for key in plain.rows()[0])
+    multi = PerImageScores(["bg", "a", "b"], surface=True)
+    labels = np.zeros((12, 12), np.uint8)
+    labels[2, 2], labels[8, 8] = 1, 2
+    predicted = labels.copy()
+    predicted[8, 8], predicted[8, 10] = 0, 2             # class b two pixels off, class a right
+    multi.update("x", predicted, labels)
+    summary = multi.summary()
+    assert summary["hd95_per_class"] == {"a": 0.0, "b": 2.0} and summary["hd95"] == pytest.approx(1.0)
+    single = PerImageScores(["background", "vessel"])
+    single.update("only", np.array([[0, 1, 1]]), np.array([[0, 1, 0]]))
+    path = single.write_csv(tmp_path / "new" / "folder" / "per_image.csv")
+    assert path.read_text().splitlines()[1].startswith("only,0.666667,")
+    assert PerImageScores(["bg", "fg"]).write_csv(tmp_path / "empty.csv").read_bytes() == b"image\r\n"
