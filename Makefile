@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-other-precision lint setup clean browser
+.PHONY: demo test test-other-precision lint setup clean browser mutants
 
 setup: $(STAMP)
 
@@ -29,6 +29,16 @@ OTHER_PRECISION = env -u UNETKIT_AUTO_PRECISION $(BIN)/python -c "import torch; 
 	choose_precision; print({'bf16': 'fp32'}.get(choose_precision('auto', torch.device('cpu')).precision, 'bf16'))"
 test-other-precision: $(STAMP)
 	other=$$($(OTHER_PRECISION)) && test -n "$$other" && UNETKIT_AUTO_PRECISION=$$other $(BIN)/python -m pytest -m precision
+
+# mutation testing of the modules where a silent error hides (issue 31; docs/reliability.md): mutmut, configured in
+# pyproject.toml ([tool.mutmut]), over the listed functions; resumable (mutants/ keeps the results); not in CI
+MUTATED = "unetkit.export.parity.*" "unetkit.models.checkpoint.*" "unetkit.metrics.*" "unetkit.losses.*" \
+	"unetkit.infer.tiling.*" "unetkit.infer.tta.*" "unetkit.data.masks.*" "unetkit.data.dataset.x_load_sample*" \
+	"unetkit.data.dataset.x_class_pixel_counts*"
+mutants: $(STAMP)
+	$(BIN)/python -m pip install -q "mutmut==3.8.1"
+	$(BIN)/mutmut run $(MUTATED)
+	$(BIN)/python benchmarks/mutation_table.py $(MUTATED)
 
 browser:  # Debian's Chromium for the browser test (tests/apps/test_serve_browser.py)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

@@ -2,13 +2,14 @@
 (mutants/**/*.meta), with each survivor's kind read from its code (what changed between the function and its
 mutant: only a string literal, a number, an operator, an argument dropped, ...).
 
-Usage: python benchmarks/mutation_table.py [--mutants mutants] [--survivors]   (after `make mutants`)
+Usage: python benchmarks/mutation_table.py [--mutants mutants] [--survivors] [PATTERN ...]   (after `make mutants`)
 """
 from __future__ import annotations
 
 import argparse
 import ast
 import difflib
+import fnmatch
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -50,14 +51,16 @@ def _changed_lines(original: ast.AST, mutant: ast.AST) -> str:
                       if line[:1] in "+-" and line[:3] not in ("---", "+++"))
 
 
-def read(mutants: Path) -> tuple[dict[str, Counter], dict[str, list[tuple[str, str]]]]:
+def read(mutants: Path, patterns: list[str]) -> tuple[dict[str, Counter], dict[str, list[tuple[str, str, str]]]]:
     counts: dict[str, Counter] = defaultdict(Counter)
-    survivors: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    survivors: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for meta in sorted(mutants.rglob("*.py.meta")):
         source = meta.with_suffix("")
         module = source.relative_to(mutants / "src").as_posix()
         functions = _functions(ast.parse(source.read_text()))
         for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if patterns and not any(fnmatch.fnmatch(key, pattern) for pattern in patterns):
+                continue
             state = ("killed" if code in KILLED else "survived" if code in SURVIVED
                      else "no test" if code in UNTESTED else "not run")
             counts[module][state] += 1
@@ -66,7 +69,7 @@ def read(mutants: Path) -> tuple[dict[str, Counter], dict[str, list[tuple[str, s
                 original = functions.get(name.rsplit("__mutmut_", 1)[0] + "__mutmut_orig")
                 known = original is not None and name in functions
                 kind = _kind(original, functions[name]) if known else "?"
-                survivors[module].append((name, kind + ("  " + _changed_lines(original, functions[name]) if known else "")))
+                survivors[module].append((name, kind, _changed_lines(original, functions[name]) if known else ""))
     return counts, survivors
 
 
@@ -74,8 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mutants", default="mutants")
     parser.add_argument("--survivors", action="store_true", help="also list every survivor and its kind")
+    parser.add_argument("patterns", nargs="*", help="mutant names (globs, as `mutmut run` takes them) to count")
     args = parser.parse_args()
-    counts, survivors = read(Path(args.mutants))
+    counts, survivors = read(Path(args.mutants), args.patterns)
     print("| module | mutants | killed | survived | no test reaches it | killed of tested |")
     print("|---|---|---|---|---|---|")
     total = Counter()
@@ -87,12 +91,12 @@ def main() -> None:
     tested = total["killed"] + total["survived"]
     print(f"| all | {sum(total.values())} | {total['killed']} | {total['survived']} | {total['no test']} | "
           f"{total['killed'] / max(1, tested):.0%} |")
-    kinds = Counter(kind for found in survivors.values() for _, kind in found)
+    kinds = Counter(kind for found in survivors.values() for _, kind, _ in found)
     print("\nsurvivors by kind: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()))
     if args.survivors:
         for module, found in sorted(survivors.items()):
-            for name, kind in found:
-                print(f"{module}  {name}  [{kind}]")
+            for name, kind, change in found:
+                print(f"{module}  {name}  [{kind}]  {change}")
 
 
 if __name__ == "__main__":

@@ -128,3 +128,33 @@ def test_a_camvid_style_dataset_trains_with_its_void_label_ignored(tmp_path):
     assert confusion.sum() == 2 * 28 * 32                     # every pixel but the void band
     metrics = evaluate_checkpoint(tmp_path / "run" / "best.pt", "val")   # the stored ignore_index is used
     assert 0 <= metrics["miou"] <= 1
+
+
+def test_an_ignore_colour_of_three_different_channels_becomes_the_ignore_label(tmp_path):
+    """VOC's cream (224, 224, 192) repeats its red in green: a channel mix-up there goes unseen (`make
+    mutants`, issue 31); a void colour of three different channels shows it."""
+    from unetkit.data.masks import colour_labels
+    rgb = np.array([[[0, 0, 0], [10, 20, 30], [255, 0, 0]]], np.uint8)
+    labels = colour_labels(rgb, tmp_path / "m.png", np.array([[0, 0, 0], [255, 0, 0]]), 2, ignore_colour=(10, 20, 30))
+    assert labels.tolist() == [[0, 255, 1]]
+    with pytest.raises(DataError, match=r"m.png: colours \(10, 20, 30\) are not in the colour table of 2 classes"):
+        colour_labels(rgb, tmp_path / "m.png", np.array([[0, 0, 0], [255, 0, 0]]), 2, ignore_colour=(20, 20, 30))
+
+
+def test_the_lists_in_mask_messages_show_the_first_values_exactly(tmp_path):
+    """Word for word (found by `make mutants`, issue 31): at most 4 unknown colours, each channel right, then
+    '...'; at most 6 out-of-range values, then '...'; labels come back as uint8."""
+    from unetkit.data.masks import colour_labels, index_labels
+    colours = np.array([[0, 0, 0], [255, 0, 0]])
+    rgb = np.array([[[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12], [13, 14, 15], [0, 0, 0]]], np.uint8)
+    with pytest.raises(DataError) as raised:
+        colour_labels(rgb, tmp_path / "m.png", colours, 2)
+    assert str(raised.value) == (f"{tmp_path / 'm.png'}: colours (1, 2, 3), (4, 5, 6), (7, 8, 9), (10, 11, 12) ... "
+                                 "are not in the colour table of 2 classes; list every class colour in data.colors")
+    with pytest.raises(DataError, match=r"colours \(1, 2, 3\), \(4, 5, 6\), \(7, 8, 9\), \(10, 11, 12\) are not"):
+        colour_labels(rgb[:, :4], tmp_path / "m.png", colours, 2)
+    assert colour_labels(np.array([[[255, 0, 0]]], np.uint8), tmp_path / "m.png", colours, 2).dtype == np.uint8
+    with pytest.raises(DataError, match=r"label values 3, 4, 5, 6, 7, 8 outside classes 0..2 "):
+        index_labels(np.arange(9, dtype=np.uint8).reshape(3, 3), tmp_path / "i.png", 3)
+    with pytest.raises(DataError, match=r"label values 3, 4, 5, 6, 7, 8 \.\.\. outside"):
+        index_labels(np.arange(10, dtype=np.uint8).reshape(2, 5), tmp_path / "i.png", 3)

@@ -120,3 +120,23 @@ def test_unaligned_windows_sit_where_monai_puts_them():
     seen.clear()
     sliding_window_inference(image, forward, 256, 0.25, batch_size=4, size_multiple=16)  # aligned
     assert seen == [y * 1000 + x for y in (0, 192, 336) for x in (0, 192, 320)]
+
+
+@pytest.mark.parametrize(("align", "rows"), [(True, [0, 16, 24]), (False, [0, 17])])
+def test_overlap_tiles_cover_every_pixel_once_on_or_off_the_pooling_grid(align, rows):
+    """A stand-in valid network (its output is the input's centre) rebuilds the image exactly, for an output
+    tile that is not a multiple of the pooling factor 8; aligned tiles start on the grid, unaligned ones end
+    flush with the edge (found by `make mutants`, issue 31). Pixel values encode their row and column, so
+    each tile's output origin is read from its first output pixel."""
+    image = torch.arange(37 * 45, dtype=torch.float32).reshape(1, 37, 45)
+    origins = set()
+
+    def centre(tiles):
+        origins.update(divmod(int(v), 45)[0] for v in tiles[:, 0, 4, 4])
+        return tiles[:, :, 4:-4, 4:-4]                  # input tile 28 -> output tile 20
+
+    result = overlap_tile_inference(image, centre, output_tile=20, input_tile=28, size_multiple=8, align=align)
+    assert torch.equal(result, image) and sorted(origins) == rows
+    origins.clear()
+    default = overlap_tile_inference(image, centre, output_tile=20, input_tile=28)   # size_multiple 1: flush
+    assert torch.equal(default, image) and sorted(origins) == [0, 17]

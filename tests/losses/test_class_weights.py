@@ -69,3 +69,11 @@ def test_config_reads_every_form(value, expected):
 def test_config_refuses_bad_class_weights(value, message):
     with pytest.raises(ConfigError, match=message):
         load_config(None, ["data.format=synthetic", f"train.class_weights={value}"])
+
+
+def test_class_weights_from_counts_refuses_unknown_methods_and_empty_masks_by_name():
+    with pytest.raises(ConfigError, match=r"^config key 'train.class_weight_method' must be one of median_frequency, "
+                                          r"inverse_sqrt; got 'inverse'$"):
+        class_weights_from_counts(np.array([1, 2]), "inverse")
+    with pytest.raises(ConfigError, match=r"^train.class_weights=auto: the training masks have no labelled pixels$"):
+        class_weights_from_counts(np.array([0, 0]))

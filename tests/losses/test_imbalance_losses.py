@@ -128,3 +128,65 @@ def test_lovasz_on_two_pixels_absent_classes_class_weights_and_all_ignored():
     loss = lovasz_loss(ignored, torch.full((1, 1, 2), 255))
     loss.backward()
     assert loss.item() == 0.0 and ignored.grad is not None
+
+
+def test_focal_and_tversky_edges():
+    """Found by `make mutants` (issue 31): a sigmoid focal loss away from logit 0 (where both classes' log p
+    are equal), tiny class weights (not floored to 1), an all-ignored batch, Tversky's class weights over
+    two foreground classes."""
+    logits, labels = torch.tensor([2.0, -1.0]).view(1, 1, 1, 2), torch.tensor([[[1, 0]]])
+    p = torch.sigmoid(torch.tensor([2.0, -1.0]))
+    per_pixel = [-(1 - p[0]) ** 2 * math.log(p[0]), -(p[1]) ** 2 * math.log(1 - p[1])]
+    assert focal_loss(logits, labels).item() == pytest.approx(float(sum(per_pixel)) / 2, rel=1e-5)
+    tiny = focal_loss(logits, labels, class_weights=torch.tensor([1e-3, 1e-3]))
+    assert tiny.item() == pytest.approx(focal_loss(logits, labels).item(), rel=1e-5)
+    ignored = torch.zeros(1, 3, 2, 2, requires_grad=True)
+    loss = focal_loss(ignored, torch.full((1, 2, 2), 255))
+    loss.backward()
+    assert loss.item() == 0.0 and ignored.grad is not None
+    three = torch.tensor([[2.0, 0.0, 0.0, 1.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 1.0]])[None, :, None, :]
+    truth = torch.tensor([[[0, 1, 2, 1]]])
+    per_class = [tversky_loss(three, truth, class_weights=torch.tensor(w)).item()
+                 for w in ([1.0, 1.0, 0.0], [1.0, 0.0, 1.0])]            # class 1 alone, class 2 alone
+    weighted = tversky_loss(three, truth, class_weights=torch.tensor([1.0, 3.0, 1.0])).item()
+    assert per_class[0] != pytest.approx(per_class[1])
+    assert weighted == pytest.approx((3 * per_class[0] + per_class[1]) / 4, rel=1e-5)
+
+
+def test_soft_skeleton_stays_inside_the_mask_and_cldice_combines_as_the_paper_says():
+    """Found by `make mutants` (issue 31): the skeleton of a binary mask is binary and inside it; clDice is
+    2 Tprec Tsens / (Tprec + Tsens) of the soft skeletons at the given iterations, per class, class-weighted."""
+    from unetkit.losses.cldice import soft_skeleton as skeleton_of
+    bar = torch.zeros(1, 1, 15, 15)
+    bar[0, 0, 3:12, 2:13] = 1                            # 9 wide: 3 iterations do not reach its middle
+    for iterations in (1, 3, 5):
+        skeleton = skeleton_of(bar, iterations)
+        assert skeleton.max() <= 1 and (skeleton * (1 - bar)).sum() == 0
+    assert torch.equal(skeleton_of(bar), skeleton_of(bar, 3))
+    assert not torch.equal(skeleton_of(bar, 1), skeleton_of(bar, 5))
+    torch.manual_seed(0)
+    logits = torch.randn(1, 3, 15, 15) * 3
+    labels = torch.zeros(1, 15, 15, dtype=torch.long)
+    labels[0, 3:12, 2:7], labels[0, 3:12, 8:13] = 1, 2
+    probabilities, truth = torch.softmax(logits, 1), torch.nn.functional.one_hot(labels, 3).permute(0, 3, 1, 2).float()
+    per_class = []
+    for iterations in (1, 4):
+        s_p, s_t = skeleton_of(probabilities, iterations), skeleton_of(truth, iterations)
+        t_prec = ((s_p * truth).sum((0, 2, 3)) + 1) / (s_p.sum((0, 2, 3)) + 1)
+        t_sens = ((s_t * probabilities).sum((0, 2, 3)) + 1) / (s_t.sum((0, 2, 3)) + 1)
+        per_class.append(2 * t_prec * t_sens / (t_prec + t_sens))
+        assert cldice_loss(logits, labels, iterations=iterations).item() == pytest.approx(
+            1 - per_class[-1][1:].mean().item(), rel=1e-5)
+    weighted = cldice_loss(logits, labels, iterations=4, class_weights=torch.tensor([1.0, 3.0, 1.0]))
+    assert weighted.item() == pytest.approx(1 - (3 * per_class[1][1] + per_class[1][2]).item() / 4, rel=1e-5)
+
+
+def test_a_sum_of_losses_hands_each_term_the_weight_map():
+    from unetkit.losses import build_loss
+    torch.manual_seed(0)
+    logits, labels = torch.randn(1, 2, 6, 6), torch.randint(0, 2, (1, 6, 6))
+    weights = torch.rand(1, 6, 6) * 5
+    both = build_loss("weighted_ce+dice")(logits, labels, weights)
+    assert both.item() == pytest.approx((build_loss("weighted_ce")(logits, labels, weights)
+                                         + build_loss("dice")(logits, labels)).item(), rel=1e-6)
+    assert both.item() != pytest.approx(build_loss("weighted_ce+dice")(logits, labels).item(), rel=1e-3)

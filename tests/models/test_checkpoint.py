@@ -123,3 +123,46 @@ def test_checkpoints_of_the_previous_main_load_and_predict_identically(name, out
     expected = np.load(PREVIOUS_MAIN / f"{name}_probs.npy")
     assert probabilities.shape == expected.shape
     assert np.abs(probabilities - expected).max() < 1e-5
+
+
+def test_version_1_checkpoints_upgrade_to_the_current_schema_or_say_what_is_missing(tmp_path):
+    """Found by `make mutants` (issue 31): the upgrade's result keys, a model other than the default
+    U-Net, and both refusals with their messages."""
+    from unetkit.models.checkpoint import FORMAT_VERSION, select_model_args
+    state = torch.load(PREVIOUS_MAIN / "v1_same_ce.pt", weights_only=True)
+    upgraded = load_checkpoint(PREVIOUS_MAIN / "v1_same_ce.pt")
+    assert upgraded["format_version"] == FORMAT_VERSION and upgraded["ignore_index"] == 255
+    assert upgraded["model_name"] == "unet" and upgraded["in_channels"] == 3 and upgraded["out_channels"] == 2
+    torch.manual_seed(0)
+    config = {**state["config"], "model": {**state["config"]["model"], "name": "attention_unet"}}
+    other = build_model("attention_unet", 3, 2, **select_model_args("attention_unet", config["model"]))
+    torch.save({**state, "model": other.state_dict(), "config": config}, tmp_path / "v1_attention.pt")
+    model, _ = load_model(tmp_path / "v1_attention.pt")
+    assert model.spec.name == "attention_unet"
+    without_name = {**state, "config": {**state["config"], "model": {k: v for k, v in state["config"]["model"].items()
+                                                                      if k != "name"}}}
+    torch.save(without_name, tmp_path / "v1_no_name.pt")
+    assert load_checkpoint(tmp_path / "v1_no_name.pt")["model_name"] == "unet"     # version 1's default
+    torch.save({k: v for k, v in state.items() if k != "normalization"}, tmp_path / "v1_no_norm.pt")
+    with pytest.raises(CheckpointError, match=r"v1_no_norm.pt: not a unetkit checkpoint \(no model weights and config"):
+        load_checkpoint(tmp_path / "v1_no_norm.pt")
+    torch.save({**state, "config": {k: v for k, v in state["config"].items() if k != "train"}}, tmp_path / "v1_part.pt")
+    with pytest.raises(CheckpointError, match=r"v1_part.pt: version-1 checkpoint with an incomplete config \('train'\)"):
+        load_checkpoint(tmp_path / "v1_part.pt")
+
+
+def test_the_one_line_for_each_kind_of_unreadable_file():
+    """_why_unreadable's text, word for word, for torch's two phrasings of a refused global, a refusal that
+    names none, an OS error and anything else (found by `make mutants`, issue 31)."""
+    from unetkit.models.checkpoint import _why_unreadable
+    tail = "; unetkit loads weights only and never runs code from a checkpoint"
+    refused = "refused: it holds Python objects other than weights"
+    assert _why_unreadable(pickle.UnpicklingError("Unsupported global: GLOBAL os.system was not an allowed global")) \
+        == f"{refused} (os.system){tail}"
+    assert _why_unreadable(pickle.UnpicklingError("found GLOBAL builtins.eval")) == f"{refused} (builtins.eval){tail}"
+    assert _why_unreadable(pickle.UnpicklingError("Unsupported global: something")) == f"{refused}{tail}"
+    assert _why_unreadable(pickle.UnpicklingError("invalid load key, 'x'.")) == \
+        "not a readable checkpoint: corrupt, truncated or not a PyTorch file (UnpicklingError)"
+    assert _why_unreadable(PermissionError(13, "Permission denied")) == "cannot be read (Permission denied)"
+    assert _why_unreadable(ValueError("bad")) == \
+        "not a readable checkpoint: corrupt, truncated or not a PyTorch file (ValueError)"
