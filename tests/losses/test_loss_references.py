@@ -68,3 +68,41 @@ def test_bce_with_tiny_weights_is_still_their_weighted_mean():
     class_weights = torch.tensor([1e-4, 1e-4])
     plain = bce_loss(logits, labels)
     assert bce_loss(logits, labels, class_weights=class_weights).item() == pytest.approx(plain.item(), rel=1e-5)
+
+
+def _reference_dice(logits, labels, class_weights=None, smooth=1.0):
+    probabilities = torch.softmax(logits.double(), 1)
+    valid = (labels != IGNORE).double()
+    dice = []
+    for k in range(logits.shape[1]):
+        p, t = probabilities[:, k] * valid, (labels == k).double() * valid
+        dice.append((2 * (p * t).sum() + smooth) / (p.sum() + t.sum() + smooth))
+    dice = torch.stack(dice)[1:]
+    if class_weights is None:
+        return 1 - dice.mean()
+    w = class_weights.double()[1:]
+    return 1 - (dice * w).sum() / w.sum()
+
+
+def test_dice_and_ce_dice_by_hand_with_a_missing_class_an_ignore_label_and_class_weights():
+    from unetkit.losses.basic import ce_dice_loss, ce_loss, dice_loss
+    logits, labels, _ = _batch(4)
+    labels = torch.where(labels == 3, 1, labels)             # the last class absent from the labels
+    class_weights = torch.tensor([1.0, 0.2, 0.3, 0.1])       # foreground weights sum below 1
+    assert dice_loss(logits, labels, ignore_index=IGNORE).item() == pytest.approx(
+        _reference_dice(logits, labels).item(), rel=1e-5)
+    assert dice_loss(logits, labels, ignore_index=IGNORE, class_weights=class_weights).item() == pytest.approx(
+        _reference_dice(logits, labels, class_weights).item(), rel=1e-5)
+    assert dice_loss(logits, labels, ignore_index=IGNORE, smooth=0.5).item() == pytest.approx(
+        _reference_dice(logits, labels, smooth=0.5).item(), rel=1e-5)
+    both = ce_dice_loss(logits, labels, ignore_index=IGNORE, class_weights=class_weights)
+    parts = (ce_loss(logits, labels, ignore_index=IGNORE, class_weights=class_weights)
+             + dice_loss(logits, labels, ignore_index=IGNORE, class_weights=class_weights))
+    assert both.item() == pytest.approx(parts.item(), rel=1e-6)
+    assert both.item() != pytest.approx(ce_dice_loss(logits, labels, ignore_index=IGNORE).item(), rel=1e-3)
+    valid = labels != IGNORE
+    p = torch.softmax(logits.double(), 1)
+    nll = -(p.gather(1, torch.where(valid, labels, 0)[:, None])[:, 0]).log()
+    w = class_weights.double()[torch.where(valid, labels, 0)] * valid
+    assert ce_loss(logits, labels, ignore_index=IGNORE, class_weights=class_weights).item() == pytest.approx(
+        ((nll * w).sum() / w.sum()).item(), rel=1e-5)
