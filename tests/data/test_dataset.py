@@ -76,3 +76,14 @@ def test_zoom_out_crops_more_of_the_image_into_the_same_patch(tiny_config):
         return np.mean(counts)
     assert stripes_per_patch(1.0) <= 4          # 32 px of 8-px stripes: at most 4 changes
     assert stripes_per_patch(2.5) > 1.5 * stripes_per_patch(1.0)
+
+
+def test_class_pixel_counts_are_integers_per_class_with_absent_classes_and_ignored_pixels():
+    """Found by `make mutants` (issue 31): the highest class absent from every label, void pixels left out."""
+    import numpy as np
+
+    from unetkit.data import Sample, class_pixel_counts
+    label = np.array([[0, 0, 1], [255, 255, 0]], np.uint8)
+    samples = [Sample(f"s{i}", np.zeros((2, 3, 3), np.uint8), label, None, None) for i in range(2)]
+    counts = class_pixel_counts(samples, 3)
+    assert counts.tolist() == [6, 2, 0] and counts.dtype == np.int64

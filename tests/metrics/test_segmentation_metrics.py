@@ -110,3 +110,33 @@ def test_the_terminal_tables_line_by_line():
         "mIoU 0.5000   mPA 0.6250   mRecall 0.6250   mPrecision 0.2500   pixel accuracy 0.7500"]
     short = {key: ({"bg": value["background"]} if isinstance(value, dict) else value) for key, value in metrics.items()}
     assert format_per_class_table(short).split("\n")[2] == "bg".ljust(16) + "     0.7500     1.0000     0.5000     0.6667"
+
+
+def test_binary_metrics_at_another_threshold_void_label_and_given_label_maps_match_sklearn():
+    """The options the defaults hide (found by `make mutants`, issue 31): threshold, ignore_index, label
+    maps given by post-processing, the precision-recall curve and default class names."""
+    scores, labels, _ = _binary_case(seed=3)
+    with_void = labels.copy()
+    with_void[:, -3:] = 9
+    metric = SegmentationMetrics(2, threshold=0.3, ignore_index=9)
+    for s, truth in zip(scores, with_void):
+        metric.update(torch.from_numpy(np.stack([1 - s, s])).float(), torch.from_numpy(truth))
+    result = metric.compute()
+    keep = with_void != 9
+    y, p = labels[keep], scores[keep]
+    predicted = (p > 0.3).astype(int)
+    assert result["f1"] == pytest.approx(skm.f1_score(y, predicted))
+    assert list(result["f1_per_class"].values()) == pytest.approx(list(skm.f1_score(y, predicted, average=None)))
+    assert list(result["iou_per_class"]) == ["0", "1"]
+    assert result["specificity"] == pytest.approx(skm.recall_score(1 - y, 1 - predicted))
+    curves = metric.curves()
+    assert curves["average_precision"] == pytest.approx(skm.average_precision_score(y, p), abs=1e-6)
+    fpr, tpr, _ = skm.roc_curve(y, p, drop_intermediate=False)
+    assert np.interp(0.5, curves["fpr"], curves["tpr"]) == pytest.approx(np.interp(0.5, fpr, tpr), abs=1e-6)
+    assert curves["recall"][0] == 0.0 and curves["precision"][0] == 1.0 and curves["recall"][-1] == 1.0
+    given = SegmentationMetrics(2)                       # label maps from post-processing win over the scores
+    label_map = torch.from_numpy(1 - labels[0])
+    given.update(torch.from_numpy(np.stack([1 - scores[0], scores[0]])).float(), torch.from_numpy(labels[0]),
+                 predicted=label_map)
+    assert given.compute()["pixel_accuracy"] == 0.0
+    assert SegmentationMetrics(3).curves() == {}
