@@ -110,3 +110,37 @@ def test_an_int8_model_that_went_wrong_reports_its_drop(tmp_path, monkeypatch):
     assert accuracy["drop"] == pytest.approx(accuracy["fp32"] - accuracy["int8"])
     stored = {p.key: p.value for p in onnx.load(str(tmp_path / "q.onnx")).metadata_props}
     assert json.loads(stored["int8_accuracy"])["drop"] == pytest.approx(accuracy["drop"])
+
+
+def test_the_parity_inputs_are_noise_and_smooth_images_at_every_size_the_network_takes():
+    """Found by `make mutants` (issue 31): two inputs per size, seeded, of the model's channels; the second
+    smooth (image-like); the sizes are the traced one, a non-square one and a larger one, all accepted.
+    A runner whose output has another shape is an infinite difference, not an error."""
+    from unetkit.export import parity_sizes
+    from unetkit.models import build_model
+    model = build_model("unet", 3, 2, base_channels=4, depth=2, padding="valid").eval()
+    sizes = parity_sizes(model, 92)
+    assert sizes[0] == (92, 92) and sizes[1][0] != sizes[1][1] and min(sizes[2]) > 92
+    with torch.no_grad():
+        assert all(model(torch.zeros(1, 3, *size)).shape[0] == 1 for size in sizes)    # the network takes them
+    inputs = parity_inputs(model, sizes[:2], seed=3)
+    assert [tuple(x.shape) for x in inputs] == [(1, 3, 92, 92)] * 2 + [(1, 3, *sizes[1])] * 2
+    assert all(torch.equal(a, b) for a, b in zip(inputs, parity_inputs(model, sizes[:2], seed=3)))
+    assert not torch.equal(inputs[0], parity_inputs(model, sizes[:1], seed=4)[0])
+
+    def roughness(x):
+        return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() / x.std()
+    noise, smooth = inputs[0], inputs[1]
+    assert roughness(smooth) < 0.2 < roughness(noise) and 1.0 < smooth.std() < 3.0
+    tall = parity_inputs(model, [(92, 60)])[1]
+    assert tall.shape[-2:] == (92, 60) and roughness(tall) < 0.3
+    assert max_probability_difference(model, lambda images: model(images)[..., 1:, :].detach(), inputs) == float("inf")
+
+
+def test_metadata_differences_when_keys_are_missing_or_not_json():
+    expected = {"model_name": "unet", "ignore_index": "255", "model_args": "not json {"}
+    assert metadata_differences(expected, dict(expected)) == []
+    assert metadata_differences(expected, {**expected, "ignore_index": "255.0"}) == []      # the same value
+    assert metadata_differences(expected, {**expected, "model_args": "not json ["}) == ["model_args"]
+    assert metadata_differences({"class_names": None}, {}) == []                            # absent from both
+    assert metadata_differences({}, {"in_channels": "3"}) == ["in_channels"]
