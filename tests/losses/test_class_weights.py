@@ -77,3 +77,20 @@ def test_class_weights_from_counts_refuses_unknown_methods_and_empty_masks_by_na
         class_weights_from_counts(np.array([1, 2]), "inverse")
     with pytest.raises(ConfigError, match=r"^train.class_weights=auto: the training masks have no labelled pixels$"):
         class_weights_from_counts(np.array([0, 0]))
+
+
+def test_resolve_class_weights_lists_auto_and_absent_classes(caplog):
+    """Found by `make mutants` (issue 31): a list of the wrong length is one line; weights are float32; auto
+    uses the method asked for and warns once per class with no pixel."""
+    with pytest.raises(ConfigError, match=r"^train.class_weights lists 2 weights but there are 3 classes$"):
+        resolve_class_weights([1.0, 2.0], "median_frequency", 3)
+    given = resolve_class_weights([1, 2, 3], "median_frequency", 3)
+    assert given.dtype == torch.float32 and given.tolist() == [1.0, 2.0, 3.0]
+    with caplog.at_level("WARNING"):
+        auto = resolve_class_weights("auto", "inverse_sqrt", 3, lambda: [90, 10, 0])
+    assert auto.dtype == torch.float32
+    assert auto.tolist() == pytest.approx(class_weights_from_counts(np.array([90.0, 10.0, 0.0]), "inverse_sqrt").tolist())
+    assert auto.tolist() != pytest.approx(class_weights_from_counts(np.array([90.0, 10.0, 0.0])).tolist())
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["class 2 has no pixel in the training masks: it gets the largest weight"]
+    assert resolve_class_weights("none", "median_frequency", 3, lambda: 1 / 0) is None

@@ -63,3 +63,19 @@ def test_bad_sums_are_config_errors(loss, message):
 def test_loss_weights_must_match_the_terms():
     with pytest.raises(ConfigError, match="2 term"):
         load_config(None, ["data.format=synthetic", "train.loss=ce+dice", "train.loss_weights=1,1,1"])
+
+
+def test_the_denominator_of_each_pixel_mean_loss():
+    """What the DDP trainer divides by to give every rank's pixels the same weight (found untested by
+    `make mutants`, issue 31): labelled pixels, their class weights for a class-weighted mean, none for a
+    loss that is not a pixel mean."""
+    import torch
+
+    from unetkit.losses.registry import loss_denominator
+    labels = torch.tensor([[[0, 1, 1], [7, 7, 2]]])
+    assert loss_denominator("weighted_ce", ignore_index=7)(labels).item() == 4.0
+    assert loss_denominator("ce", ignore_index=7)(labels).item() == 4.0
+    weighted = loss_denominator("ce", ignore_index=7, class_weights=torch.tensor([0.5, 2.0, 3.0]))
+    assert weighted(labels).item() == pytest.approx(0.5 + 2 * 2.0 + 3.0)
+    assert loss_denominator("weighted_ce", ignore_index=7, class_weights=torch.tensor([0.5, 2.0, 3.0]))(labels) == 4.0
+    assert loss_denominator("dice") is None and loss_denominator("ce+dice") is None

@@ -20,3 +20,11 @@ def test_train_monitor_takes_its_choices_from_the_names():
         load_config(None, ["data.format=synthetic", "train.monitor=accuracy"])
     with pytest.raises(ConfigError, match="rand_error is scored on data.format=isbi only"):
         load_config(None, ["data.format=synthetic", "train.monitor=rand_error"])
+
+
+def test_lower_is_better_for_errors_only_and_unknown_names():
+    from unetkit.metrics.names import lower_is_better
+    errors = [name for name, metric in METRIC_NAMES.items() if metric.lower_is_better]
+    assert {"rand_error", "pixel_error", "ece"} <= set(errors) and all(lower_is_better(name) for name in errors)
+    assert not lower_is_better("miou") and not lower_is_better("f1")
+    assert not lower_is_better("no_such_metric")          # unknown: a score, and no KeyError
