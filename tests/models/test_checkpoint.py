@@ -166,3 +166,39 @@ def test_the_one_line_for_each_kind_of_unreadable_file():
     assert _why_unreadable(PermissionError(13, "Permission denied")) == "cannot be read (Permission denied)"
     assert _why_unreadable(ValueError("bad")) == \
         "not a readable checkpoint: corrupt, truncated or not a PyTorch file (ValueError)"
+
+
+def test_update_stored_settings_merges_into_the_section_and_keeps_the_weights(tmp_path):
+    """Found by `make mutants` (issue 31): the changed keys join the section's others (a new section is
+    made), the file still loads, its weights are the same."""
+    from unetkit.models.checkpoint import update_stored_settings
+    model, meta = _model_and_meta()
+    meta = ModelMeta(meta.class_names, meta.normalization, run_config={"infer": {"tta": True}})
+    save_checkpoint(tmp_path / "m.pt", model, meta)
+    update_stored_settings(tmp_path / "m.pt", "infer", {"temperature": 1.5})
+    update_stored_settings(tmp_path / "m.pt", "calibration", {"ece_after": 0.01})
+    state = load_checkpoint(tmp_path / "m.pt")
+    assert state["config"]["infer"] == {"tta": True, "temperature": 1.5}
+    assert state["config"]["calibration"] == {"ece_after": 0.01}
+    assert all(torch.equal(state["model"][k], v) for k, v in model.state_dict().items())
+
+
+def test_a_broken_safetensors_file_is_one_line_naming_what_is_wrong(tmp_path):
+    from safetensors.torch import save_file
+
+    from unetkit.models.checkpoint import SAFETENSORS_METADATA, checkpoint_state, save_safetensors
+    model, meta = _model_and_meta()
+    save_safetensors(tmp_path / "m.safetensors", checkpoint_state(model, meta))
+    assert load_checkpoint(tmp_path / "m.safetensors")["class_names"] == ["background", "vessel"]
+    save_file({"w": torch.zeros(2)}, tmp_path / "plain.safetensors")
+    with pytest.raises(CheckpointError, match=r"plain.safetensors: not a unetkit .safetensors file \('"
+                       + SAFETENSORS_METADATA + r"'\)$"):
+        load_checkpoint(tmp_path / "plain.safetensors")
+    save_file({"w": torch.zeros(2)}, tmp_path / "list.safetensors", metadata={SAFETENSORS_METADATA: "[1, 2]"})
+    with pytest.raises(CheckpointError, match=r"list.safetensors: not a unetkit .safetensors file \(its '"
+                       + SAFETENSORS_METADATA + r"' entry\)$"):
+        load_checkpoint(tmp_path / "list.safetensors")
+    (tmp_path / "cut.safetensors").write_bytes((tmp_path / "m.safetensors").read_bytes()[:40])
+    with pytest.raises(CheckpointError) as raised:
+        load_checkpoint(tmp_path / "cut.safetensors")
+    assert "\n" not in str(raised.value) and str(raised.value).startswith(f"{tmp_path / 'cut.safetensors'}: not a")
