@@ -87,3 +87,33 @@ def test_class_pixel_counts_are_integers_per_class_with_absent_classes_and_ignor
     samples = [Sample(f"s{i}", np.zeros((2, 3, 3), np.uint8), label, None, None) for i in range(2)]
     counts = class_pixel_counts(samples, 3)
     assert counts.tolist() == [6, 2, 0] and counts.dtype == np.int64
+
+
+def test_load_sample_reads_the_page_of_each_stack_and_folds_the_roi_into_the_given_ignore_label(tmp_path):
+    """Found by `make mutants` (issue 31): image, mask and ROI all come from the sample's page of a stack;
+    outside the ROI the label is the ignore label asked for; an ROI of another size is one line naming it."""
+    import numpy as np
+    import pytest
+    import tifffile
+
+    from unetkit.config import load_config
+    from unetkit.data import load_sample
+    from unetkit.data.formats import SampleFiles
+    from unetkit.errors import DataError
+    images = np.stack([np.full((6, 8), v, np.uint8) for v in (10, 20)])
+    masks = np.stack([np.zeros((6, 8), np.uint8), np.ones((6, 8), np.uint8)])
+    rois = np.zeros((2, 6, 8), np.uint8)
+    rois[1, :, :4] = 255                                  # page 1: only the left half is inside
+    for name, stack in (("image", images), ("mask", masks), ("roi", rois)):
+        tifffile.imwrite(tmp_path / f"{name}.tif", stack)
+    data = load_config(None, [f"data.root={tmp_path}", "data.format=folder", "data.channels=1", "data.mask=index"]).data
+    files = SampleFiles("s", tmp_path / "image.tif", tmp_path / "mask.tif", tmp_path / "roi.tif", page=1)
+    sample = load_sample(files, data, ignore_index=7)
+    assert int(sample.image.mean()) == 20 and sample.roi[:, :4].all() and not sample.roi[:, 4:].any()
+    assert (sample.label[:, :4] == 1).all() and (sample.label[:, 4:] == 7).all()
+    tifffile.imwrite(tmp_path / "small_roi.tif", rois[:, :5])
+    with pytest.raises(DataError, match=r"small_roi.tif: roi mask is 8x5 but image image.tif is 8x6"):
+        load_sample(SampleFiles("s", tmp_path / "image.tif", tmp_path / "mask.tif", tmp_path / "small_roi.tif", 1),
+                    data)
+    from unetkit.data import load_samples
+    assert (load_samples([files], data, ignore_index=9)[0].label[:, 4:] == 9).all()
