@@ -158,3 +158,23 @@ def test_the_lists_in_mask_messages_show_the_first_values_exactly(tmp_path):
         index_labels(np.arange(9, dtype=np.uint8).reshape(3, 3), tmp_path / "i.png", 3)
     with pytest.raises(DataError, match=r"label values 3, 4, 5, 6, 7, 8 \.\.\. outside"):
         index_labels(np.arange(10, dtype=np.uint8).reshape(2, 5), tmp_path / "i.png", 3)
+
+
+@pytest.mark.parametrize(("values", "classes", "ending"), [
+    ([0, 1, 2, 3], 2, "(255 = ignore); more classes? set data.num_classes=4"),     # the next id up: more classes
+    ([0, 1, 2, 31], 2, "(255 = ignore); more classes? set data.num_classes=32"),
+    ([0, 1, 2, 32], 2, "(255 = ignore)"),                                            # 32 and up: not small ids
+    ([0, 200, 201], 2, "(255 = ignore)"),
+])
+def test_the_hint_for_values_outside_the_classes_word_for_word(tmp_path, values, classes, ending):
+    from unetkit.data.masks import index_labels
+    with pytest.raises(DataError) as raised:
+        index_labels(np.array([values], np.uint8), tmp_path / "m.png", classes)
+    assert str(raised.value).endswith(f"outside classes 0..{classes - 1} {ending}")
+
+
+def test_a_void_value_of_the_users_becomes_the_ignore_label_as_uint8(tmp_path):
+    from unetkit.data.masks import index_labels
+    labels = index_labels(np.array([[0, 9, 1]], np.uint8), tmp_path / "m.png", 2, ignore_index=9)
+    assert labels.tolist() == [[0, 255, 1]] and labels.dtype == np.uint8
+    assert index_labels(np.array([[0, 1]], np.uint8), tmp_path / "m.png", 2).dtype == np.uint8
