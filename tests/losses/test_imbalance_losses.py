@@ -190,3 +190,13 @@ def test_a_sum_of_losses_hands_each_term_the_weight_map():
     assert both.item() == pytest.approx((build_loss("weighted_ce")(logits, labels, weights)
                                          + build_loss("dice")(logits, labels)).item(), rel=1e-6)
     assert both.item() != pytest.approx(build_loss("weighted_ce+dice")(logits, labels).item(), rel=1e-3)
+
+
+def test_the_soft_skeleton_of_soft_masks_stays_in_zero_one():
+    """Its union step s + d (1 - s) never leaves [0, 1] (found by `make mutants`: a sign slip there passes
+    on binary masks, whose skeleton and new layers never overlap)."""
+    from unetkit.losses.cldice import soft_skeleton as skeleton_of
+    torch.manual_seed(0)
+    soft = torch.rand(2, 3, 16, 16)
+    skeleton = skeleton_of(soft, 4)
+    assert skeleton.min() >= 0 and skeleton.max() <= 1

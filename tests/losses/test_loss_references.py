@@ -106,3 +106,17 @@ def test_dice_and_ce_dice_by_hand_with_a_missing_class_an_ignore_label_and_class
     w = class_weights.double()[torch.where(valid, labels, 0)] * valid
     assert ce_loss(logits, labels, ignore_index=IGNORE, class_weights=class_weights).item() == pytest.approx(
         ((nll * w).sum() / w.sum()).item(), rel=1e-5)
+
+
+def test_one_labelled_pixel_and_class_weights_given_in_float64():
+    logits, labels, weights = _batch(3)
+    labels[:] = IGNORE
+    labels[1, 2, 3] = 2                                   # a single labelled pixel: its own weighted loss
+    nll = -torch.log_softmax(logits[1, :, 2, 3].double(), 0)[2]
+    got = weighted_ce_loss(logits, labels, weights, ignore_index=IGNORE)
+    assert got.item() == pytest.approx((nll * weights[1, 2, 3]).item(), rel=1e-5)
+    from unetkit.losses.basic import ce_loss
+    double = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    logits, labels, _ = _batch(3, seed=2)
+    assert ce_loss(logits, labels, ignore_index=IGNORE, class_weights=double).item() == pytest.approx(
+        ce_loss(logits, labels, ignore_index=IGNORE, class_weights=double.float()).item(), rel=1e-6)

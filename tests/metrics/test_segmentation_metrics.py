@@ -140,3 +140,8 @@ def test_binary_metrics_at_another_threshold_void_label_and_given_label_maps_mat
                  predicted=label_map)
     assert given.compute()["pixel_accuracy"] == 0.0
     assert SegmentationMetrics(3).curves() == {}
+
+
+def test_the_table_skips_a_section_in_the_middle_of_the_scalars():
+    metrics = {"miou": 0.5, "iou_per_class": {"a": 0.5}, "pixel_accuracy": 0.75}
+    assert format_table(metrics).split("\n")[2:4] == ["miou                0.5000", "pixel_accuracy      0.7500"]

@@ -136,3 +136,21 @@ def test_per_image_scores_edge_cases(tmp_path):
     path = single.write_csv(tmp_path / "new" / "folder" / "per_image.csv")
     assert path.read_text().splitlines()[1].startswith("only,0.666667,")
     assert PerImageScores(["bg", "fg"]).write_csv(tmp_path / "empty.csv").read_bytes() == b"image\r\n"
+
+
+def test_both_directions_of_hd95_cldice_sensitivity_and_an_all_undefined_summary():
+    square = np.zeros((20, 20), bool)
+    square[2:5, 2:5] = True
+    with_far = square.copy()
+    with_far[3, 14] = True
+    assert surface_scores(square, with_far)["hd95"] == pytest.approx(6.0)     # the far pixel on the truth's side
+    truth = np.zeros((9, 9), bool)
+    truth[4, 2:7] = True
+    broken = truth.copy()
+    broken[4, 4] = False
+    assert cldice_score(broken, truth) == pytest.approx(2 * 0.8 / 1.8)       # Tprec 4/5, Tsens 1
+    assert cldice_score(truth, broken) == pytest.approx(2 * 0.8 / 1.8)       # Tprec 1, Tsens 4/5
+    scores = PerImageScores(["background", "vessel"], surface=True)
+    scores.update("empty", np.zeros((6, 6), np.uint8), np.zeros((6, 6), np.uint8))
+    summary = scores.summary()
+    assert math.isnan(summary["hd95"]) and math.isnan(summary["cldice"])
