@@ -80,17 +80,17 @@ def main() -> None:
     parser.add_argument("patterns", nargs="*", help="mutant names (globs, as `mutmut run` takes them) to count")
     args = parser.parse_args()
     counts, survivors = read(Path(args.mutants), args.patterns)
-    print("| module | mutants | killed | survived | no test reaches it | killed of tested |")
-    print("|---|---|---|---|---|---|")
+    print("| module | mutants | killed | survived | no test reaches it | not run yet | killed of tested |")
+    print("|---|---|---|---|---|---|---|")
     total = Counter()
     for module, c in sorted(counts.items()):
         total.update(c)
         tested = c["killed"] + c["survived"]
         share = f"{c['killed'] / tested:.0%}" if tested else "-"
-        print(f"| {module} | {sum(c.values())} | {c['killed']} | {c['survived']} | {c['no test']} | {share} |")
+        print(f"| {module} | {sum(c.values())} | {c['killed']} | {c['survived']} | {c['no test']} | {c['not run']} | {share} |")
     tested = total["killed"] + total["survived"]
     print(f"| all | {sum(total.values())} | {total['killed']} | {total['survived']} | {total['no test']} | "
-          f"{total['killed'] / max(1, tested):.0%} |")
+          f"{total['not run']} | {total['killed'] / max(1, tested):.0%} |")
     kinds = Counter(kind for found in survivors.values() for _, kind, _ in found)
     print("\nsurvivors by kind: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()))
     if args.survivors:

@@ -87,6 +87,8 @@ def test_class_pixel_counts_are_integers_per_class_with_absent_classes_and_ignor
     samples = [Sample(f"s{i}", np.zeros((2, 3, 3), np.uint8), label, None, None) for i in range(2)]
     counts = class_pixel_counts(samples, 3)
     assert counts.tolist() == [6, 2, 0] and counts.dtype == np.int64
+    no_void = [Sample("s", np.zeros((2, 3, 3), np.uint8), np.array([[0, 1, 1]], np.uint8), None, None)]
+    assert class_pixel_counts(no_void, 4).tolist() == [1, 2, 0, 0]    # no value as high as the classes' count
 
 
 def test_load_sample_reads_the_page_of_each_stack_and_folds_the_roi_into_the_given_ignore_label(tmp_path):

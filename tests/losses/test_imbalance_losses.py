@@ -200,3 +200,13 @@ def test_the_soft_skeleton_of_soft_masks_stays_in_zero_one():
     soft = torch.rand(2, 3, 16, 16)
     skeleton = skeleton_of(soft, 4)
     assert skeleton.min() >= 0 and skeleton.max() <= 1
+
+
+def test_cldice_soft_skeleton_takes_three_iterations_by_default():
+    """Found by `make mutants` (issue 31): the default is the clDice paper's k = 3."""
+    torch.manual_seed(4)
+    logits, labels = torch.randn(1, 2, 16, 16), torch.zeros(1, 16, 16, dtype=torch.long)
+    labels[:, 4:12, 2:14] = 1                            # a bar 8 wide: more iterations thin it further
+    default = cldice_loss(logits, labels).item()
+    assert default == cldice_loss(logits, labels, iterations=3).item()
+    assert default != pytest.approx(cldice_loss(logits, labels, iterations=4).item(), rel=1e-4)

@@ -1,4 +1,6 @@
 """Sums of losses, loss settings from the config, and the ignore label / ROI for every loss."""
+import warnings
+
 import pytest
 import torch
 
@@ -17,6 +19,7 @@ def _train(*overrides):
 @pytest.mark.parametrize("name, num_classes", [(name, classes) for name in ALL_LOSSES for classes in (2, 4)
                                                if classes == 2 or not LOSSES[name].sigmoid])
 def test_every_loss_leaves_ignored_pixels_out(name, num_classes):
+    """...and warns nothing (`make mutants`, issue 31: a softmax without its dim warns at every step)."""
     loss = LOSSES[name]
     channels = loss.output_channels(num_classes)
     torch.manual_seed(0)
@@ -24,8 +27,10 @@ def test_every_loss_leaves_ignored_pixels_out(name, num_classes):
     labels = torch.randint(0, num_classes, (2, 12, 12))
     labels[:, :4] = 255
     loss_fn = build_loss(name, class_weights=torch.linspace(0.5, 2.0, num_classes))
-    value = loss_fn(logits, labels)
-    value.backward()
+    with warnings.catch_warnings():    # a warning here would repeat at every training step
+        warnings.simplefilter("error")
+        value = loss_fn(logits, labels)
+        value.backward()
     assert torch.isfinite(value)
     assert logits.grad[:, :, :4].abs().max() == 0
     changed = logits.detach().clone()
@@ -79,3 +84,24 @@ def test_the_denominator_of_each_pixel_mean_loss():
     assert weighted(labels).item() == pytest.approx(0.5 + 2 * 2.0 + 3.0)
     assert loss_denominator("weighted_ce", ignore_index=7, class_weights=torch.tensor([0.5, 2.0, 3.0]))(labels) == 4.0
     assert loss_denominator("dice") is None and loss_denominator("ce+dice") is None
+
+
+def test_output_channels_settings_class_weights_and_the_ignore_label_reach_every_term():
+    """Found by `make mutants` (issue 31): one sigmoid channel for bce, one per class otherwise; a sum
+    hands each term its settings and the class weights; another ignore label than 255 is honoured."""
+    assert [LOSSES["bce"].output_channels(2), LOSSES["ce"].output_channels(2), LOSSES["dice"].output_channels(5)] == [1, 2, 5]
+    torch.manual_seed(3)
+    logits, labels = torch.randn(1, 3, 8, 8), torch.randint(0, 3, (1, 8, 8))
+    assert build_loss("focal+dice", train=_train("train.focal_gamma=0"))(logits, labels).item() == pytest.approx(
+        build_loss("ce+dice")(logits, labels).item(), rel=1e-5)
+    weights = torch.tensor([0.2, 1.0, 3.0])
+    weighted = build_loss("ce+dice", class_weights=weights)(logits, labels).item()
+    assert weighted == pytest.approx(build_loss("ce", class_weights=weights)(logits, labels).item()
+                                     + build_loss("dice", class_weights=weights)(logits, labels).item(), rel=1e-6)
+    assert weighted != pytest.approx(build_loss("ce+dice")(logits, labels).item(), rel=1e-3)
+    void = labels.clone()
+    void[:, :3] = 7
+    for name in ("ce", "ce+dice"):
+        leaf = logits.clone().requires_grad_(True)
+        build_loss(name, ignore_index=7)(leaf, void).backward()
+        assert leaf.grad[:, :, :3].abs().max() == 0 and leaf.grad[:, :, 3:].abs().max() > 0

@@ -1,3 +1,6 @@
+import math
+import warnings
+
 import numpy as np
 import pytest
 from skimage.metrics import adapted_rand_error as skimage_rand_error
@@ -55,3 +58,22 @@ def test_rand_error_edge_cases():
     scores.update(predicted, labels)
     assert scores.compute()["rand_error"] == pytest.approx(0.0)
     assert np.isnan(RandErrorScores().compute()["rand_error"])
+
+
+def test_segment_ids_beyond_float_precision_stay_apart():
+    """Found by `make mutants` (issue 31): ids from a hash or an instance counter can exceed 2**53, where
+    float64 merges neighbours; the error is that of the same segmentation with small ids."""
+    small_true = np.array([[1, 1, 2, 2], [1, 1, 2, 2]])
+    small_predicted = np.array([[1, 1, 1, 2], [1, 1, 1, 2]])
+    big = np.int64(2**53)
+    expected = adapted_rand_error(small_true, small_predicted)
+    assert adapted_rand_error(small_true - 1 + big, small_predicted) == pytest.approx(expected)   # 2**53, 2**53 + 1
+    assert adapted_rand_error(small_true, small_predicted - 1 + big) == pytest.approx(expected)
+    assert expected[0] > 0.1
+
+
+def test_an_empty_score_is_nan_without_a_warning():
+    scores = RandErrorScores()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(scores.compute()["rand_error"])

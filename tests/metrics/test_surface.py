@@ -1,5 +1,6 @@
 import csv
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -154,3 +155,22 @@ def test_both_directions_of_hd95_cldice_sensitivity_and_an_all_undefined_summary
     scores.update("empty", np.zeros((6, 6), np.uint8), np.zeros((6, 6), np.uint8))
     summary = scores.summary()
     assert math.isnan(summary["hd95"]) and math.isnan(summary["cldice"])
+
+
+def test_per_image_default_tolerance_is_two_pixels_and_undefined_scores_warn_nothing():
+    """Found by `make mutants` (issue 31): the documented default tolerance (2 px) is the one used; an
+    image with nothing to score gives NaN quietly (no 0/0 warning per image in a folder of thousands)."""
+    truth = np.zeros((16, 16), np.uint8)
+    truth[5, 5] = 1
+    predicted = np.zeros_like(truth)
+    predicted[5, 8] = 1                                # three pixels off: outside 2, inside 3
+    default, wider = PerImageScores(["bg", "fg"], surface=True), PerImageScores(["bg", "fg"], surface=True, tolerance=3)
+    default.update("x", predicted, truth)
+    wider.update("x", predicted, truth)
+    assert default.rows()[0]["surface_dice_fg"] == 0.0 and wider.rows()[0]["surface_dice_fg"] == 1.0
+    quiet = PerImageScores(["bg", "a", "b"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet.update("all void", np.zeros((4, 4), np.uint8), np.full((4, 4), 255, np.uint8))
+        row = quiet.rows()[0]
+        assert math.isnan(row["miou"]) and math.isnan(row["iou_a"]) and math.isnan(row["iou_bg"])

@@ -202,3 +202,19 @@ def test_a_broken_safetensors_file_is_one_line_naming_what_is_wrong(tmp_path):
     with pytest.raises(CheckpointError) as raised:
         load_checkpoint(tmp_path / "cut.safetensors")
     assert "\n" not in str(raised.value) and str(raised.value).startswith(f"{tmp_path / 'cut.safetensors'}: not a")
+
+
+@pytest.mark.parametrize("raised, shown", [(ValueError(""), "(ValueError)"),
+                                           (OSError("x" * 300 + "\nsecond line"), "(" + "x" * 160 + ")")])
+def test_a_safetensors_reader_error_is_named_by_its_first_line_or_its_type(tmp_path, monkeypatch, raised, shown):
+    """Found by `make mutants` (issue 31): an error without a message is named by its type; a long one
+    by its first line, cut at 160 characters."""
+    import safetensors
+
+    def broken(*args, **kwargs):
+        raise raised
+    monkeypatch.setattr(safetensors, "safe_open", broken)
+    (tmp_path / "m.safetensors").write_bytes(b"\0" * 16)
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(tmp_path / "m.safetensors")
+    assert str(error.value) == f"{tmp_path / 'm.safetensors'}: not a unetkit .safetensors file {shown}"

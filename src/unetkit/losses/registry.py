@@ -55,8 +55,8 @@ class Loss:
                               f"{max(1, len(self.terms))} term(s)")
 
 
-def _sum_of_terms(logits, labels, weights=None, *, terms, term_weights, **kwargs) -> torch.Tensor:
-    return sum(weight * term(logits, labels, weights, **kwargs) for term, weight in zip(terms, term_weights))
+def _sum_of_terms(logits, labels, weights=None, *, terms, term_weights) -> torch.Tensor:
+    return sum(weight * term(logits, labels, weights) for term, weight in zip(terms, term_weights))
 
 
 class LossRegistry(Registry[Loss]):
