@@ -37,7 +37,7 @@ MUTATED = "unetkit.export.parity.*" "unetkit.models.checkpoint.*" "unetkit.metri
 	"unetkit.data.dataset.x_class_pixel_counts*"
 mutants: $(STAMP)
 	$(BIN)/python -m pip install -q "mutmut==3.8.1"
-	$(BIN)/mutmut run $(MUTATED)
+	OMP_NUM_THREADS=1 $(BIN)/mutmut run $(MUTATED)   # one thread per mutant process: two per core thrash
 	$(BIN)/python benchmarks/mutation_table.py $(MUTATED)
 
 browser:  # Debian's Chromium for the browser test (tests/apps/test_serve_browser.py)

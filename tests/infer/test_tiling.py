@@ -87,19 +87,25 @@ def test_constant_blend_and_bad_overlap():
 
 
 @pytest.fixture(scope="module")
-def trained_tiny_model(tmp_path_factory, synthetic_root):
-    from unetkit.config import load_config
-    from unetkit.data import find_samples, load_sample
-    from unetkit.models import load_model
-    from unetkit.train import train
+def trained_tiny_model():
+    """A small U-Net fitted to synthetic vessels with a plain PyTorch loop (not unetkit's trainer, so that
+    `make mutants` does not retrain it for every mutant of the losses, metrics and checkpoints)."""
+    from unetkit.data.synthetic import make_synthetic_sample
 
-    from ..conftest import tiny_overrides
-    run = tmp_path_factory.mktemp("tiling") / "run"
-    config = load_config(None, [*tiny_overrides(synthetic_root), "train.epochs=3", "model.base_channels=8"])
-    train(config, run)
-    model, meta = load_model(run / "best.pt")
-    sample = load_sample(find_samples(config.data, "val")[0], config.data)
-    return model.eval(), meta.normalization.apply(sample.image)
+    def tensors(seed):
+        image, mask, _ = make_synthetic_sample(seed, size=64)
+        return torch.from_numpy(image).permute(2, 0, 1).float() / 255 - 0.5, torch.from_numpy(mask > 0).long()
+
+    torch.manual_seed(0)
+    images, masks = zip(*(tensors(seed) for seed in range(4)))
+    images, masks = torch.stack(images), torch.stack(masks)
+    model = UNet(in_channels=3, num_classes=2, base_channels=8, depth=2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(12):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(images), masks).backward()
+        optimizer.step()
+    return model.eval(), tensors(10)[0]
 
 
 def test_unaligned_windows_sit_where_monai_puts_them():
