@@ -146,3 +146,48 @@ def test_overlap_tiles_cover_every_pixel_once_on_or_off_the_pooling_grid(align, 
     origins.clear()
     default = overlap_tile_inference(image, centre, output_tile=20, input_tile=28)   # size_multiple 1: flush
     assert torch.equal(default, image) and sorted(origins) == [0, 17]
+
+
+def test_gaussian_importance_by_hand():
+    """Found by `make mutants` (issue 31): nnU-Net's weights, sigma = side / 8, centred, peak 1, never below 1e-3."""
+    def profile(side):
+        x = np.arange(side) - (side - 1) / 2
+        return np.exp(-x ** 2 / (2 * (side / 8) ** 2))
+    expected = np.outer(profile(6), profile(10))
+    expected = np.maximum(expected / expected.max(), 1e-3)
+    weights = gaussian_importance(6, 10)
+    assert weights.shape == (6, 10) and weights.dtype == torch.float32
+    assert np.allclose(weights.numpy(), expected, rtol=1e-6, atol=1e-7)
+    assert torch.equal(gaussian_importance(6), gaussian_importance(6, 6))
+
+
+def test_sliding_window_defaults_overlap_zero_and_gaussian_blend():
+    """Found by `make mutants` (issue 31): the defaults are a quarter overlap, batches of 4 and Gaussian blending;
+    no overlap is allowed; the Gaussian leans each overlapping pixel towards the window whose centre is nearer."""
+    width = 24
+    image = torch.arange(width, dtype=torch.float32).expand(1, 16, width).clone()   # pixel value = its column
+    calls = []
+
+    def origin(tiles):                     # every window answers its left column: 0 or 8
+        calls.append(tiles.shape[0])
+        return tiles[:, :, :, :1].expand(-1, 1, -1, tiles.shape[-1]).clone()
+
+    explicit = sliding_window_inference(image, origin, 16, overlap=0.25, batch_size=4, blend="gaussian")
+    assert torch.equal(sliding_window_inference(image, origin, 16), explicit)
+    gaussian = sliding_window_inference(image, origin, 16, overlap=0.5)
+    constant = sliding_window_inference(image, origin, 16, overlap=0.5, blend="constant")
+    assert torch.allclose(constant[0, :, 8:16], torch.tensor(4.0))               # the plain mean of 0 and 8
+    # nearer 0's centre, then 8's (off the top and bottom rows, where both weights sit at their 1e-3 floor)
+    assert (gaussian[0, 1:15, 9] < 4).all() and (gaussian[0, 1:15, 14] > 4).all()
+    assert torch.equal(gaussian[0, :, :8], torch.zeros(16, 8)) and torch.equal(gaussian[0, :, 16:], torch.full((16, 8), 8.0))
+    shapes = []
+
+    def identity(tiles):
+        shapes.append(tuple(tiles.shape))
+        return tiles.clone()
+    strip = torch.rand(1, 15, 72)                                # shorter than the tile: windows of 15 x 16
+    assert torch.allclose(sliding_window_inference(strip, identity, 16), strip, atol=1e-6)
+    assert shapes == [(4, 1, 15, 16), (2, 1, 15, 16)]            # stride 12: 6 windows, in batches of 4
+    calls.clear()
+    no_overlap = sliding_window_inference(torch.zeros(1, 16, 48), origin, 16, overlap=0.0, batch_size=2)
+    assert no_overlap.shape == (1, 16, 48) and calls == [2, 1]                   # 3 windows side by side

@@ -44,3 +44,17 @@ def test_tta_average_is_the_mean_over_the_chosen_transforms_undone():
     flips_only = sum(inverse(run(forward(image))) for forward, inverse in tta_transforms(True, False)) / 4
     assert torch.allclose(tta_average(image, run), flips_only)
     assert not torch.allclose(tta_average(image, run, True, True), flips_only)
+
+
+def test_the_transforms_are_the_symmetries_of_the_square_in_order():
+    """Found by `make mutants` (issue 31): each transform is its own symmetry (a flip of another axis or a
+    rotation by another angle would repeat one and leave one out); flips alone by default."""
+    image = torch.arange(2 * 5 * 5, dtype=torch.float32).view(2, 5, 5)
+    expected = [image, image.flip(-1), image.flip(-2), image.flip((-2, -1)),
+                torch.rot90(image, 1, (-2, -1)), torch.rot90(image, 3, (-2, -1)),
+                torch.rot90(image.flip(-1), 1, (-2, -1)), torch.rot90(image.flip(-1), 3, (-2, -1))]
+    seen = [forward(image) for forward, _ in tta_transforms(flips=True, rotations=True)]
+    assert all(torch.equal(a, b) for a, b in zip(seen, expected, strict=True))
+    assert len({tuple(x.flatten().tolist()) for x in seen}) == 8
+    assert [torch.equal(forward(image), e) for (forward, _), e in zip(tta_transforms(), expected)] == [True] * 4
+    assert len(tta_transforms()) == 4

@@ -68,6 +68,18 @@ def test_bad_sums_are_config_errors(loss, message):
 def test_loss_weights_must_match_the_terms():
     with pytest.raises(ConfigError, match="2 term"):
         load_config(None, ["data.format=synthetic", "train.loss=ce+dice", "train.loss_weights=1,1,1"])
+    assert load_config(None, ["data.format=synthetic", "train.loss=ce", "train.loss_weights=2"]).train.loss_weights
+    with pytest.raises(ConfigError, match=r"^train.loss_weights has 2 weights but train.loss=ce has 1 term\(s\)$"):
+        load_config(None, ["data.format=synthetic", "train.loss=ce", "train.loss_weights=1,1"])
+
+
+def test_a_sigmoid_loss_needs_two_classes_and_the_others_take_any():
+    """Found by `make mutants` (issue 31)."""
+    with pytest.raises(ConfigError, match=r"^train.loss=bce needs data.num_classes=2 \(one sigmoid channel\); "
+                                          r"use ce for more classes$"):
+        load_config(None, ["data.format=folder", "data.root=.", "data.num_classes=3", "train.loss=bce"])
+    assert load_config(None, ["data.format=folder", "data.root=.", "data.num_classes=2", "train.loss=bce"]).train.loss == "bce"
+    assert load_config(None, ["data.format=folder", "data.root=.", "data.num_classes=3", "train.loss=ce"]).data.num_classes == 3
 
 
 def test_the_denominator_of_each_pixel_mean_loss():
