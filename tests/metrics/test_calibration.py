@@ -55,3 +55,26 @@ def test_the_reliability_diagram_by_hand_and_when_empty():
     assert all(math.isnan(diagram["confidence"][b]) and diagram["share"][b] == 0.0 for b in empty)
     nothing = SegmentationMetrics(2).calibration.reliability()
     assert nothing["share"] == [0.0] * 15 and all(math.isnan(v) for v in nothing["accuracy"] + nothing["confidence"])
+
+
+def test_bins_accumulate_over_updates_in_float64_from_one_pixel_on():
+    """Found by `make mutants` (issue 31): two updates count as one update of both; the sums are float64 (a
+    float32 sum stops counting pixels at 2**24); one labelled pixel is enough, none leaves the ECE NaN."""
+    from unetkit.metrics.calibration import CalibrationBins
+    torch.manual_seed(5)
+    probabilities = torch.softmax(torch.randn(2, 3, 4, 5) * 3, 1)
+    labels = torch.randint(0, 3, (2, 4, 5))
+    valid = torch.ones(2, 4, 5, dtype=torch.bool)
+    together, apart = CalibrationBins(3), CalibrationBins(3)
+    together.update(probabilities, labels, valid)
+    apart.update(probabilities[:1], labels[:1], valid[:1])
+    apart.update(probabilities[1:], labels[1:], valid[1:])
+    assert all(torch.allclose(a, b) for a, b in zip(together.tensors(), apart.tensors(), strict=True))
+    a, b = apart.compute(["a", "b", "c"]), together.compute(["a", "b", "c"])
+    assert a["ece"] == pytest.approx(b["ece"]) and a["ece_per_class"] == pytest.approx(b["ece_per_class"])
+    assert all(tensor.dtype == torch.float64 for tensor in together.tensors())
+    empty = CalibrationBins(2)
+    assert math.isnan(empty.compute(["bg", "fg"])["ece"])
+    one = CalibrationBins(2)
+    one.update(torch.tensor([0.3, 0.7]).view(1, 2, 1, 1), torch.tensor([[[1]]]), torch.ones(1, 1, 1, dtype=torch.bool))
+    assert one.counts.sum() == 1 and one.compute(["bg", "fg"])["ece"] == pytest.approx(0.3)

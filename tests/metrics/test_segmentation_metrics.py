@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -63,6 +64,7 @@ def test_multiclass_metrics_match_sklearn():
     assert result["recall"] == pytest.approx(skm.recall_score(y, predicted, average="macro"))
     assert result["pixel_accuracy"] == pytest.approx(skm.accuracy_score(y, predicted))
     assert list(result["iou_per_class"]) == ["a", "b", "c", "d"]
+    assert result["dice"] == result["f1"]
     assert "auc" not in result
 
 
@@ -145,3 +147,53 @@ def test_binary_metrics_at_another_threshold_void_label_and_given_label_maps_mat
 def test_the_table_skips_a_section_in_the_middle_of_the_scalars():
     metrics = {"miou": 0.5, "iou_per_class": {"a": 0.5}, "pixel_accuracy": 0.75}
     assert format_table(metrics).split("\n")[2:4] == ["miou                0.5000", "pixel_accuracy      0.7500"]
+
+
+def _binary_metric(positive_scores, negative_scores):
+    metric = SegmentationMetrics(2)
+    scores = torch.tensor(list(positive_scores) + list(negative_scores))[None]
+    labels = torch.tensor([1] * len(positive_scores) + [0] * len(negative_scores))[None]
+    metric.update(torch.stack([1 - scores, scores]), labels)
+    return metric
+
+
+def test_the_curves_by_hand_at_their_ends_and_when_undefined():
+    """Found by `make mutants` (issue 31): the curves start at (0, 0) and precision 1, end at recall 1; a
+    threshold where only a negative is predicted has precision 0; pixels in the lowest bin count; one pixel
+    of a class is enough; a class that is absent leaves the curves (and AUC) undefined."""
+    positives, negatives = [0.6, 0.0], [0.9, 0.3, 0.0]
+    curves = _binary_metric(positives, negatives).curves()
+    assert curves["tpr"][0] == curves["fpr"][0] == curves["recall"][0] == 0.0 and curves["precision"][0] == 1.0
+    assert curves["tpr"][-1] == curves["fpr"][-1] == curves["recall"][-1] == 1.0
+    scores, truth = positives + negatives, [1] * len(positives) + [0] * len(negatives)
+    assert curves["average_precision"] == pytest.approx(skm.average_precision_score(truth, scores))
+    precision = curves["precision"][1:]
+    first = int(np.argmax(curves["fpr"][1:] > 0))              # the threshold that first takes in the 0.9 negative
+    assert (precision[:first] == 1.0).all() and precision[first] == 0.0
+    assert _binary_metric(positives, negatives).auc() == pytest.approx(skm.roc_auc_score(truth, scores))
+    lowest = _binary_metric([0.0], [0.0])                      # one pixel each, both in the lowest bin
+    assert lowest.curves() and lowest.auc() == pytest.approx(0.5)
+    assert _binary_metric([], [0.2, 0.7]).curves() == {} and _binary_metric([0.2, 0.7], []).curves() == {}
+    assert math.isnan(_binary_metric([], [0.2]).auc())
+
+
+def test_one_pixel_no_pixels_many_classes_and_exact_counts():
+    """Found by `make mutants` (issue 31): a single pixel defines the scores; no labelled pixel leaves every
+    mean NaN without a warning; labels given as uint8 with 21 classes do not overflow; counts are int64."""
+    one = SegmentationMetrics(3, ["a", "b", "c"])
+    one.update(torch.tensor([[[0.9]], [[0.05]], [[0.05]]]), torch.tensor([[0]]))
+    result = one.compute()
+    assert result["pixel_accuracy"] == 1.0 and result["iou_per_class"]["a"] == 1.0 and result["ece"] > 0
+    none = SegmentationMetrics(3)
+    none.update(torch.full((3, 2, 2), 1 / 3), torch.full((2, 2), 255))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = none.compute()
+    assert all(math.isnan(result[key]) for key in ("pixel_accuracy", "mean_accuracy", "miou", "f1", "dice", "ece"))
+    voc = SegmentationMetrics(21)
+    labels = torch.tensor([[20, 19]], dtype=torch.uint8)
+    voc.update(torch.nn.functional.one_hot(torch.tensor([[20, 3]]), 21).permute(2, 0, 1).float(), labels)
+    confusion = voc.confusion_matrix()
+    assert confusion.dtype == np.int64 and confusion[20, 20] == 1 and confusion[19, 3] == 1 and confusion.sum() == 2
+    assert _binary_metric([0.5], [0.5]).positive_histogram.dtype == torch.int64
+    assert _binary_metric([0.5], [0.5]).negative_histogram.dtype == torch.int64
