@@ -178,3 +178,16 @@ def test_a_void_value_of_the_users_becomes_the_ignore_label_as_uint8(tmp_path):
     labels = index_labels(np.array([[0, 9, 1]], np.uint8), tmp_path / "m.png", 2, ignore_index=9)
     assert labels.tolist() == [[0, 255, 1]] and labels.dtype == np.uint8
     assert index_labels(np.array([[0, 1]], np.uint8), tmp_path / "m.png", 2).dtype == np.uint8
+
+
+def test_binary_masks_split_at_127_and_class_ids_stop_below_32():
+    """Found by `make mutants` (issue 31): an anti-aliased 0/255 mask is foreground from 128 up; three or more
+    values all below 32 read as class ids, a maximum of 32 does not."""
+    from pathlib import Path
+
+    from unetkit.data.masks import binary_labels
+    plane = np.array([[0, 126, 127, 128, 255]], np.uint8)
+    assert binary_labels(plane, Path("m.png")).tolist() == [[0, 0, 0, 1, 1]]
+    assert binary_labels(np.array([[0, 5, 32]], np.uint8), Path("m.png")).tolist() == [[0, 0, 0]]
+    with pytest.raises(DataError, match=r"^m.png: mask values 0, 5, 31 look like class ids.*data.num_classes=32$"):
+        binary_labels(np.array([[0, 5, 31]], np.uint8), Path("m.png"))

@@ -218,3 +218,68 @@ def test_a_safetensors_reader_error_is_named_by_its_first_line_or_its_type(tmp_p
     with pytest.raises(CheckpointError) as error:
         load_checkpoint(tmp_path / "m.safetensors")
     assert str(error.value) == f"{tmp_path / 'm.safetensors'}: not a unetkit .safetensors file {shown}"
+
+
+def test_every_meta_field_survives_the_round_trip_and_old_checkpoints_get_defaults(tmp_path):
+    """Found by `make mutants` (issue 31): ignore label, run config, class weights and the ROI record are written
+    and read back; a checkpoint without them gets 255, None, None, and 'trained with ROI' only for DRIVE runs."""
+    model, _ = _model_and_meta()
+    meta = ModelMeta(["a", "b"], Normalization((0.5,) * 3, (0.2,) * 3), ignore_index=7,
+                     run_config={"data": {"format": "folder"}}, class_weights=[0.3, 1.7], trained_with_roi=True)
+    save_checkpoint(tmp_path / "m.pt", model, meta)
+    assert load_model(tmp_path / "m.pt")[1] == meta
+    state = load_checkpoint(tmp_path / "m.pt")
+    for key in ("ignore_index", "config", "class_weights", "trained_with_roi"):
+        del state[key]
+    from unetkit.models.checkpoint import model_from_state
+    old = model_from_state(state)[1]
+    assert (old.ignore_index, old.run_config, old.class_weights, old.trained_with_roi) == (255, None, None, False)
+    for config, expected in (({"data": {"format": "drive"}}, True), ({"data": {"format": "folder"}}, False),
+                             ({"data": None}, False), ({}, False), (None, False)):
+        assert model_from_state({**state, "config": config})[1].trained_with_roi is expected, config
+    assert model_from_state({**state, "config": {"data": {"format": "drive"}}, "trained_with_roi": False})[1] \
+        .trained_with_roi is False
+    assert model_from_state({**state, "trained_with_roi": 1})[1].trained_with_roi is True
+
+
+def test_what_cannot_be_rebuilt_is_named_with_the_file(tmp_path):
+    """Found by `make mutants` (issue 31): each refusal of model_from_state / load_model names the file and why."""
+    from unetkit.models import MODELS
+    from unetkit.models.checkpoint import model_from_state
+    model, meta = _model_and_meta()
+    save_checkpoint(tmp_path / "m.pt", model, meta)
+    state = load_checkpoint(tmp_path / "m.pt")
+    with pytest.raises(CheckpointError) as error:
+        model_from_state({**state, "model_name": "nonet"}, "x.pt")
+    assert str(error.value) == f"x.pt: model 'nonet' is not available in this unetkit (available: {', '.join(MODELS.names())})"
+    with pytest.raises(CheckpointError, match=r"^checkpoint: weights do not fit model 'unet' with its stored arguments "
+                                              r"\(Error\(s\) in loading state_dict for UNet:\)$"):
+        model_from_state({**state, "model_args": {"base_channels": 8, "depth": 2}})
+    with pytest.raises(CheckpointError, match=r"^checkpoint: not a unetkit checkpoint \(its normalization: KeyError\('mean'\)\)$"):
+        model_from_state({**state, "normalization": {"std": [1, 1, 1]}})
+    torch.save({**state, "model_args": {"base_channels": 8, "depth": 2}}, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match=rf"^{tmp_path / 'bad.pt'}: weights do not fit"):
+        load_model(tmp_path / "bad.pt")
+
+
+@pytest.mark.parametrize("key, value", [("model", {"w": [1.0]}), ("model", {1: torch.zeros(1)}), ("model", [torch.zeros(1)]),
+                                        ("in_channels", 0), ("in_channels", True), ("out_channels", 2.0),
+                                        ("class_names", []), ("class_names", ["a", 1]), ("class_names", "ab")])
+def test_each_schema_type_is_checked(tmp_path, key, value):
+    """Found by `make mutants` (issue 31)."""
+    model, meta = _model_and_meta()
+    save_checkpoint(tmp_path / "m.pt", model, meta)
+    state = load_checkpoint(tmp_path / "m.pt")
+    torch.save({**state, key: value}, tmp_path / "wrong.pt")
+    with pytest.raises(CheckpointError, match=rf"^{tmp_path / 'wrong.pt'}: not a unetkit checkpoint \({key} of the wrong type\)$"):
+        load_checkpoint(tmp_path / "wrong.pt")
+
+
+def test_save_checkpoint_refuses_a_model_it_cannot_rebuild_and_unknown_training_keys(tmp_path):
+    model, meta = _model_and_meta()
+    with pytest.raises(ValueError, match=r"^save_checkpoint needs a model made by build_model \(it records the model's "
+                                         r"name and arguments so the checkpoint can rebuild it\)$"):
+        save_checkpoint(tmp_path / "m.pt", torch.nn.Conv2d(3, 2, 1), meta)
+    with pytest.raises(ValueError, match=r"^unknown training state keys \['b', 'z'\] \(expected "):
+        save_checkpoint(tmp_path / "m.pt", model, meta, {"z": 1, "b": 2, "train_state": {}})
+    assert not (tmp_path / "m.pt").exists()
