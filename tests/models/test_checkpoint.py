@@ -255,7 +255,8 @@ def test_what_cannot_be_rebuilt_is_named_with_the_file(tmp_path):
     with pytest.raises(CheckpointError, match=r"^checkpoint: weights do not fit model 'unet' with its stored arguments "
                                               r"\(Error\(s\) in loading state_dict for UNet:\)$"):
         model_from_state({**state, "model_args": {"base_channels": 8, "depth": 2}})
-    with pytest.raises(CheckpointError, match=r"^checkpoint: not a unetkit checkpoint \(its normalization: KeyError\('mean'\)\)$"):
+    with pytest.raises(CheckpointError,
+                       match=r"^checkpoint: not a unetkit checkpoint \(its normalization: KeyError\('mean'\)\)$"):
         model_from_state({**state, "normalization": {"std": [1, 1, 1]}})
     torch.save({**state, "model_args": {"base_channels": 8, "depth": 2}}, tmp_path / "bad.pt")
     with pytest.raises(CheckpointError, match=rf"^{tmp_path / 'bad.pt'}: weights do not fit"):
@@ -271,7 +272,8 @@ def test_each_schema_type_is_checked(tmp_path, key, value):
     save_checkpoint(tmp_path / "m.pt", model, meta)
     state = load_checkpoint(tmp_path / "m.pt")
     torch.save({**state, key: value}, tmp_path / "wrong.pt")
-    with pytest.raises(CheckpointError, match=rf"^{tmp_path / 'wrong.pt'}: not a unetkit checkpoint \({key} of the wrong type\)$"):
+    with pytest.raises(CheckpointError,
+                       match=rf"^{tmp_path / 'wrong.pt'}: not a unetkit checkpoint \({key} of the wrong type\)$"):
         load_checkpoint(tmp_path / "wrong.pt")
 
 
