@@ -117,5 +117,9 @@ def test_load_sample_reads_the_page_of_each_stack_and_folds_the_roi_into_the_giv
     with pytest.raises(DataError, match=r"small_roi.tif: roi mask is 8x5 but image image.tif is 8x6"):
         load_sample(SampleFiles("s", tmp_path / "image.tif", tmp_path / "mask.tif", tmp_path / "small_roi.tif", 1),
                     data)
+    tifffile.imwrite(tmp_path / "small_mask.tif", masks[:, :5])
+    with pytest.raises(DataError, match=rf"^{tmp_path / 'small_mask.tif'}: mask is 8x5 but image image.tif is 8x6$"):
+        load_sample(SampleFiles("s", tmp_path / "image.tif", tmp_path / "small_mask.tif", None, 1), data)
+    assert sample.name == "s" and sample.files is files
     from unetkit.data import load_samples
     assert (load_samples([files], data, ignore_index=9)[0].label[:, 4:] == 9).all()

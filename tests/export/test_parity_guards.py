@@ -121,6 +121,9 @@ def test_the_parity_inputs_are_noise_and_smooth_images_at_every_size_the_network
     model = build_model("unet", 3, 2, base_channels=4, depth=2, padding="valid").eval()
     sizes = parity_sizes(model, 92)
     assert sizes[0] == (92, 92) and sizes[1][0] != sizes[1][1] and min(sizes[2]) > 92
+    fit = model.input_size_for                               # by hand: side + 3 and + 1 multiples, twice the side
+    assert sizes == [(92, 92), (fit(92 + 3 * model.size_multiple), fit(92 + model.size_multiple)), (fit(184), fit(184))]
+    assert sizes[1][0] > sizes[1][1] > 92
     with torch.no_grad():
         assert all(model(torch.zeros(1, 3, *size)).shape[0] == 1 for size in sizes)    # the network takes them
     inputs = parity_inputs(model, sizes[:2], seed=3)
