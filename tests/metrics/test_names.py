@@ -28,3 +28,11 @@ def test_lower_is_better_for_errors_only_and_unknown_names():
     assert {"rand_error", "pixel_error", "ece"} <= set(errors) and all(lower_is_better(name) for name in errors)
     assert not lower_is_better("miou") and not lower_is_better("f1")
     assert not lower_is_better("no_such_metric")          # unknown: a score, and no KeyError
+
+
+def test_scalar_metrics_leave_the_binary_only_ones_out_when_asked():
+    from unetkit.metrics.names import METRIC_NAMES, scalar_metrics
+    everything, multiclass = scalar_metrics(), scalar_metrics(include_binary_only=False)
+    assert everything == tuple(METRIC_NAMES) and set(multiclass) < set(everything)
+    assert {name for name in everything if name not in multiclass} == {
+        name for name, metric in METRIC_NAMES.items() if metric.binary_only} and "auc" not in multiclass

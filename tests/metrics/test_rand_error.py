@@ -77,3 +77,11 @@ def test_an_empty_score_is_nan_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert math.isnan(scores.compute()["rand_error"])
+
+
+def test_merging_ranks_keeps_every_images_error():
+    shares = [RandErrorScores(), RandErrorScores()]
+    shares[0].errors, shares[1].errors = [0.1, 0.3], [0.5]
+    merged = RandErrorScores()
+    merged.merge_all(shares)
+    assert merged.errors == [0.1, 0.3, 0.5] and merged.compute()["rand_error"] == pytest.approx(0.3)
