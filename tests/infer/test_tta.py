@@ -58,3 +58,16 @@ def test_the_transforms_are_the_symmetries_of_the_square_in_order():
     assert len({tuple(x.flatten().tolist()) for x in seen}) == 8
     assert [torch.equal(forward(image), e) for (forward, _), e in zip(tta_transforms(), expected)] == [True] * 4
     assert len(tta_transforms()) == 4
+
+
+def test_upright_models_get_the_horizontal_flip_alone():
+    """Issue 27: a model trained without vertical flips (upright scenes) is never shown the sky below."""
+    image = torch.arange(2 * 4 * 6, dtype=torch.float32).view(2, 4, 6)
+    upright = tta_transforms(flips=True, vertical=False)
+    assert [torch.equal(forward(image), e) for (forward, _), e in zip(upright, [image, image.flip(-1)],
+                                                                        strict=True)] == [True, True]
+    run = lambda x: x * torch.linspace(0, 1, x.shape[-2])[:, None]   # noqa: E731 -- depends on the row
+    expected = (run(image) + run(image.flip(-1)).flip(-1)) / 2
+    assert torch.allclose(tta_average(image, run, vertical=False), expected)
+    assert not torch.allclose(tta_average(image, run), expected)
+    assert len(tta_transforms(True, True, vertical=False)) == 6

@@ -7,11 +7,12 @@ import pytest
 import torch
 
 from unetkit import Predictor
-from unetkit.config import InferConfig
+from unetkit.config import AugmentConfig, InferConfig, check_infer_config
 from unetkit.errors import ConfigError
 from unetkit.infer.ensemble import EnsembleModel
+from unetkit.infer.predictor import inference_settings, with_trained_flips
 from unetkit.infer.uncertainty import ViewAccumulator, entropy
-from unetkit.models import Normalization, build_model
+from unetkit.models import ModelMeta, Normalization, build_model
 
 NORMALIZATION = Normalization((0.5,) * 3, (0.25,) * 3)
 IMAGE = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
@@ -79,3 +80,24 @@ def test_a_temperature_above_one_softens_the_probabilities():
     assert soft.max(0).values.mean() < sharp.max(0).values.mean()
     torch.testing.assert_close(soft.argmax(0), sharp.argmax(0))      # the same labels
     torch.testing.assert_close(soft, torch.softmax(torch.log(sharp) / 3.0, 0), atol=1e-5, rtol=1e-4)
+
+
+def test_tta_flips_follow_the_training_orientation():
+    """Issue 27: infer.tta_flips=trained averages the flips the model learned (the horizontal one alone
+    after a run with augment.vertical_flips=false); 'all' and 'horizontal' are taken as given."""
+    upright = AugmentConfig(vertical_flips=False)
+    assert with_trained_flips(InferConfig(tta=True), upright).tta_flips == "horizontal"
+    assert with_trained_flips(InferConfig(tta=True), {"flips": False}).tta_flips == "horizontal"
+    assert with_trained_flips(InferConfig(tta=True), {"enabled": False}).tta_flips == "horizontal"
+    assert with_trained_flips(InferConfig(tta=True), AugmentConfig()).tta_flips == "all"
+    assert with_trained_flips(InferConfig(tta=True), None).tta_flips == "all"
+    assert with_trained_flips(InferConfig(tta_flips="all"), upright).tta_flips == "all"
+    stored = {"infer": {"tta": True}, "augment": {"vertical_flips": False}}
+    assert inference_settings(ModelMeta(["a", "b"], NORMALIZATION, run_config=stored)).tta_flips == "horizontal"
+    assert inference_settings(ModelMeta(["a", "b"], NORMALIZATION, run_config={})).tta_flips == "all"
+    views = {flips: Predictor(_model(), NORMALIZATION, ["a", "b", "c"], InferConfig(tta=True, tta_flips=flips),
+                              precision="fp32").uncertainty(IMAGE).views
+             for flips in ("horizontal", "all", "trained")}
+    assert views == {"horizontal": 2, "all": 4, "trained": 4}
+    with pytest.raises(ConfigError, match="'infer.tta_flips' must be one of trained, all, horizontal"):
+        check_infer_config(InferConfig(tta_flips="vertical"))

@@ -12,7 +12,7 @@ from ..errors import ConfigError, DataError
 from ..evaluate import score_samples
 from ..files import write_json
 from ..infer.ensemble import load_models
-from ..infer.predictor import Predictor
+from ..infer.predictor import Predictor, with_trained_flips
 from ..metrics import PerImageScores
 from ..models import ModelMeta
 from ..viz.charts import confusion_matrix_chart, per_class_bar_chart
@@ -38,7 +38,8 @@ def prepare_evaluation(checkpoint: str | Path | list[str | Path], split: str, co
     """Load the checkpoint(s), lay `config_path` and `overrides` over the stored settings, read the split."""
     model, meta, paths = load_models(checkpoint)   # several (or a folds directory): an ensemble
     config = config_for_checkpoint(stored_run_config(model, meta), config_path, overrides)
-    predictor = Predictor(model, meta.normalization, meta.class_names, config.infer, device=device,
+    predictor = Predictor(model, meta.normalization, meta.class_names,
+                          with_trained_flips(config.infer, config.augment), device=device,
                           optimize=len(paths) == 1)   # BatchNorm folding knows single networks
     samples = load_samples(find_samples(config.data, split, need_masks=True), config.data, meta.ignore_index)
     if not samples:

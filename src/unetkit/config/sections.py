@@ -152,6 +152,12 @@ class InferConfig:
                                         # flush (last tile flush with the edge, as MONAI places them)
     tta: bool = False                   # average over flips
     tta_rotations: bool = False         # ... and 90-degree rotations
+    tta_flips: str = "trained"          # the flips infer.tta averages: trained (those the model learned: the
+                                        # horizontal flip alone for upright scenes, augment.vertical_flips=false)
+                                        # | all (horizontal, vertical, both) | horizontal
+    scales: list[float] = field(default_factory=lambda: [1.0])   # multi-scale inference: the image resized by each
+                                        # factor (1 = native), probabilities brought back and averaged
+                                        # (infer/scales.py); [0.75] predicts at three quarters of the size
     resize: str = "none"                # none | letterbox | stretch (for models trained at a fixed size)
     size: int = 512                     # target side for letterbox / stretch
     pad_value: int = 0                  # letterbox padding grey level (0 black; 128 grey as in VOC)

@@ -23,6 +23,7 @@ CHOICES = {  # fixed choices; model.name, data.format, train.loss, .optimizer, .
     "infer.precision": ("auto", "fp32", "bf16", "fp16"),
     "train.compile_mode": ("default", "reduce-overhead", "max-autotune"),
     "infer.resize": ("none", "letterbox", "stretch"),
+    "infer.tta_flips": ("trained", "all", "horizontal"),
     "train.precision": ("auto", "fp32", "bf16", "fp16"),
     "train.lr_scaling": ("none", "linear"),
 }
@@ -104,6 +105,9 @@ def check_infer_config(infer: InferConfig) -> None:
                               f"{', '.join(POSTPROCESS_STEPS)}, several joined by '+')")
     if infer.min_size < 0:
         raise ConfigError("config key 'infer.min_size' must be >= 0")
+    if not infer.scales or not all(0.1 <= s <= 4 for s in infer.scales):
+        raise ConfigError(f"config key 'infer.scales' must be a list of factors between 0.1 and 4 "
+                          f"(1 = native size); got {infer.scales!r}")
     for key in ("infer.temperature", "infer.mc_dropout"):   # the others' ranges: validate
         rule, text = RANGES[key]
         if not rule(getattr(infer, key.split(".")[1])):

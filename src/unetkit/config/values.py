@@ -24,7 +24,7 @@ def coerce(value: Any, annotation: Any, key: str) -> Any:
         return coerce(value, listed if as_list else word, key)
     if origin is list:
         (item_type,) = typing.get_args(annotation)
-        if isinstance(value, (str, int)) and not isinstance(value, bool):
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):   # '1,2', 2 or 0.75
             value = [v.strip() for v in str(value).split(",") if v.strip()]
         if not isinstance(value, list):
             raise ConfigError(f"config key '{key}' expects a list, got {value!r}")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import InferConfig, check_infer_config, section_from_dict
+from ..config import AugmentConfig, InferConfig, check_infer_config, section_from_dict
 from ..errors import ConfigError
 from ..losses import class_probabilities
 from ..models import ModelMeta, Normalization, SegmentationModel, load_model
@@ -26,6 +26,7 @@ from .optimize import optimize_for_inference
 from .padding import crop_output, pad_for_model
 from .postprocess import postprocess_labels
 from .resize import letterbox, restore, stretch
+from .scales import probabilities_to_size, rescale_image
 from .tiling import overlap_tile_inference, sliding_window_inference
 from .tta import tta_transforms
 from .uncertainty import UncertaintyMaps, ViewAccumulator
@@ -83,9 +84,23 @@ def largest_valid_input(model: SegmentationModel, limit: int) -> int:
 
 
 def inference_settings(meta: ModelMeta) -> InferConfig:
-    """The inference settings a training run stored with its checkpoint (defaults otherwise)."""
-    stored = (meta.run_config or {}).get("infer", {})
-    return section_from_dict(InferConfig, stored, source="checkpoint config")
+    """The inference settings a training run stored with its checkpoint (defaults otherwise), with
+    infer.tta_flips=trained resolved from the run's augmentation (trained_flips)."""
+    run_config = meta.run_config or {}
+    settings = section_from_dict(InferConfig, run_config.get("infer", {}), source="checkpoint config")
+    return with_trained_flips(settings, run_config.get("augment"))
+
+
+def with_trained_flips(settings: InferConfig, augment: AugmentConfig | dict[str, Any] | None) -> InferConfig:
+    """infer.tta_flips=trained made concrete from the run's augmentation: 'horizontal' when the run
+    turned vertical flips off (upright scenes, train/plan.py), 'all' otherwise and for checkpoints that
+    stored no augmentation. A Predictor given 'trained' unresolved flips every way, as before."""
+    if settings.tta_flips != "trained":
+        return settings
+    if isinstance(augment, AugmentConfig):
+        augment = dataclasses.asdict(augment)
+    vertical = augment is None or all(augment.get(key, True) for key in ("enabled", "flips", "vertical_flips"))
+    return dataclasses.replace(settings, tta_flips="all" if vertical else "horizontal")
 
 
 def _with_changes(settings: InferConfig, changes: dict[str, Any]) -> InferConfig:
@@ -265,16 +280,21 @@ class Predictor:
         # the image goes to the device once (TTA flips it there); on a GPU, cutting and blending
         # tiles on the CPU would otherwise be the bottleneck
         tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).to(self.device)
-        views = tta_transforms(infer.tta, infer.tta_rotations) if infer.tta or infer.tta_rotations else [None]
+        views = (tta_transforms(infer.tta, infer.tta_rotations, vertical=infer.tta_flips != "horizontal")
+                 if infer.tta or infer.tta_rotations else [None])
         members = getattr(self.inference_model, "member_views", None)   # an ensemble: each member a view
         accumulator = ViewAccumulator(with_entropy)
+        height, width = tensor.shape[-2:]
         with self._dropout_on():
-            for view in views:
-                for _ in range(max(1, infer.mc_dropout)):
-                    for member in members() if with_entropy and members is not None else [None]:
-                        with member if member is not None else _nothing():
-                            output = self._probabilities_at_native_size(tensor if view is None else view[0](tensor))
-                        accumulator.add(output if view is None else view[1](output))
+            for scale in infer.scales:   # infer.scales (infer/scales.py): each view at every scale
+                scaled = rescale_image(tensor, scale)
+                for view in views:
+                    for _ in range(max(1, infer.mc_dropout)):
+                        for member in members() if with_entropy and members is not None else [None]:
+                            with member if member is not None else _nothing():
+                                output = self._probabilities_at_native_size(scaled if view is None else view[0](scaled))
+                            output = output if view is None else view[1](output)
+                            accumulator.add(probabilities_to_size(output, height, width))
         maps = accumulator.maps() if with_entropy else UncertaintyMaps(accumulator.mean(), None, None, accumulator.views)
         return _restored(maps, plan)
 

@@ -17,12 +17,14 @@ def _rotate(k):
     return (lambda x: torch.rot90(x, k, (-2, -1)), lambda y: torch.rot90(y, -k, (-2, -1)))
 
 
-def tta_transforms(flips: bool = True, rotations: bool = False) -> list[Transform]:
-    """Identity plus horizontal, vertical and both flips; with rotations all 8 symmetries of the square."""
+def tta_transforms(flips: bool = True, rotations: bool = False, vertical: bool = True) -> list[Transform]:
+    """Identity plus horizontal, vertical and both flips; with rotations all 8 symmetries of the square.
+    vertical=False (a model trained upright: sky above road) keeps the horizontal flip alone, so no view
+    shows the model a scene upside down that it never saw in training."""
     identity = (lambda x: x, lambda y: y)
     transforms = [identity]
     if flips:
-        transforms += [_flip((-1,)), _flip((-2,)), _flip((-2, -1))]
+        transforms += [_flip((-1,)), _flip((-2,)), _flip((-2, -1))] if vertical else [_flip((-1,))]
     if rotations:
         transforms += [_rotate(1), _rotate(3)]
         if flips:  # the two diagonal reflections complete the dihedral group
@@ -34,10 +36,10 @@ def tta_transforms(flips: bool = True, rotations: bool = False) -> list[Transfor
 
 
 def tta_average(image: torch.Tensor, run: Callable[[torch.Tensor], torch.Tensor], flips: bool = True,
-                rotations: bool = False) -> torch.Tensor:
+                rotations: bool = False, vertical: bool = True) -> torch.Tensor:
     """Mean of run(T(image)) mapped back by T's inverse, over the chosen transforms T. image (C, H, W)."""
     total = None
-    transforms = tta_transforms(flips, rotations)
+    transforms = tta_transforms(flips, rotations, vertical)
     for forward, inverse in transforms:
         output = inverse(run(forward(image).contiguous()))
         total = output if total is None else total.add_(output)

@@ -28,7 +28,7 @@ from ..data import (
 from ..data.augment import build_augmentation
 from ..data.cache import load_training_samples
 from ..errors import CheckpointError, ConfigError
-from ..infer.predictor import Predictor
+from ..infer.predictor import Predictor, with_trained_flips
 from ..labels import IGNORE_INDEX
 from ..losses import LOSSES, Loss, build_loss, loss_denominator, resolve_class_weights
 from ..models import (
@@ -249,7 +249,7 @@ def prepare_run(config: Config, run_dir: RunDir, resume: bool, stop: StopSignals
     # validation runs the inference path of `evaluate` (infer.precision, an optimized copy refreshed
     # before each validation), so a checkpoint's recorded scores are the ones evaluate gives
     predictor = Predictor(model if weight_average is None else weight_average.model, normalization, meta.class_names,
-                          config.infer, device=device, optimize=True)
+                          with_trained_flips(config.infer, config.augment), device=device, optimize=True)
     if predictor.precision != precision:
         log.info("validation and inference precision %s", predictor.precision_choice)
     return TrainingRun(config, run_dir, model, meta, optimizer, scheduler, step, dataset, loader, predictor,
