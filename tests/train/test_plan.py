@@ -154,6 +154,8 @@ def test_the_plan_zooms_out_on_scenes_only(tmp_path, synthetic_root):
     short, patch = min(scenes.fingerprint.median_size), scenes.config.data.patch_size
     assert scenes.config.augment.zoom_out == (round(min(4.0, short / patch), 2) if short > patch else 1.0)
     assert vessels.config.augment.zoom_out == 1.0 and "augment.zoom_out" not in vessels.reasons
+    assert vessels.config.infer.scales == [1.0] and "infer.scales" not in vessels.reasons
+    assert scenes.config.infer.scales == [round(2 / (1 + scenes.config.augment.zoom_out), 2)]
     assert scenes.config.train.ema == vessels.config.train.ema == 0.995
 
 
@@ -162,8 +164,20 @@ def test_the_zoom_follows_a_patch_size_given_on_the_command_line(tmp_path):
     root = write_scene_dataset(tmp_path / "scenes", count=6, size=(128, 160))
     plan = make_plan([f"data.root={root}", "data.patch_size=32"], probe=False)
     assert plan.fingerprint.layout.upright and plan.config.augment.zoom_out == 4.0   # 128 / 32
+    assert plan.config.infer.scales == [0.4]                                          # 2 / (1 + 4)
     plan = make_plan([f"data.root={root}", "data.patch_size=64"], probe=False)
-    assert plan.config.augment.zoom_out == 2.0
+    assert plan.config.augment.zoom_out == 2.0 and plan.config.infer.scales == [0.67]
+    plan = make_plan([f"data.root={root}", "data.patch_size=64", "augment.zoom_out=1"], probe=False)
+    assert plan.config.augment.zoom_out == 1.0 and plan.config.infer.scales == [1.0]   # the user's zoom
+
+
+def test_a_zoomed_out_model_is_predicted_at_the_median_scale_it_learned():
+    """infer.scales from augment.zoom_out: crops of patch x U[1, zoom] per side shrunk to the patch were
+    seen at scales 1/U[1, zoom], whose median is 2 / (1 + zoom)."""
+    from unetkit.train.plan import scales_choice
+    scales, why = scales_choice(2.0)
+    assert scales == [0.67] and "median scale" in why and "docs/benchmarks.md" in why
+    assert scales_choice(1.0)[0] == [1.0] and scales_choice(3.0)[0] == [0.5]
 
 
 def test_model_auto_keeps_the_plans_unet_and_says_why(synthetic_root):

@@ -127,7 +127,7 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
                                        "+0.8 mIoU in 10 minutes, every large class better (docs/benchmarks.md)"))
     choices.update(_augmentation(fingerprint))
     if fingerprint.layout.upright and "data.patch_size" in choices:
-        choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, choices["data.patch_size"][0])
+        _choose_zoom(choices, fingerprint, choices["data.patch_size"][0], {})
     return choices
 
 
@@ -180,6 +180,24 @@ def zoom_out_choice(median_size: tuple[int, int], patch: int) -> tuple[float, st
     return zoom, (f"scenes: crops of {patch}-{int(patch * zoom)} px (up to the median short side "
                   f"{min(median_size)}) shrunk to {patch}: the frame's layout in each step (LabelMeFacade: "
                   f"+3.2 mIoU, window 0.00 -> 0.17, docs/benchmarks.md)")
+
+
+def scales_choice(zoom: float) -> tuple[list[float], str]:
+    """infer.scales for a model trained with augment.zoom_out=zoom: the median scale its crops were shrunk
+    to (crops of patch x U[1, zoom] per side), so that prediction shows it the scene at the scale it learned."""
+    if zoom <= 1.0:
+        return [1.0], "trained at native scale: predicted at native scale"
+    scale = round(2 / (1 + zoom), 2)
+    return [scale], (f"predicted at {scale} of the size, the median scale of its zoom_out crops (LabelMeFacade: "
+                     f"+1.7 mIoU against native size, and twice as fast; docs/benchmarks.md)")
+
+
+def _choose_zoom(choices: dict[str, tuple[Any, str]], fingerprint: Fingerprint, patch: int,
+                 given: dict[str, Any]) -> None:
+    """augment.zoom_out for `patch` and the infer.scales that goes with it (the user's zoom_out, if given)."""
+    choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, patch)
+    zoom = float(given["augment.zoom_out"]) if "augment.zoom_out" in given else choices["augment.zoom_out"][0]
+    choices["infer.scales"] = scales_choice(zoom)
 
 
 def _augmentation(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
@@ -257,8 +275,9 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     fingerprint = fingerprint_dataset(data, settings.get("data.num_classes"), settings.get("data.ignore_index"),
                                       settings.get("data.colors"), _names(settings.get("data.class_names")))
     choices = plan_choices(fingerprint)
-    if "augment.zoom_out" in choices and "data.patch_size" in settings:   # from the user's patch, not the plan's
-        choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, int(settings["data.patch_size"]))
+    if "augment.zoom_out" in choices:   # from the user's patch and zoom_out, where given, not the plan's
+        _choose_zoom(choices, fingerprint, int(settings.get("data.patch_size", choices["data.patch_size"][0])),
+                     settings)
     if "model.name" in settings:   # another network: the plan's U-Net arguments may not apply to it
         choices = {key: choice for key, choice in choices.items() if not key.startswith("model.")}
     if data.format == "drive" and "data.val_images" not in settings:
@@ -282,7 +301,7 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
 
 
 def _choose_context_crop(choices: dict[str, tuple[Any, str]], fingerprint: Fingerprint, patch_size: int,
-                         steps: int) -> bool:
+                         steps: int, given: dict[str, Any]) -> bool:
     """Larger crops for a scene when enough steps still fit (larger_crop); True when the crop changed
     (the plan then probes again), else the patch's reason says why it stays."""
     patch, why = larger_crop(fingerprint.median_size, patch_size, steps)
@@ -292,7 +311,7 @@ def _choose_context_crop(choices: dict[str, tuple[Any, str]], fingerprint: Finge
     log.info("%s: probing crops of %d", why.split(":")[0], patch)
     choices["data.patch_size"] = (patch, why)
     choices["model.depth"] = (4, f"{patch}-px crops reach {patch >> 4} px at the bottom")
-    choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, patch)
+    _choose_zoom(choices, fingerprint, patch, given)
     return True
 
 
@@ -327,7 +346,7 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
     if (fingerprint.layout.upright and "data.patch_size" in choices
             and "data.patch_size" not in given):
         steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
-        if _choose_context_crop(choices, fingerprint, config.data.patch_size, steps):
+        if _choose_context_crop(choices, fingerprint, config.data.patch_size, steps, given):
             config, speed, fitted = probe()
     choices.update(fitted)
     return _config(choices, overrides), speed
