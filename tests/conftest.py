@@ -1,7 +1,9 @@
 """Shared fixtures: small datasets the tests make themselves, a fast config, and one trained run."""
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,20 @@ from PIL import Image
 from unetkit.config import load_config
 from unetkit.data.synthetic import write_synthetic_dataset
 
-torch.set_num_threads(2)
+# modules the tests import lazily (the ONNX exporter pulls in torch._dynamo and sympy): `make mutants` imports
+# them once in mutmut's fork server, not again in the process of every mutant (2 s of a 3.7 s run)
+MUTANT_PRELOAD = ("torch.onnx", "torch._dynamo", "torch.testing", "onnx", "onnxruntime", "safetensors.torch",
+                  "skimage.morphology", "skimage.measure", "skimage.filters", "skimage.draw", "tifffile",
+                  "unetkit.export", "unetkit.apps.export", "unetkit.infer.predictor", "hypothesis.extra.numpy")
+
+if "mutmut" in sys.modules:   # `make mutants` (docs/reliability.md): two mutant processes share two cores
+    torch.set_num_threads(1)
+    for module in MUTANT_PRELOAD:
+        importlib.import_module(module)
+    from PIL import Image as _pil
+    _pil.init()   # every image plugin, as reading the first file would
+else:
+    torch.set_num_threads(2)
 # no test downloads pretrained weights: a test that needs them writes the cache it reads
 # (tests/models/test_pretrained.py); one that forgets gets the offline error, not a network wait
 os.environ.setdefault("UNETKIT_OFFLINE", "1")
