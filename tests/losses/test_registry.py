@@ -6,7 +6,8 @@ import torch
 
 from unetkit.config import load_config
 from unetkit.errors import ConfigError
-from unetkit.losses import LOSSES, build_loss
+from unetkit.losses import LOSSES, Loss, build_loss
+from unetkit.losses.registry import _sum_of_terms, register_loss
 
 ALL_LOSSES = ["bce", "ce", "dice", "ce_dice", "focal", "tversky", "lovasz", "cldice", "ce+tversky", "ce+lovasz",
               "dice+cldice", "bce+cldice", "focal+dice"]
@@ -117,3 +118,38 @@ def test_output_channels_settings_class_weights_and_the_ignore_label_reach_every
         leaf = logits.clone().requires_grad_(True)
         build_loss(name, ignore_index=7)(leaf, void).backward()
         assert leaf.grad[:, :, :3].abs().max() == 0 and leaf.grad[:, :, 3:].abs().max() > 0
+
+
+def test_a_sum_carries_what_training_must_know_of_its_terms():
+    """A sum's flags are those of its terms (`make mutants`: each flag dropped or set to None survived):
+    one sigmoid term makes the sum sigmoid, one softmax-only term softmax-only, one weight-map term
+    makes training compute the weight map."""
+    total = LOSSES["weighted_ce+dice"]
+    assert total.name == "weighted_ce+dice" and total.function is _sum_of_terms
+    assert total.terms == (LOSSES["weighted_ce"], LOSSES["dice"])
+    assert total.softmax_only is True and total.needs_weight_map is True and total.sigmoid is False
+    binary = LOSSES["bce+dice"]
+    assert binary.sigmoid is True and binary.softmax_only is False and binary.needs_weight_map is False
+    assert binary.output_channels(2) == 1 and total.output_channels(4) == 4
+    with pytest.raises(ConfigError, match=r"mixes a one-sigmoid-channel loss with a softmax one \(ce, weighted_ce\)"):
+        LOSSES["bce+ce+weighted_ce"]
+
+
+def test_a_sum_of_sums_is_refused_and_a_registered_loss_is_found_by_its_name():
+    with LOSSES.registered("ce_plus_dice", LOSSES["ce+dice"]):
+        with pytest.raises(ConfigError, match="'ce_plus_dice\\+ce' must join two or more registered losses by '\\+'"):
+            LOSSES["ce_plus_dice+ce"]
+    mine = Loss("test_registry_mine", LOSSES["ce"].function, softmax_only=True)
+    try:
+        assert register_loss(mine) is mine and LOSSES["test_registry_mine"] is mine
+    finally:
+        LOSSES.unregister("test_registry_mine")
+
+
+def test_membership_and_the_names_offered_include_sums():
+    """`name in LOSSES` (the config checks' test) holds for a sum of registered losses and not for a sum
+    with an unknown term; the names offered in messages end with the sum form."""
+    assert "ce+dice" in LOSSES and "tversky" in LOSSES
+    assert "ce+nothing" not in LOSSES and "nothing" not in LOSSES and "bce+ce" not in LOSSES
+    names = LOSSES.names()
+    assert names[-1] == "or a sum such as ce+tversky" and "ce" in names and "lovasz" in names

@@ -197,3 +197,16 @@ def test_one_pixel_no_pixels_many_classes_and_exact_counts():
     assert confusion.dtype == np.int64 and confusion[20, 20] == 1 and confusion[19, 3] == 1 and confusion.sum() == 2
     assert _binary_metric([0.5], [0.5]).positive_histogram.dtype == torch.int64
     assert _binary_metric([0.5], [0.5]).negative_histogram.dtype == torch.int64
+
+
+def test_scores_round_to_the_nearest_auc_bin_and_the_threshold_is_strict():
+    """Found by `make mutants` (issue 31): a score goes to the nearest of the 65,536 bins (half a bin
+    either side), the ends included; a pixel exactly at the threshold is background (strictly above)."""
+    step = 1 / (AUC_BINS - 1)
+    scores = torch.tensor([0.0, 0.3 * step, 0.6 * step, 0.25, 0.5, 1.0 - 0.6 * step, 1.0])
+    metrics = SegmentationMetrics(2)
+    metrics.update(torch.stack([1 - scores, scores])[:, None], torch.ones(1, scores.numel(), dtype=torch.int64))
+    bins = metrics.positive_histogram.nonzero().flatten().tolist()
+    counts = metrics.positive_histogram[bins].tolist()
+    assert bins == [0, 1, 16384, 32768, 65534, 65535] and counts == [2, 1, 1, 1, 1, 1]
+    assert metrics.confusion.tolist() == [[0, 0], [5, 2]]   # 0.5 itself is not above the threshold

@@ -285,3 +285,30 @@ def test_save_checkpoint_refuses_a_model_it_cannot_rebuild_and_unknown_training_
     with pytest.raises(ValueError, match=r"^unknown training state keys \['b', 'z'\] \(expected "):
         save_checkpoint(tmp_path / "m.pt", model, meta, {"z": 1, "b": 2, "train_state": {}})
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_the_schema_refusals_name_what_is_missing_or_wrong_and_unversioned_files_are_version_1(tmp_path):
+    """Found by `make mutants` (issue 31): each refusal's text with the keys it names, joined as written;
+    a file without format_version is version 1 (upgraded); one class name is a valid list of names."""
+    import re
+
+    from unetkit.models.checkpoint import FORMAT_VERSION
+    model, meta = _model_and_meta()
+    save_checkpoint(tmp_path / "m.pt", model, meta)
+    state = load_checkpoint(tmp_path / "m.pt")
+    cases = {"no_model.pt": ({k: v for k, v in state.items() if k != "model"}, "no model weights inside"),
+             "missing.pt": ({k: v for k, v in state.items() if k not in ("class_names", "normalization")},
+                            "missing class_names, normalization"),
+             "wrong.pt": ({**state, "model_name": 3, "in_channels": 0}, "model_name, in_channels of the wrong type")}
+    for name, (content, words) in cases.items():
+        torch.save(content, tmp_path / name)
+        with pytest.raises(CheckpointError, match=rf"^{re.escape(str(tmp_path / name))}: not a unetkit checkpoint "
+                                                  rf"\({words}\)$"):
+            load_checkpoint(tmp_path / name)
+    version_1 = torch.load(PREVIOUS_MAIN / "v1_same_ce.pt", weights_only=True)
+    version_1.pop("format_version", None)
+    torch.save(version_1, tmp_path / "unversioned.pt")
+    upgraded = load_checkpoint(tmp_path / "unversioned.pt")
+    assert upgraded["format_version"] == FORMAT_VERSION and upgraded["model_name"] == "unet"
+    torch.save({**state, "class_names": ["only"]}, tmp_path / "one_class.pt")
+    assert load_checkpoint(tmp_path / "one_class.pt")["class_names"] == ["only"]

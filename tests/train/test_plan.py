@@ -169,6 +169,8 @@ def test_the_zoom_follows_a_patch_size_given_on_the_command_line(tmp_path):
     assert plan.config.augment.zoom_out == 2.0 and plan.config.infer.scales == [0.67]
     plan = make_plan([f"data.root={root}", "data.patch_size=64", "augment.zoom_out=1"], probe=False)
     assert plan.config.augment.zoom_out == 1.0 and plan.config.infer.scales == [1.0]   # the user's zoom
+    plan = make_plan([f"data.root={root}", "data.patch_size=64", "augment.enabled=false"], probe=False)
+    assert plan.config.infer.scales == [1.0]                                         # no crops were shrunk
 
 
 def test_a_zoomed_out_model_is_predicted_at_the_median_scale_it_learned():

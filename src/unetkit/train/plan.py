@@ -194,9 +194,12 @@ def scales_choice(zoom: float) -> tuple[list[float], str]:
 
 def _choose_zoom(choices: dict[str, tuple[Any, str]], fingerprint: Fingerprint, patch: int,
                  given: dict[str, Any]) -> None:
-    """augment.zoom_out for `patch` and the infer.scales that goes with it (the user's zoom_out, if given)."""
+    """augment.zoom_out for `patch` and the infer.scales that goes with it (the user's zoom_out, if given;
+    none when the user turned augmentation off, which turns zoom_out off too)."""
     choices["augment.zoom_out"] = zoom_out_choice(fingerprint.median_size, patch)
     zoom = float(given["augment.zoom_out"]) if "augment.zoom_out" in given else choices["augment.zoom_out"][0]
+    if given.get("augment.enabled") is False:
+        zoom = 1.0
     choices["infer.scales"] = scales_choice(zoom)
 
 
