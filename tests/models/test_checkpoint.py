@@ -198,6 +198,9 @@ def test_a_broken_safetensors_file_is_one_line_naming_what_is_wrong(tmp_path):
     with pytest.raises(CheckpointError, match=r"list.safetensors: not a unetkit .safetensors file \(its '"
                        + SAFETENSORS_METADATA + r"' entry\)$"):
         load_checkpoint(tmp_path / "list.safetensors")
+    save_file({"w": torch.zeros(2)}, tmp_path / "bare.safetensors", metadata={SAFETENSORS_METADATA: "{\"format_version\": 2}"})
+    with pytest.raises(CheckpointError, match=r"^\S*bare.safetensors: not a unetkit checkpoint \(missing "):
+        load_checkpoint(tmp_path / "bare.safetensors")   # the schema's refusal names the file too
     (tmp_path / "cut.safetensors").write_bytes((tmp_path / "m.safetensors").read_bytes()[:40])
     with pytest.raises(CheckpointError) as raised:
         load_checkpoint(tmp_path / "cut.safetensors")
