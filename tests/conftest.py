@@ -24,8 +24,7 @@ if "mutmut" in sys.modules:   # `make mutants` (docs/reliability.md): two mutant
     torch.set_num_threads(1)
     for module in MUTANT_PRELOAD:
         importlib.import_module(module)
-    from PIL import Image as _pil
-    _pil.init()   # every image plugin, as reading the first file would
+    Image.init()   # every image plugin, as reading the first file would
 else:
     torch.set_num_threads(2)
 # no test downloads pretrained weights: a test that needs them writes the cache it reads

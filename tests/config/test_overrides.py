@@ -35,3 +35,12 @@ def test_split_keeps_existing_paths_with_equals_signs(tmp_path):
 def test_sweep_values():
     assert sweep_values("train.epochs=300,600,") == ("train.epochs", ["300", "600"])
     assert sweep_values("train.loss_weights=[1,2]") is None and sweep_values("train.epochs=3") is None
+
+
+def test_a_list_of_numbers_takes_one_number_or_several():
+    """infer.scales=0.75 (a float on the command line) is the list [0.75]; 0.5,1 is two factors."""
+    from unetkit.config import load_config
+    assert load_config(None, ["data.format=synthetic", "infer.scales=0.75"]).infer.scales == [0.75]
+    assert load_config(None, ["data.format=synthetic", "infer.scales=0.5,1"]).infer.scales == [0.5, 1.0]
+    with pytest.raises(ConfigError, match="infer.scales"):
+        load_config(None, ["data.format=synthetic", "infer.scales=0"])
