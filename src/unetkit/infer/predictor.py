@@ -85,7 +85,7 @@ def largest_valid_input(model: SegmentationModel, limit: int) -> int:
 
 def inference_settings(meta: ModelMeta) -> InferConfig:
     """The inference settings a training run stored with its checkpoint (defaults otherwise), with
-    infer.tta_flips=trained resolved from the run's augmentation (trained_flips)."""
+    infer.tta_flips=trained resolved from the run's augmentation (with_trained_flips)."""
     run_config = meta.run_config or {}
     settings = section_from_dict(InferConfig, run_config.get("infer", {}), source="checkpoint config")
     return with_trained_flips(settings, run_config.get("augment"))
