@@ -106,7 +106,7 @@ def test_scenes_with_an_up_direction_are_never_turned_and_vessels_take_every_ori
 
 def test_rare_classes_in_multi_class_masks_get_class_aware_patches(tmp_path):
     """A class under 2% of the pixels turns on patches centred on classes drawn among those present,
-    named in the reason; balanced classes do not."""
+    named in the reason, and the class bias fitted after training; balanced classes do not."""
     for index in range(3):
         write_png(tmp_path / "rare/train/images" / f"{index}.png", np.full((64, 64, 3), 90 + index, np.uint8))
         mask = np.zeros((64, 64), np.uint8)
@@ -116,6 +116,7 @@ def test_rare_classes_in_multi_class_masks_get_class_aware_patches(tmp_path):
     plan = make_plan([f"data.root={tmp_path / 'rare'}"], probe=False)
     assert plan.config.data.foreground_fraction == 0.5
     assert "rare classes (class_2 0.9%)" in plan.reasons["data.foreground_fraction"]
+    assert plan.config.train.tune_class_bias and "no class down" in plan.reasons["train.tune_class_bias"]
     for index in range(3):
         mask = np.zeros((64, 64), np.uint8)
         mask[:, 20:40], mask[:, 40:] = 1, 2
@@ -123,6 +124,7 @@ def test_rare_classes_in_multi_class_masks_get_class_aware_patches(tmp_path):
         write_png(tmp_path / "balanced/train/images" / f"{index}.png", np.full((64, 64, 3), 90, np.uint8))
     balanced = make_plan([f"data.root={tmp_path / 'balanced'}"], probe=False)
     assert balanced.config.data.foreground_fraction == 0.0 and "data.foreground_fraction" not in balanced.reasons
+    assert not balanced.config.train.tune_class_bias
 
 
 def test_scene_crops_grow_while_enough_steps_fit_the_budget():

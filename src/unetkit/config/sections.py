@@ -132,6 +132,8 @@ class TrainConfig:
     progress_seconds: float = 60.0      # ... at most this often within an epoch, besides each epoch's log line
     calibrate: bool = True              # after training, fit infer.temperature on the validation split (stored in
                                         # best.pt and last.pt; ECE and NLL before/after in metrics.json)
+    tune_class_bias: bool = False       # after training, fit infer.class_bias on the validation split: mIoU up,
+                                        # no class's IoU down by more than a point (train/class_bias.py)
     lr_scaling: str = "none"            # several ranks (torchrun): the global batch is batch_size x ranks;
                                         # linear = train.lr x ranks (Goyal et al. 2017, for SGD) | none
     sync_batchnorm: bool = False        # several ranks on GPUs: BatchNorm statistics over the global batch
@@ -171,6 +173,9 @@ class InferConfig:
                                         # probabilities (fitted on the validation split by train.calibrate)
     mc_dropout: int = 0                 # N > 0: N passes with dropout on (models trained with dropout),
                                         # averaged; their disagreement is predict --uncertainty's MI map
+    class_bias: list[float] = field(default_factory=list)   # multi-class labels: added to the log-probabilities
+                                        # before the argmax, one per class (probability maps unchanged);
+                                        # fitted on the validation split by train.tune_class_bias
 
 
 @dataclass

@@ -108,6 +108,9 @@ def check_infer_config(infer: InferConfig) -> None:
     if not infer.scales or not all(0.1 <= s <= 4 for s in infer.scales):
         raise ConfigError(f"config key 'infer.scales' must be a list of factors between 0.1 and 4 "
                           f"(1 = native size); got {infer.scales!r}")
+    if not all(-20 <= b <= 20 for b in infer.class_bias):
+        raise ConfigError(f"config key 'infer.class_bias' must list one bias in [-20, 20] per class (log-probability "
+                          f"units; [] = none); got {infer.class_bias!r}")
     for key in ("infer.temperature", "infer.mc_dropout"):   # the others' ranges: validate
         rule, text = RANGES[key]
         if not rule(getattr(infer, key.split(".")[1])):
@@ -130,6 +133,10 @@ def _check_imbalance_keys(config: Config) -> None:
     if config.data.foreground_fraction and config.augment.letterbox:
         raise ConfigError("data.foreground_fraction picks where patches are cut; with augment.letterbox=true "
                           "training sees whole images (set one of them off)")
+    bias = config.infer.class_bias
+    if bias and (len(bias) != config.data.num_classes or config.data.num_classes < 3):
+        raise ConfigError(f"config key 'infer.class_bias' must list {config.data.num_classes} biases (one per class) "
+                          f"for a task of 3 or more classes (binary tasks: infer.threshold); got {bias}")
     postprocess = config.infer.postprocess
     if len(postprocess) > 1 and len(postprocess) != config.data.num_classes:
         raise ConfigError(f"config key 'infer.postprocess' must have one entry (every class but 0) or "

@@ -300,9 +300,16 @@ class Predictor:
 
     def labels_from(self, probabilities: torch.Tensor) -> torch.Tensor:
         """Class ids uint8 (H, W) from probabilities (K, H, W): the threshold on the foreground for
-        binary tasks, argmax otherwise; then infer.postprocess (infer/postprocess.py), if any."""
+        binary tasks, argmax otherwise (of the log-probabilities plus infer.class_bias, when set); then
+        infer.postprocess (infer/postprocess.py), if any."""
+        bias = self.settings.class_bias
         if probabilities.shape[0] == 2:
             labels = (probabilities[1] > self.threshold).to(torch.uint8)
+        elif bias:
+            if len(bias) != probabilities.shape[0]:
+                raise ConfigError(f"infer.class_bias has {len(bias)} entries for {probabilities.shape[0]} classes")
+            shift = torch.tensor(bias, dtype=probabilities.dtype, device=probabilities.device).view(-1, 1, 1)
+            labels = (probabilities.clamp_min(1e-12).log() + shift).argmax(0).to(torch.uint8)
         else:
             labels = probabilities.argmax(0).to(torch.uint8)
         if not self.settings.postprocess:

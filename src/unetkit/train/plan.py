@@ -166,6 +166,9 @@ def _imbalance_choices(masks) -> dict[str, tuple[Any, str]]:
         choices["data.foreground_fraction"] = (RARE_SAMPLING, (
             f"rare classes ({', '.join(rare)}): {RARE_SAMPLING:.0%} of the patches are centred on a pixel of a "
             f"class other than 0, the class drawn uniformly among those in the image"))
+        choices["train.tune_class_bias"] = (True, (
+            "rare classes: after training, a bias per class on the log-probabilities fitted on the validation "
+            "split (mIoU up, no class down by more than a point; LabelMeFacade in docs/benchmarks.md)"))
     choices["train.monitor"] = (("f1", "binary: F1 (Dice) of the foreground") if masks.num_classes == 2 else
                                 ("miou", f"{masks.num_classes} classes: mean IoU weighs small classes equally"))
     return choices

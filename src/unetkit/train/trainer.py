@@ -6,6 +6,7 @@ metrics.json (the final validation) and tensorboard/ (see run_dir.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..models import update_stored_settings
 from ..progress import progress
 from ..runtime import out_of_memory_advice, resolve_device
 from .calibration import calibrate
+from .class_bias import tune_class_bias
 from .distributed import START, SingleProcess, strategy_from_environment
 from .freezing import encoder_frozen, set_training_mode
 from .schedules import note_validation
@@ -220,9 +222,26 @@ def calibrate_best(run: TrainingRun) -> None:
         update_stored_settings(checkpoint, "infer", {"temperature": run.metrics["calibration"]["temperature"]})
 
 
+def tune_class_bias_best(run: TrainingRun) -> None:
+    """train.tune_class_bias (tasks of 3 or more classes): infer.class_bias for best.pt's labels, fitted on
+    the validation split after the temperature (train/class_bias.py), stored in best.pt and last.pt."""
+    if not (run.config.train.tune_class_bias and run.val_samples and run.run_dir.best.is_file()
+            and len(run.meta.class_names) > 2):
+        return
+    predictor = Predictor.from_checkpoint(run.run_dir.best, device=run.step.device, class_bias=[])
+    fit = tune_class_bias(predictor, run.val_samples, run.meta.ignore_index)
+    run.metrics["class_bias"] = dataclasses.asdict(fit)
+    for checkpoint in (run.run_dir.best, run.run_dir.last):
+        update_stored_settings(checkpoint, "infer", {"class_bias": fit.bias})
+
+
+AFTER_TRAINING = (calibrate_best, tune_class_bias_best)   # in this order: the bias is fitted at the temperature
+
+
 def end_of_training(run: TrainingRun, stop_reason: str) -> dict:
     state = run.state
-    run.strategy.on_main(calibrate_best, run)   # rank 0: it writes the checkpoints
+    for step in AFTER_TRAINING:
+        run.strategy.on_main(step, run)   # rank 0: they write the checkpoints
     if run.metrics:
         run.run_dir.save_metrics(run.metrics)
         # one line: the command prints the whole table once (cli.py), metrics.json keeps it
