@@ -65,7 +65,7 @@ def main() -> None:
     matrices = {name: np.zeros((k, k), dtype=np.int64) for name in candidates}
     biases = {name: torch.from_numpy(b).float()[:, None, None] for name, b in candidates.items()}
     for sample in progress(evaluation.samples, "test", "img"):
-        logp = torch.log(predictor.probabilities(sample.image).clamp_min(1e-8))
+        logp = torch.log(predictor.probabilities(sample.image).clamp_min(1e-12))
         for name in candidates:
             matrices[name] += confusion((logp + biases[name]).argmax(0), sample.label, k, ignore)
     result = {}

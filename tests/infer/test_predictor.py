@@ -95,3 +95,24 @@ def test_ensemble_averages_the_probabilities_of_its_members(tmp_path):
     ensemble = Predictor(model, meta.normalization, meta.class_names, device="cpu", precision="fp32")
     averaged = ensemble.probabilities(image)
     assert found == paths and torch.allclose(averaged, (single[0] + single[1]) / 2, atol=1e-5)
+
+
+def test_an_ensemble_applies_the_mean_of_its_members_class_biases(tmp_path):
+    """Each fold fitted its own infer.class_bias (train.tune_class_bias): the averaged probabilities get
+    the mean offsets; a member without one counts as zeros."""
+    import torch
+
+    from unetkit.infer.ensemble import load_models
+    from unetkit.infer.predictor import inference_settings
+    from unetkit.models import ModelMeta, Normalization, build_model, save_checkpoint
+    paths = []
+    for seed, bias in enumerate(([0.0, 1.0, 2.0], [0.0, 0.5, 0.0], None)):
+        torch.manual_seed(seed)
+        meta = ModelMeta(["a", "b", "c"], Normalization((0.5,) * 3, (0.25,) * 3),
+                         run_config={"infer": {"class_bias": bias} if bias else {}})
+        paths.append(save_checkpoint(tmp_path / f"m{seed}.pt", build_model("unet", 3, 3, base_channels=4, depth=2),
+                                     meta))
+    _, meta, _ = load_models(paths)
+    assert inference_settings(meta).class_bias == [0.0, 0.5, 0.667]
+    _, meta, _ = load_models(paths[2:])
+    assert inference_settings(meta).class_bias == []

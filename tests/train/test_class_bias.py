@@ -12,7 +12,7 @@ from unetkit.cli import main
 from unetkit.config import load_config
 from unetkit.errors import ConfigError
 from unetkit.infer.predictor import Predictor
-from unetkit.models import load_model
+from unetkit.models import load_model, update_stored_settings
 from unetkit.train import train
 from unetkit.train.calibration import PixelSample
 from unetkit.train.class_bias import fit_class_bias, ious
@@ -57,6 +57,17 @@ def test_a_model_already_right_everywhere_gets_no_bias():
     assert fit.bias == [] and fit.miou_before == fit.miou_after == 1.0
 
 
+def test_a_class_absent_from_validation_is_left_alone():
+    """Class 3 never occurs in the labels but is sometimes predicted: pushing it down would drop its
+    undefined IoU from the mean; it keeps bias 0 and the mean is over the classes present."""
+    pixels = _shy_of_class_2()
+    stray = torch.full((len(pixels.labels), 1), -2.0)
+    pixels = PixelSample(torch.log_softmax(torch.cat([pixels.log_probabilities, stray], 1), 1), pixels.labels)
+    fit = fit_class_bias(pixels)
+    assert fit.bias[3] == 0 and fit.bias[2] > 1.0
+    assert fit.miou_after == pytest.approx(np.mean([v for v in fit.iou_after[:3]]), abs=1e-4)
+
+
 def test_the_predictor_adds_the_bias_to_the_log_probabilities(checkpoint):
     predictor = Predictor.from_checkpoint(checkpoint)
     probabilities = torch.softmax(torch.randn(3, 8, 8), 0)
@@ -68,6 +79,8 @@ def test_the_predictor_adds_the_bias_to_the_log_probabilities(checkpoint):
     predictor.settings.class_bias = [0.0, 0.7]
     with pytest.raises(ConfigError, match="infer.class_bias has 2 entries for 3 classes"):
         predictor.labels_from(probabilities)
+    with pytest.raises(ConfigError, match="binary model's knob is infer.threshold"):
+        predictor.labels_from(probabilities[:2])
 
 
 def test_the_config_wants_one_bias_per_class_of_a_multiclass_task(synthetic_root):
@@ -112,7 +125,11 @@ def test_a_run_stores_the_bias_it_fitted_and_evaluate_uses_it(tmp_path, three_cl
         assert meta.run_config["infer"]["class_bias"] == fit["bias"]
     scored = evaluate_checkpoint(run / "best.pt", split="val")
     assert scored["miou"] == pytest.approx(fit["miou_after"], abs=1e-3)
+    # a stored bias reaches evaluate (an override replaces it) and the exported model
+    update_stored_settings(run / "best.pt", "infer", {"class_bias": [0.0, 0.0, 4.0]})
+    biased = evaluate_checkpoint(run / "best.pt", split="val")
     unbiased = evaluate_checkpoint(run / "best.pt", split="val", overrides=["infer.class_bias=[]"])
     assert unbiased["miou"] == pytest.approx(fit["miou_before"], abs=1e-3)
+    assert biased["recall_per_class"]["class_2"] > unbiased["recall_per_class"]["class_2"]
     assert main(["export", "--checkpoint", str(run / "best.pt"), "--out", str(tmp_path / "m.onnx")]) == 0
-    assert Predictor.from_onnx(tmp_path / "m.onnx").settings.class_bias == fit["bias"]   # served models too
+    assert Predictor.from_onnx(tmp_path / "m.onnx").settings.class_bias == [0.0, 0.0, 4.0]

@@ -9,6 +9,7 @@ Predictor's softmax / sigmoid turns back into exactly that mean.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -103,7 +104,19 @@ def load_models(items: list[str | Path] | str | Path) -> tuple[SegmentationModel
             raise CheckpointError(f"{path}: {other.out_channels} output channels, {paths[0]} has "
                                   f"{model.out_channels} (a sigmoid and a softmax head): train them alike")
     ensemble = EnsembleModel([m for m, _ in loaded], [m.normalization for _, m in loaded]).eval()
-    return ensemble, meta, paths
+    return ensemble, _with_mean_class_bias(meta, [m for _, m in loaded]), paths
+
+
+def _with_mean_class_bias(meta: ModelMeta, members: list[ModelMeta]) -> ModelMeta:
+    """Members fitted their own infer.class_bias (train.tune_class_bias) on their own validation folds: the
+    averaged probabilities get the mean of their offsets (none for a member that stored none)."""
+    biases = [((m.run_config or {}).get("infer") or {}).get("class_bias") or [] for m in members]
+    if not any(biases):
+        return meta
+    mean = [round(sum(b[c] if b else 0.0 for b in biases) / len(biases), 3) for c in range(len(meta.class_names))]
+    run_config = dict(meta.run_config or {})
+    run_config["infer"] = {**(run_config.get("infer") or {}), "class_bias": mean}
+    return dataclasses.replace(meta, run_config=run_config)
 
 
 class _OnlyMember:

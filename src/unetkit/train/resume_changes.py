@@ -13,7 +13,7 @@ from ..errors import ConfigError
 SAFE_ON_RESUME = ("train.epochs", "train.patience", "train.val_every", "train.max_minutes", "train.save_every",
                   "train.progress", "train.device", "train.precision", "train.precision_used", "train.compile",
                   "train.compile_mode", "data.workers", "data.cache_mb", "train.rank_timeout", "train.sync_batchnorm",
-                  "infer.")
+                  "train.calibrate", "train.tune_class_bias", "infer.")
 
 
 def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
