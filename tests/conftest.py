@@ -68,6 +68,22 @@ def write_png(path: Path, array: np.ndarray, mode: str | None = None) -> Path:
     return path
 
 
+def write_three_class_folder(root: Path, seed: int, square: int, top_high: int, contrast: int, noise: int) -> Path:
+    """train (4) and val (2) 32x32 index masks: a band of class 1 (10 columns), a square of class 2 of side
+    `square` at a random row in [12, top_high); images are mask x contrast plus uniform noise."""
+    rng = np.random.default_rng(seed)
+    for split, count in (("train", 4), ("val", 2)):
+        for index in range(count):
+            mask = np.zeros((32, 32), np.uint8)
+            mask[:, :10] = 1
+            top = int(rng.integers(12, top_high))
+            mask[top:top + square, 16:16 + square] = 2
+            image = (mask[..., None] * contrast + rng.integers(0, noise, (32, 32, 3))).astype(np.uint8)
+            write_png(root / split / "images" / f"m{index}.png", image)
+            write_png(root / split / "masks" / f"m{index}.png", mask)
+    return root
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, synthetic_root) -> Path:
     """A run directory trained once per session through the command line (2 tiny epochs)."""

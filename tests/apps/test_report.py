@@ -11,24 +11,16 @@ from unetkit.apps.report import SECTIONS, write_run_report
 from unetkit.cli import main
 from unetkit.metrics import SegmentationMetrics
 
+from ..conftest import write_three_class_folder
+
 
 @pytest.fixture(scope="module")
 def multiclass_run(tmp_path_factory):
     """A 3-class run (index masks: a band of class 1, a square of class 2), 2 tiny epochs."""
     from unetkit.config import load_config
     from unetkit.train import train
-    root = tmp_path_factory.mktemp("three_classes")
-    rng = np.random.default_rng(3)
-    for split, count in (("train", 4), ("val", 2)):
-        for index in range(count):
-            mask = np.zeros((32, 32), np.uint8)
-            mask[:, :10] = 1
-            top = int(rng.integers(12, 20))
-            mask[top:top + 8, 16:24] = 2
-            image = (mask[..., None] * 80 + rng.integers(0, 40, (32, 32, 3))).astype(np.uint8)
-            for folder, array in (("images", image), ("masks", mask)):
-                (root / split / folder).mkdir(parents=True, exist_ok=True)
-                Image.fromarray(array).save(root / split / folder / f"m{index}.png")
+    root = write_three_class_folder(tmp_path_factory.mktemp("three_classes"), seed=3, square=8, top_high=20,
+                                    contrast=80, noise=40)
     run = tmp_path_factory.mktemp("multiclass_run") / "run"
     train(load_config(None, [f"data.root={root}", "data.mask=index", "data.num_classes=3", "data.patch_size=32",
                              "data.patches_per_epoch=8", "model.base_channels=4", "model.depth=2", "train.epochs=2",

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from unetkit.apps.evaluate import evaluate_checkpoint
 from unetkit.cli import main
@@ -16,6 +15,8 @@ from unetkit.models import load_model, update_stored_settings
 from unetkit.train import train
 from unetkit.train.calibration import PixelSample
 from unetkit.train.class_bias import fit_class_bias, ious
+
+from ..conftest import write_three_class_folder
 
 
 def _shy_of_class_2(pixels: int = 60_000, shyness: float = 2.5, overlap: float = 0.0) -> PixelSample:
@@ -97,19 +98,8 @@ def test_the_config_wants_one_bias_per_class_of_a_multiclass_task(synthetic_root
 @pytest.fixture(scope="module")
 def three_class_root(tmp_path_factory):
     """Index masks: a band of class 1, a small square of class 2; images hint at both."""
-    root = tmp_path_factory.mktemp("three_classes")
-    rng = np.random.default_rng(5)
-    for split, count in (("train", 4), ("val", 2)):
-        for index in range(count):
-            mask = np.zeros((32, 32), np.uint8)
-            mask[:, :10] = 1
-            top = int(rng.integers(12, 24))
-            mask[top:top + 6, 16:22] = 2
-            image = (mask[..., None] * 60 + rng.integers(0, 90, (32, 32, 3))).astype(np.uint8)
-            for folder, array in (("images", image), ("masks", mask)):
-                (root / split / folder).mkdir(parents=True, exist_ok=True)
-                Image.fromarray(array).save(root / split / folder / f"m{index}.png")
-    return root
+    return write_three_class_folder(tmp_path_factory.mktemp("three_classes"), seed=5, square=6, top_high=24,
+                                    contrast=60, noise=90)
 
 
 def test_a_run_stores_the_bias_it_fitted_and_evaluate_uses_it(tmp_path, three_class_root):
