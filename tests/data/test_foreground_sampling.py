@@ -48,6 +48,15 @@ def test_at_least_the_fraction_is_centred_on_foreground(fraction):
     assert (centres == 2).mean() == pytest.approx(fraction / 2, abs=0.04)
 
 
+def test_inverse_sqrt_draw_favours_the_rarest_class():
+    dataset = PatchDataset(_samples(), PATCH, 1500, Normalization((0.4,), (0.1,)), seed=1,
+                           foreground_fraction=0.5, foreground_draw="inverse_sqrt")
+    centres = np.array(_centres(dataset, 1500))
+    # class 2 has 4 pixels, class 1 2 x 32 x 32: weights 1/2 and 1/45.3 -> class 2 in 96% of the forced patches
+    share = (1 / 2) / (1 / 2 + 1 / np.sqrt(2 * 32 * 32))
+    assert (centres == 2).mean() == pytest.approx(0.5 * share, abs=0.04)
+
+
 def test_same_draws_after_resume_and_new_draws_each_epoch():
     def make():
         return PatchDataset(_samples(), PATCH, 64, Normalization((0.4,), (0.1,)), seed=5,
@@ -70,6 +79,8 @@ def test_config_range_and_letterbox_conflict():
     from unetkit.config import load_config
     from unetkit.errors import ConfigError
     assert load_config(None, ["data.format=synthetic", "data.foreground_fraction=0.33"]).data.foreground_fraction == 0.33
+    with pytest.raises(ConfigError, match="inverse_sqrt"):
+        load_config(None, ["data.format=synthetic", "data.foreground_draw=rarest"])
     with pytest.raises(ConfigError, match=r"in \[0, 1\]"):
         load_config(None, ["data.format=synthetic", "data.foreground_fraction=1.5"])
     with pytest.raises(ConfigError, match="letterbox"):

@@ -37,6 +37,8 @@ class DataConfig:
     mask_suffix: str = ""               # masks named <image stem><suffix>.* (ISIC: _segmentation)
     foreground_fraction: float = 0.0    # at least this share of training patches is centred on a pixel of a
                                         # class other than 0, chosen uniformly among the classes in the image
+    foreground_draw: str = "uniform"    # how that class is drawn: uniform (each class as often) | inverse_sqrt
+                                        # (weights 1/sqrt(its pixel share): the rarest classes more often)
     pieces: dict[str, Any] = field(default_factory=dict)   # the data format's own settings, as set (options.py):
                                         # data.isbi.train_slices=0-24, data.synthetic.size=128
 

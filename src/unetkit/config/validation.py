@@ -17,6 +17,7 @@ CHOICES = {  # fixed choices; model.name, data.format, train.loss, .optimizer, .
     "model.down": ("maxpool", "strided_conv"),
     "model.up": ("transpose", "bilinear", "nearest"),
     "train.class_weight_method": ("median_frequency", "inverse_sqrt"),
+    "data.foreground_draw": ("uniform", "inverse_sqrt"),
     "augment.elastic": ("none", "grid", "smooth"),
     "infer.blend": ("gaussian", "constant"),
     "infer.grid": ("aligned", "flush"),

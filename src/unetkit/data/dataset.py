@@ -116,9 +116,23 @@ def _shrink(planes: list[np.ndarray], size: int) -> list[np.ndarray]:
     return [shrunk, *(cv2.resize(p, (size, size), interpolation=cv2.INTER_NEAREST_EXACT) for p in rest)]
 
 
-def _class_presence(samples: list[Sample]) -> np.ndarray:
-    """(images, 256) bool: which label values each sample's mask holds."""
-    return np.stack([np.bincount(s.label.reshape(-1), minlength=256) > 0 for s in samples])
+def _class_pixels(samples: list[Sample]) -> np.ndarray:
+    """(images, 256) int: how many pixels of each label value each sample's mask holds."""
+    return np.stack([np.bincount(s.label.reshape(-1), minlength=256) for s in samples])
+
+
+FOREGROUND_DRAWS = ("uniform", "inverse_sqrt")
+
+
+def _draw_weights(pixels: np.ndarray, classes: list[int], draw: str) -> np.ndarray:
+    """The probability of drawing each foreground class for a centred patch (data.foreground_draw)."""
+    if draw == "uniform":
+        weights = np.ones(len(classes))
+    elif draw == "inverse_sqrt":   # 1 / sqrt(pixel share): the rare classes more often, as class weights do
+        weights = 1.0 / np.sqrt(pixels[:, classes].sum(0))
+    else:
+        raise ValueError(f"data.foreground_draw must be one of {FOREGROUND_DRAWS}, not '{draw}'")
+    return weights / weights.sum()
 
 
 class PatchDataset(Dataset):
@@ -132,7 +146,7 @@ class PatchDataset(Dataset):
 
     def __init__(self, samples: list[Sample], patch_size: int, patches_per_epoch: int,
                  normalization: Normalization, pipeline=None, seed: int = 0, whole_images: bool = False,
-                 foreground_fraction: float = 0.0, zoom_out: float = 1.0):
+                 foreground_fraction: float = 0.0, zoom_out: float = 1.0, foreground_draw: str = "uniform"):
         if not samples:
             raise DataError("no training samples found")
         missing = [s.files.image for s in samples if s.label is None]
@@ -148,17 +162,20 @@ class PatchDataset(Dataset):
         self.foreground_fraction = foreground_fraction
         self.zoom_out = zoom_out   # crops of patch x [1, zoom_out] per side, shrunk to the patch (augment.zoom_out)
         # which images hold which class (classes 1..254: 0 is the background, 255 the ignore label)
-        self._holding = ({} if not foreground_fraction else
-                         {value: np.flatnonzero(column) for value, column in enumerate(_class_presence(samples).T)
-                          if 0 < value < IGNORE_INDEX and column.any()})
+        pixels = _class_pixels(samples) if foreground_fraction else np.zeros((1, 256), dtype=np.int64)
+        self._holding = {value: np.flatnonzero(column) for value, column in enumerate(pixels.T)
+                         if 0 < value < IGNORE_INDEX and column.any()}
+        self._draw = (_draw_weights(pixels, list(self._holding), foreground_draw)
+                      if self._holding and foreground_draw != "uniform" else None)
         self.epoch = 0
 
     def _foreground_patch(self, rng: np.random.Generator, side: int) -> tuple[Sample, int, int]:
-        """nnU-Net's / MONAI's foreground oversampling: a class uniformly among the foreground classes of
-        the training masks (so a rare class is drawn as often as a common one), an image holding it, one
-        of its pixels; the patch is centred there (shifted inside the image at its borders)."""
+        """nnU-Net's / MONAI's foreground oversampling: a class among the foreground classes of the
+        training masks (uniformly, so a rare class is drawn as often as a common one, or weighted towards
+        the rarest: data.foreground_draw), an image holding it, one of its pixels; the patch is centred
+        there (shifted inside the image at its borders)."""
         classes = list(self._holding)
-        value = classes[rng.integers(len(classes))]
+        value = classes[rng.integers(len(classes)) if self._draw is None else rng.choice(len(classes), p=self._draw)]
         holders = self._holding[value]
         sample = self.samples[holders[rng.integers(len(holders))]]
         pixels = np.flatnonzero(sample.label == value)

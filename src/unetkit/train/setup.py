@@ -357,6 +357,7 @@ def build_loaders(config: Config, train_samples: list[Sample], normalization: No
                            build_augmentation(config.augment, config.data.patch_size, config.data.channels),
                            seed=config.train.seed, whole_images=config.augment.letterbox,
                            foreground_fraction=config.data.foreground_fraction,
+                           foreground_draw=config.data.foreground_draw,
                            zoom_out=config.augment.zoom_out if config.augment.enabled else 1.0)
     frozen_batch_size = _frozen_batch_size(config)
     loader = _make_loader(dataset, config, device, config.train.batch_size, strategy)
