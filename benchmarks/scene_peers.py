@@ -73,9 +73,15 @@ def main() -> None:
         model = model_overrides(name)
         run = Path(args.out) / name
         if not (run / "metrics.json").is_file():
-            unetkit(["train", f"data.root={args.root}", f"train.max_minutes={args.minutes:g}", *model,
-                     "train.progress=false", *args.overrides, "--out", str(run)])
-        unetkit(["evaluate", "--checkpoint", str(run / "best.pt"), "--split", "test", "--json", str(run / "test.json")])
+            failed = unetkit(["train", f"data.root={args.root}", f"train.max_minutes={args.minutes:g}", *model,
+                              "train.progress=false", *args.overrides, "--out", str(run)])
+            if failed:   # e.g. an override the peer does not take: the next row, not a traceback
+                print(name, f"training failed (exit {failed}): no row", flush=True)
+                continue
+        if unetkit(["evaluate", "--checkpoint", str(run / "best.pt"), "--split", "test",
+                    "--json", str(run / "test.json")]):
+            print(name, "evaluation failed: no row", flush=True)
+            continue
         test = json.loads((run / "test.json").read_text())
         print(name, json.dumps({k: round(v, 4) for k, v in test.items() if not isinstance(v, dict)}), flush=True)
         print(name, json.dumps({k: round(v, 4) for k, v in test["iou_per_class"].items()}), flush=True)
