@@ -121,17 +121,14 @@ def _class_pixels(samples: list[Sample]) -> np.ndarray:
     return np.stack([np.bincount(s.label.reshape(-1), minlength=256) for s in samples])
 
 
-FOREGROUND_DRAWS = ("uniform", "inverse_sqrt")
-
-
-def _draw_weights(pixels: np.ndarray, classes: list[int], draw: str) -> np.ndarray:
-    """The probability of drawing each foreground class for a centred patch (data.foreground_draw)."""
+def _draw_weights(pixels: np.ndarray, classes: list[int], draw: str) -> np.ndarray | None:
+    """The probability of drawing each foreground class for a centred patch (data.foreground_draw);
+    None for the uniform draw (rng.integers: the draws of runs from before the option stay the same)."""
     if draw == "uniform":
-        weights = np.ones(len(classes))
-    elif draw == "inverse_sqrt":   # 1 / sqrt(pixel share): the rare classes more often, as class weights do
-        weights = 1.0 / np.sqrt(pixels[:, classes].sum(0))
-    else:
-        raise ValueError(f"data.foreground_draw must be one of {FOREGROUND_DRAWS}, not '{draw}'")
+        return None
+    if draw != "inverse_sqrt":
+        raise ValueError(f"data.foreground_draw must be uniform or inverse_sqrt, not '{draw}'")
+    weights = 1.0 / np.sqrt(pixels[:, classes].sum(0))   # the rare classes more often, as class weights do
     return weights / weights.sum()
 
 
@@ -165,8 +162,7 @@ class PatchDataset(Dataset):
         pixels = _class_pixels(samples) if foreground_fraction else np.zeros((1, 256), dtype=np.int64)
         self._holding = {value: np.flatnonzero(column) for value, column in enumerate(pixels.T)
                          if 0 < value < IGNORE_INDEX and column.any()}
-        self._draw = (_draw_weights(pixels, list(self._holding), foreground_draw)
-                      if self._holding and foreground_draw != "uniform" else None)
+        self._draw = _draw_weights(pixels, list(self._holding), foreground_draw) if self._holding else None
         self.epoch = 0
 
     def _foreground_patch(self, rng: np.random.Generator, side: int) -> tuple[Sample, int, int]:
