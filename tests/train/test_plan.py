@@ -127,6 +127,20 @@ def test_rare_classes_in_multi_class_masks_get_class_aware_patches(tmp_path):
     assert not balanced.config.train.tune_class_bias
 
 
+def test_the_smallest_class_named_is_the_smallest_present_one(tmp_path):
+    """Class ids with a gap (CamVid-style ids, one unused) must not report 'smallest class 0.0%'; a tiny
+    share keeps its digits."""
+    for index in range(3):
+        write_png(tmp_path / "gap/train/images" / f"{index}.png", np.full((128, 128, 3), 90 + index, np.uint8))
+        mask = np.zeros((128, 128), np.uint8)
+        mask[:, 64:] = 1
+        mask[0, 0] = 3        # 1 of 16384 pixels: 0.006%; class 2 unused
+        write_png(tmp_path / "gap/train/masks" / f"{index}.png", mask)
+    plan = make_plan([f"data.root={tmp_path / 'gap'}"], probe=False)
+    assert "(smallest class 0.006%)" in plan.reasons["train.loss"]
+    assert "class_3 0.006%" in plan.reasons["data.foreground_fraction"]
+
+
 def test_scene_crops_grow_while_enough_steps_fit_the_budget():
     """A step's time grows with the crop's area: the largest multiple of 32 up to the median short side
     at which CONTEXT_STEPS steps still fit, else the probed size with the reason."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..data.fingerprint import Fingerprint
-from ..train.plan import Plan, make_plan
+from ..train.plan import Plan, make_plan, percent
 
 
 def inspect_dataset(root: str | Path, overrides: list[str] | None = None) -> Plan:
@@ -22,10 +22,6 @@ def inspection_report(plan: Plan) -> dict:
 def _value(plan: Plan, key: str):
     section, name = key.split(".")
     return getattr(getattr(plan.config, section), name)
-
-
-def _percent(share: float) -> str:
-    return f"{share:.1%}" if share >= 0.001 or share == 0 else f"{share:.3%}"
 
 
 def format_inspection(plan: Plan) -> str:
@@ -52,7 +48,7 @@ def format_inspection(plan: Plan) -> str:
     for index, share in enumerate(masks.class_fractions):
         name = names[index] if index < len(names) else f"class_{index}"
         colour = f"({','.join(map(str, colours[index]))})" if index < len(colours) else ""
-        lines.append(f"  class {index:<3} {name:<16} {colour:<13} {_percent(share):>8} of labelled pixels")
+        lines.append(f"  class {index:<3} {name:<16} {colour:<13} {percent(share):>8} of labelled pixels")
     void = masks.ignore_value
     layout = fp.layout
     lines.append(f"orientation {'upright' if layout.upright else 'any'}: {layout.reason}; {layout.detail}; "

@@ -151,6 +151,11 @@ def _data_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
     return choices
 
 
+def percent(share: float) -> str:
+    """A class's share of the pixels for a person: 0.7%, and 0.069% where one decimal would round it away."""
+    return f"{share:.1%}" if share >= 0.001 or share == 0 else f"{share:.3%}"
+
+
 def _imbalance_choices(masks) -> dict[str, tuple[Any, str]]:
     """The loss, rare-class patches and the monitored metric, from the classes' shares of the pixels."""
     choices: dict[str, tuple[Any, str]] = {}
@@ -158,10 +163,11 @@ def _imbalance_choices(masks) -> dict[str, tuple[Any, str]]:
     if masks.num_classes == 2 and 0 < foreground < RARE_FOREGROUND:
         choices["train.loss"] = ("dice", f"foreground is {foreground:.1%} of the pixels: Dice does not drown it")
     else:
-        smallest = f" (smallest class {min(masks.class_fractions):.1%})" if masks.class_fractions else ""
+        present = [share for share in masks.class_fractions if share > 0]   # a class absent from the masks is not small
+        smallest = f" (smallest class {percent(min(present))})" if present else ""
         choices["train.loss"] = ("ce_dice", f"cross-entropy for calibrated probabilities + Dice against imbalance{smallest}")
     names = masks.class_names or [f"class_{i}" for i in range(masks.num_classes)]
-    rare = [f"{names[i]} {share:.1%}" for i, share in enumerate(masks.class_fractions) if 0 < share < RARE_CLASS]
+    rare = [f"{names[i]} {percent(share)}" for i, share in enumerate(masks.class_fractions) if 0 < share < RARE_CLASS]
     if masks.num_classes > 2 and rare:
         choices["data.foreground_fraction"] = (RARE_SAMPLING, (
             f"rare classes ({', '.join(rare)}): {RARE_SAMPLING:.0%} of the patches are centred on a pixel of a "
