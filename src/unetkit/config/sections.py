@@ -36,7 +36,7 @@ class DataConfig:
     val_fraction: float = 0.1           # folder without val/: share of train/ held out for validation
     mask_suffix: str = ""               # masks named <image stem><suffix>.* (ISIC: _segmentation)
     foreground_fraction: float = 0.0    # at least this share of training patches is centred on a pixel of a
-                                        # class other than 0, chosen uniformly among the classes in the image
+                                        # class other than 0, the class drawn among those of the training masks
     foreground_draw: str = "uniform"    # how that class is drawn: uniform (each class as often) | inverse_sqrt
                                         # (weights 1/sqrt(its pixel share): the rarest classes more often)
     pieces: dict[str, Any] = field(default_factory=dict)   # the data format's own settings, as set (options.py):

@@ -159,10 +159,13 @@ class PatchDataset(Dataset):
         self.foreground_fraction = foreground_fraction
         self.zoom_out = zoom_out   # crops of patch x [1, zoom_out] per side, shrunk to the patch (augment.zoom_out)
         # which images hold which class (classes 1..254: 0 is the background, 255 the ignore label)
-        pixels = _class_pixels(samples) if foreground_fraction else np.zeros((1, 256), dtype=np.int64)
-        self._holding = {value: np.flatnonzero(column) for value, column in enumerate(pixels.T)
-                         if 0 < value < IGNORE_INDEX and column.any()}
-        self._draw = _draw_weights(pixels, list(self._holding), foreground_draw) if self._holding else None
+        self._holding: dict[int, np.ndarray] = {}
+        self._draw = None   # uniform
+        if foreground_fraction:
+            pixels = _class_pixels(samples)
+            self._holding = {value: np.flatnonzero(column) for value, column in enumerate(pixels.T)
+                             if 0 < value < IGNORE_INDEX and column.any()}
+            self._draw = _draw_weights(pixels, list(self._holding), foreground_draw) if self._holding else None
         self.epoch = 0
 
     def _foreground_patch(self, rng: np.random.Generator, side: int) -> tuple[Sample, int, int]:

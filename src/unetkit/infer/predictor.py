@@ -303,10 +303,10 @@ class Predictor:
         binary tasks, argmax otherwise (of the log-probabilities plus infer.class_bias, when set); then
         infer.postprocess (infer/postprocess.py), if any."""
         bias = self.settings.class_bias
-        if bias and probabilities.shape[0] == 2:
-            raise ConfigError("infer.class_bias is for tasks of 3 or more classes; a binary model's knob is "
-                              "infer.threshold")
         if probabilities.shape[0] == 2:
+            if bias:
+                raise ConfigError("infer.class_bias is for tasks of 3 or more classes; a binary model's knob is "
+                                  "infer.threshold")
             labels = (probabilities[1] > self.threshold).to(torch.uint8)
         elif bias:
             if len(bias) != probabilities.shape[0]:

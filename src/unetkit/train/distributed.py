@@ -232,11 +232,9 @@ class DataParallel(SingleProcess):
                  device.type, timeout_seconds)
         try:
             yield
-        except BaseException:
-            dist.destroy_process_group()
-            raise
-        try:   # ranks leave together: a rank that tore gloo down while rank 0 was still calibrating was once
-            self.barrier("the end of the run")   # aborted ("terminate called without an active exception")
+            # ranks leave together (not after a failure): a rank that tore gloo down while rank 0 was still
+            # calibrating was once aborted ("terminate called without an active exception")
+            self.barrier("the end of the run")
         finally:
             dist.destroy_process_group()
 

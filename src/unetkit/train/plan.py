@@ -171,7 +171,7 @@ def _imbalance_choices(masks) -> dict[str, tuple[Any, str]]:
     if masks.num_classes > 2 and rare:
         choices["data.foreground_fraction"] = (RARE_SAMPLING, (
             f"rare classes ({', '.join(rare)}): {RARE_SAMPLING:.0%} of the patches are centred on a pixel of a "
-            f"class other than 0, the class drawn uniformly among those in the image"))
+            f"class other than 0, the class drawn uniformly among those of the training masks"))
         choices["train.tune_class_bias"] = (True, (
             "rare classes: after training, a bias per class on the log-probabilities fitted on the validation "
             "split (mIoU up, no class down by more than a point; +1.2 mIoU on LabelMeFacade, docs/benchmarks.md)"))
