@@ -7,8 +7,11 @@ train.max_minutes=M model.name=PEER`: the plan reads the data (classes, orientat
 augmentation, loss) and fits the budget to the peer's own probed speed; only the network differs.
 best.pt is then scored with `unetkit evaluate --split test`. Peers from ../shared/bench/peers.py:
 smp's Unet-ResNet34 (from scratch, the best same-budget peer on street scenes in issue 27), MONAI's
-BasicUNet, and smp's Unet on timm encoders (smp_unet_tu-X). unetkit's own rows: `plan` (no model
-override), `resnet34_unet` and `tu-X` (model.name=unet model.encoder=tu-X), each with model.up=bilinear.
+BasicUNet, and smp's Unet on timm encoders (smp_unet_tu-X; smp_unet_imagenet_tu-tf_efficientnet_lite0 on its ImageNet
+weights, issue 42). unetkit's own rows: `plan` (no model
+override), `resnet34_unet` and `tu-X` (model.name=unet model.encoder=tu-X), each with model.up=bilinear;
+`tu-tf_efficientnet_lite0_scratch` (the plan's pretrained encoder from scratch). With the lite0 weights
+cached, `plan` is the pretrained plan.
 
 Usage: python benchmarks/scene_peers.py [--minutes 10] [--peers smp_unet_resnet34,monai_basicunet,tu-convnext_atto,...]
        [--root ../shared/data/labelmefacade] [--out runs/scene_peers] [key=value ...]
@@ -50,6 +53,11 @@ TIMM_ENCODERS = ("tu-convnext_atto", "tu-efficientnet_b0", "tu-regnety_004")   #
 for _encoder in TIMM_ENCODERS:
     OWN[_encoder] = ["model.name=unet", f"model.encoder={_encoder}", "model.up=bilinear"]
     PEERS[f"smp_unet_{_encoder}"] = smp_unet_on(_encoder)
+# issue 42: the EfficientNet-Lite0 ImageNet weights (`unetkit weights import`, docs/encoders.md) in smp's Unet, loaded by
+# smp itself; the inputs are normalised as unetkit normalises a peer's (the training images' mean and std)
+PRETRAINED = "tu-tf_efficientnet_lite0"
+PEERS[f"smp_unet_imagenet_{PRETRAINED}"] = smp_unet_on(PRETRAINED, "imagenet")
+OWN[f"{PRETRAINED}_scratch"] = ["model.name=unet", f"model.encoder={PRETRAINED}"]
 
 
 def model_overrides(name: str) -> list[str]:

@@ -10,6 +10,7 @@ a config is loaded, so rules such as "bce needs two classes" live with the entry
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
@@ -74,6 +75,14 @@ class Registry(Generic[T]):
 
     def items(self):
         return self._items.items()
+
+    def arguments(self, name: str, skip: int = 0) -> tuple[str, ...]:
+        """The keyword arguments entry `name` takes (a function's, or a class's constructor's), after the
+        first `skip` (a model builder's in_channels and out_channels)."""
+        entry = self[name]
+        target = entry.__init__ if inspect.isclass(entry) else entry
+        parameters = list(inspect.signature(target).parameters.values())[1 if inspect.isclass(entry) else 0:]
+        return tuple(p.name for p in parameters[skip:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
 
 
 def registry_for(config_key: str) -> Registry | None:

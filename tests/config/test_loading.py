@@ -94,3 +94,20 @@ def test_colour_tables_list_one_colour_per_class(tmp_path):
     bad.write_text("data:\n  root: /x\n  mask: index\n  colors: [[0, 0, 0]]\n")
     with pytest.raises(ConfigError, match="'data.colors' must list 2 \\[R, G, B\\] colours"):
         load_config(bad)
+
+
+def test_a_files_options_for_another_network_are_left_out_with_one_line(caplog):
+    """configs/demo.yaml sets the U-Net's width and depth; `model.encoder=...` on the command line chooses the
+    encoder U-Net, which takes neither: they go, with one line (issue 42), where before training stopped on
+    `model.base_channels=16 does not apply to model 'encoder_unet'`, a key the user never typed."""
+    import logging
+    with caplog.at_level(logging.WARNING, logger="unetkit.config.loading"):
+        config = load_config("configs/demo.yaml", ["model.encoder=tu-efficientnet_b0"])
+    assert config.model.name == "encoder_unet" and (config.model.base_channels, config.model.depth) == (32, 4)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == ["configs/demo.yaml: model.base_channels=16, model.depth=3 are for another network: model "
+                     "'encoder_unet' takes encoder, encoder_depth, up, decoder_width; left out"]
+    typed = load_config("configs/demo.yaml", ["model.encoder=tu-efficientnet_b0", "model.depth=3"])
+    from unetkit.train.setup import model_args_for
+    with pytest.raises(ConfigError, match="model.depth=3 does not apply to model 'encoder_unet'"):
+        model_args_for(typed)   # typed on the command line for the wrong network: an error, as before

@@ -48,7 +48,10 @@ def test_every_command_line_key_wins(tmp_path):
     assert plan.config.data.patch_size == 32 and plan.config.train.loss == "bce"
     assert plan.config.model.name == "attention_unet"
     assert plan.reasons["train.loss"] == "set on the command line"
-    assert "model.depth" not in plan.reasons    # the U-Net's arguments are not forced on another model
+    # another network keeps the plan's choices it takes (the depth that fits the user's patch), no others
+    assert plan.config.model.depth == 3 and plan.reasons["model.depth"] == "32-px patches reach 4 px at the bottom"
+    other = make_plan([f"data.root={root}", "model.name=resnet18_unet"], probe=False)
+    assert not {"model.depth", "model.base_channels"} & set(other.reasons)
 
 
 def test_a_typo_is_reported_before_the_data_is_read(tmp_path):
@@ -198,13 +201,13 @@ def test_a_zoomed_out_model_is_predicted_at_the_median_scale_it_learned():
     assert scales_choice(1.0)[0] == [1.0] and scales_choice(3.0)[0] == [0.5]
 
 
-def test_model_auto_keeps_the_plans_unet_and_says_why(synthetic_root):
-    """model.name=auto (issue 29): the plan chooses the network; at a CPU budget from scratch it keeps
-    its U-Net, and the reason names the measurement behind that."""
+def test_model_auto_lets_the_plan_choose_and_says_why(synthetic_root):
+    """model.name=auto (issue 29) is the plan's own choice (issue 42): for data where a pretrained start did not
+    win (here colour images of one size) the scratch U-Net, and the reason names the measurement behind that."""
     from unetkit.train.plan import make_plan
     plan = make_plan([f"data.root={synthetic_root}", "model.name=auto"], probe=False)
     assert plan.config.model.name == "unet" and plan.config.model.base_channels > 0
-    assert plan.reasons["model.name"].startswith("model.name=auto") and "docs/benchmarks.md" in plan.reasons["model.name"]
+    assert "did not win" in plan.reasons["model.name"] and "docs/benchmarks.md" in plan.reasons["model.name"]
     assert "model.name" not in plan.user_keys
     chosen = make_plan([f"data.root={synthetic_root}", "model.name=resnet18_unet"], probe=False)
     assert chosen.config.model.name == "resnet18_unet" and chosen.reasons["model.name"] == "set on the command line"

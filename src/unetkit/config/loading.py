@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import typing
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,13 @@ from ..errors import ConfigError
 from ..registry import registry_for
 from .options import chosen_pieces, options_of, settle_pieces
 from .overrides import parse_overrides
-from .sections import Config, InferConfig
+from .sections import Config, InferConfig, ModelConfig
 from .validation import check_infer_config, validate
 from .values import set_key
+
+log = logging.getLogger(__name__)
+
+MODEL_RUN_KEYS = ("name", "encoder_weights", "init_from")   # model-section keys that are not a network's arguments
 
 
 def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: str = "config") -> Config:
@@ -50,8 +55,31 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
         settle_pieces(section_name, getattr(config, section_name))
     if config.model.encoder and config.model.name == "unet":   # smp's Unet(encoder_name): the encoder U-Net
         config.model.name = "encoder_unet"
+    _drop_other_models_options(config, tree.get("model") or {}, overrides or [], source)
     validate(config)
     return config
+
+
+def _drop_other_models_options(config: Config, written: dict[str, Any], overrides: list[str], source: str) -> None:
+    """Model options a file sets for another network than the one chosen (`base_channels` of a U-Net config
+    run with `model.encoder=...`) go back to their defaults, with one line saying so; the same option typed
+    on the command line stays, and training refuses it (train/setup.py: model_args_for)."""
+    models = registry_for("model.name")
+    if models is None or config.model.name not in models:
+        return   # an unknown model: validate names the key
+    taken = models.arguments(config.model.name, skip=2)
+    typed = {o.key.split(".", 1)[1] for o in parse_overrides(overrides) if o.key.startswith("model.")}
+    defaults, dropped = ModelConfig(), []
+    for key in written:
+        if key in MODEL_RUN_KEYS or key in taken or key in typed or not hasattr(defaults, key):
+            continue
+        if getattr(config.model, key) != getattr(defaults, key):
+            dropped.append(f"{key}={getattr(config.model, key)}")
+            setattr(config.model, key, getattr(defaults, key))
+    if dropped:
+        log.warning("%s: model.%s %s for another network: model '%s' takes %s; left out", source,
+                    ", model.".join(dropped), "is" if len(dropped) == 1 else "are", config.model.name,
+                    ", ".join(taken) or "no options")
 
 
 def check_overrides(overrides: list[str]) -> None:

@@ -86,6 +86,8 @@ class ModelConfig:
     encoder: str = ""                   # encoder_unet: vgg16 | resnet18/34/50 (torchvision) | tu-<any timm model>;
                                         # model.name=unet with an encoder becomes encoder_unet
     encoder_depth: int = 0              # tu-* encoders: the first N feature stages (0 = all the model has)
+    decoder_width: int = 256            # encoder_unet: channels of the deepest decoder stage, halved at each
+                                        # shallower one (smp's 256, 128, 64, 32, 16); 128 quarters the decoder
     encoder_weights: str = ""           # encoder U-Nets: imagenet | a published tag | a local file (.pth, .safetensors);
                                         # resolved through the caches (models/pretrained.py)
     init_from: str = ""                 # start from another unetkit checkpoint's weights (head re-made if

@@ -39,6 +39,7 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "model.base_channels": (lambda v: v <= 1024, "<= 1024"),
     "model.depth": (lambda v: v <= 12, "<= 12"),
     "model.encoder_depth": (lambda v: 0 <= v <= 8, "in 0..8 (0 = every stage of the encoder)"),
+    "model.decoder_width": (lambda v: 16 <= v <= 2048, "in 16..2048 (256 = smp's decoder)"),
     "infer.size": (lambda v: v <= 65536, "<= 65536"),
     "infer.tile": (lambda v: v <= 65536, "<= 65536"),
     "infer.batch": (lambda v: v <= 4096, "<= 4096"),

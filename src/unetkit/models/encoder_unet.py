@@ -21,7 +21,7 @@ from .encoders import Encoder, ResNetEncoder, VGG16Encoder
 from .registry import register_model
 from .timm_encoder import TIMM_PREFIX, TimmEncoder, timm_name
 
-DECODER_TOP_WIDTH = 256   # the deepest decoder stage; each shallower one halves it (smp's defaults)
+DECODER_TOP_WIDTH = 256   # the deepest decoder stage; each shallower one halves it (smp's defaults: 256 .. 16)
 
 
 TORCHVISION_ENCODERS = ("vgg16", "resnet18", "resnet34", "resnet50")
@@ -69,13 +69,14 @@ class EncoderUNet(SegmentationModel):
     by the ratio of their strides; if the shallowest feature is below full resolution (ResNets: stride 2,
     ConvNeXt: 4) x2 ups + one ConvBlock."""
 
-    def __init__(self, encoder: Encoder, out_channels: int, up: str = "bilinear"):
+    def __init__(self, encoder: Encoder, out_channels: int, up: str = "bilinear",
+                 decoder_width: int = DECODER_TOP_WIDTH):
         super().__init__(encoder.in_channels, out_channels)
         self.encoder = encoder
         block = {"padding": "same", "norm": "batch", "activation": "relu"}
         channels = list(encoder.channels)
         stages = len(channels) - 1
-        widths = [max(16, DECODER_TOP_WIDTH >> (stages - 1 - i)) for i in range(stages)]  # shallow to deep
+        widths = [max(16, decoder_width >> (stages - 1 - i)) for i in range(stages)]  # shallow to deep
         self.ups = nn.ModuleList()
         self.decoders = nn.ModuleList()
         below = channels[-1]
@@ -122,10 +123,11 @@ class EncoderUNet(SegmentationModel):
 
 @register_model
 def encoder_unet(in_channels: int, out_channels: int, encoder: str = "resnet34", encoder_depth: int = 0,
-                 up: str = "bilinear") -> EncoderUNet:
+                 up: str = "bilinear", decoder_width: int = DECODER_TOP_WIDTH) -> EncoderUNet:
     """The U-Net on `encoder`: vgg16, resnet18/34/50 (torchvision) or tu-<timm model>; `encoder_depth`
-    stages of a timm encoder (0: all it has)."""
-    return EncoderUNet(build_encoder(encoder, in_channels, encoder_depth), out_channels, up)
+    stages of a timm encoder (0: all it has); `decoder_width` channels in the deepest decoder stage, halved
+    at each shallower one (the decoder is most of an EfficientNet U-Net's arithmetic: 128 quarters it)."""
+    return EncoderUNet(build_encoder(encoder, in_channels, encoder_depth), out_channels, up, decoder_width)
 
 
 @register_model

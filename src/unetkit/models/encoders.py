@@ -76,6 +76,9 @@ class Encoder(nn.Module):
         self.backbone.load_state_dict(state)
 
 
+NESTED_WEIGHTS = ("state_dict", "model", "model_state_dict", "state_dict_ema", "model_ema")
+
+
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """A plain tensor state dict from a local file, never running pickled code."""
     if not path.is_file():
@@ -89,8 +92,9 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     except Exception as error:  # noqa: BLE001 -- any unreadable file: one line naming it
         first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise ConfigError(f"{path}: not a readable state dict ({first})") from None
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
+    if isinstance(state, dict) and not all(isinstance(v, torch.Tensor) for v in state.values()):
+        # a training checkpoint keeps the weights one level down (torchvision/timm scripts, Lightning, EMA)
+        state = next((state[key] for key in NESTED_WEIGHTS if isinstance(state.get(key), dict)), state)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ConfigError(f"{path}: not a state dict of tensors (model.encoder_weights takes torchvision's "
                           f".pth files or .safetensors)")

@@ -2,7 +2,8 @@
 
 The order (docs/models.md, "Pretrained encoders"):
 1. a path to a file: that file (a torchvision state dict or a timm checkpoint, .pth/.pt/.bin/.safetensors);
-2. `imagenet`, or a named tag: the file the encoder's maker publishes -- torchvision's weights for
+2. `imagenet`, or a named tag: the file the encoder's maker publishes (or a tag of one's own that
+   `unetkit weights import` wrote, weights_import.py) -- torchvision's weights for
    vgg16 and resnet18/34/50 (`imagenet` = IMAGENET1K_V1, or a tag such as IMAGENET1K_V2), timm's
    pretrained tag for tu-* encoders (`imagenet` = the model's default tag, or a tag such as in12k_ft_in1k);
    looked up first in the standard caches: the Hugging Face cache (HF_HOME / HF_HUB_CACHE) for timm's
@@ -152,6 +153,10 @@ def _timm_source(name: str, weights: str) -> WeightsSource:
     except RuntimeError:   # an unknown tag
         config = None
     if config is None or not (config.hf_hub_id or config.url):
+        tag = name.split(".", 1)[1] if "." in name else weights
+        imported = WeightsSource(f"{TIMM_PREFIX}{architecture}", tag, hf_hub_id=f"timm/{architecture}.{tag}")
+        if imported.cached_file() is not None:   # a tag of one's own, brought in by `unetkit weights import`
+            return imported
         tags = [t.split(".", 1)[1] for t in timm.list_pretrained(f"{architecture}.*")]
         raise ConfigError(f"model.encoder_weights={weights!r}: timm publishes no such weights for {architecture}"
                           + (f" (its tags: {', '.join(tags)})" if tags else " (it has no pretrained weights)"))

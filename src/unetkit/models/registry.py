@@ -7,7 +7,6 @@ The registry never imports the run config: callers pass plain keyword arguments.
 """
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,12 +39,7 @@ def register_model(builder: Builder | None = None, *, name: str | None = None):
 
 def model_arguments(name: str) -> tuple[str, ...]:
     """The keyword arguments model `name` takes besides its input and output channels."""
-    builder = MODELS[name]
-    target = builder.__init__ if inspect.isclass(builder) else builder
-    parameters = list(inspect.signature(target).parameters.values())
-    if inspect.isclass(builder):
-        parameters = parameters[1:]  # self
-    return tuple(p.name for p in parameters[2:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    return MODELS.arguments(name, skip=2)
 
 
 def select_model_args(name: str, values: Mapping[str, Any]) -> dict[str, Any]:

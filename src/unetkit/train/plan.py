@@ -32,6 +32,8 @@ from ..data.fingerprint import Fingerprint, fingerprint_dataset
 from ..data.formats import FORMATS, detect_format
 from ..data.formats.folder import held_out_names
 from ..errors import ConfigError
+from ..models import MODELS, model_arguments
+from .plan_pretrained import PLAN_ENCODER, PretrainedStart, encoder_choices, pretrained_start
 from .speed_probe import TrainingSpeed, measure_training_speed
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,10 @@ MIN_STEPS_PER_EPOCH = 5
 PROBE_MARGIN = 1.0           # fill the time left: a slower loop is stopped by its clock (train.max_minutes); probes
                              # were off by -20% to +12% against the loop (docs/benchmarks.md, issue 12)
 FEW_STEPS = 1000             # fewer steps than this fit the budget at width 32: train the narrower U-Net
-NARROW_CHANNELS = 16
+NARROWER = {   # the width key of each network the plan trains: the narrower value when few steps fit, and the evidence
+    "model.base_channels": (16, "configs/drive_fast.yaml: DRIVE F1 0.80 after 500 steps, docs/benchmarks.md"),
+    "model.decoder_width": (128, "the decoder is most of an EfficientNet U-Net's steps; docs/benchmarks.md"),
+}
 RARE_FOREGROUND = 0.02       # binary masks with less foreground than this train with the Dice loss
 RARE_CLASS = 0.02            # multi-class: classes under this share of the labelled pixels are sampled for
 RARE_SAMPLING = 0.5          # ... this share of the patches centred on a class chosen among those present
@@ -114,10 +119,9 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
     choices = _data_choices(fingerprint)
     patch, why = _patch_size(fingerprint)
     choices["data.patch_size"] = (patch, why)
-    depth = 4 if patch >= 128 else 3
     choices["model.name"] = ("unet", "the padded U-Net of the shipped recipes (best on rock_voc and DRIVE here)")
     choices["model.base_channels"] = (32, "the recipes' width (7.8M parameters at depth 4)")
-    choices["model.depth"] = (depth, f"{patch}-px patches reach {patch >> depth} px at the bottom")
+    choices["model.depth"] = depth_choice(patch)
     choices["train.batch_size"] = (4, "the recipes' batch: BatchNorm statistics over 4 patches, short CPU steps")
     choices.update(_imbalance_choices(fingerprint.masks))
     for key, value in {"train.optimizer": "adam", "train.lr": 0.002, "train.schedule": "cosine",
@@ -129,6 +133,12 @@ def plan_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
     if fingerprint.layout.upright and "data.patch_size" in choices:
         _choose_zoom(choices, fingerprint, choices["data.patch_size"][0], {})
     return choices
+
+
+def depth_choice(patch: int) -> tuple[int, str]:
+    """The U-Net's depth for `patch`-px patches: 4 poolings from 128 px up, else 3."""
+    depth = 4 if patch >= 128 else 3
+    return depth, f"{patch}-px patches reach {patch >> depth} px at the bottom"
 
 
 def _data_choices(fingerprint: Fingerprint) -> dict[str, tuple[Any, str]]:
@@ -256,17 +266,9 @@ def budget_choices(config: Config, speed: TrainingSpeed, seconds_left: float) ->
                 f"that the whole command ends in time even where the loop runs slower than the probe"))}
 
 
-MODEL_AUTO_REASON = (
-    "model.name=auto: the plan's U-Net, not an encoder U-Net: trained from scratch for 10 CPU minutes it led "
-    "every one measured, on rock_voc (mIoU 0.799 against 0.795 for smp's Unet on tu-regnety_004 and 0.790 for "
-    "resnet34_unet) and on LabelMeFacade (0.371 against 0.359 for smp's Unet on tu-efficientnet_b0 and 0.340 for "
-    "tu-regnety_004; docs/benchmarks.md, 2026-12-03/05). An ImageNet-pretrained encoder "
-    "(model.encoder=tu-... model.encoder_weights=imagenet) may win where it can be downloaded: set it yourself")
-
-
 def _without_model_auto(overrides: list[str]) -> tuple[list[str], bool]:
-    """`model.name=auto` asks the plan to choose the network: the override is taken out, and the plan's
-    choice stands with its reason (MODEL_AUTO_REASON)."""
+    """`model.name=auto` asks the plan to choose the network, as giving no model.name does: the override is
+    taken out, and the plan's choice stands with its reason."""
     kept = [o for o in overrides if not (is_override(o) and parse_override(o).key == "model.name"
                                          and str(parse_override(o).value) == "auto")]
     return kept, len(kept) != len(overrides)
@@ -278,7 +280,7 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     command line fixes either of them."""
     started = planning_started if planning_started is not None else time.perf_counter()
     check_overrides(overrides)
-    overrides, model_auto = _without_model_auto(overrides)
+    overrides, _ = _without_model_auto(overrides)
     settings = override_values(overrides)
     data = _user_data(settings)
     if not data.root and FORMATS.get(data.format) is not None and FORMATS[data.format].needs_root:
@@ -291,8 +293,9 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     if "augment.zoom_out" in choices:   # from the user's patch and zoom_out, where given, not the plan's
         _choose_zoom(choices, fingerprint, int(settings.get("data.patch_size", choices["data.patch_size"][0])),
                      settings)
-    if "model.name" in settings:   # another network: the plan's U-Net arguments may not apply to it
-        choices = {key: choice for key, choice in choices.items() if not key.startswith("model.")}
+    if "data.patch_size" in settings:   # the user's patch: the depth that fits it
+        choices["model.depth"] = depth_choice(int(settings["data.patch_size"]))
+    start = _choose_network(choices, fingerprint, settings, may_download=probe)
     if data.format == "drive" and "data.val_images" not in settings:
         ids = [s.name.split("_")[0] for s in FORMATS["drive"].find(Path(data.root), "train", data, True)]
         choices["data.val_images"] = (held_out_names(ids, data.val_fraction),
@@ -307,10 +310,48 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
         config, speed = _fit_to_budget(choices, budget_overrides, minutes * 60, started, fingerprint)
         user_keys.discard("train.max_minutes")
     reasons = {key: why for key, (_, why) in choices.items()}
-    if model_auto:
-        reasons["model.name"] = MODEL_AUTO_REASON
     reasons.update({key: "set on the command line" for key in user_keys})
+    if start is not None and not start.use:
+        log.info("%s", start.reason)
     return Plan(config, reasons, fingerprint, speed, user_keys)
+
+
+def _users_network(settings: dict[str, Any]) -> str | None:
+    """The network the command line names (model.name, or smp's Unet(encoder_name) for model.encoder alone;
+    the plan's U-Net for its own options), or None when it leaves the choice to the plan."""
+    name = settings.get("model.name")
+    model_keys = {key for key in settings if key.startswith("model.")} - {"model.name"}
+    if settings.get("model.encoder") and name in (None, "unet"):
+        return "encoder_unet"
+    if name is None and model_keys & {"model.encoder_weights"}:
+        return "encoder_unet"   # weights without an encoder: the plan's encoder, pretrained
+    if name is None and model_keys:
+        return "unet"   # the U-Net's own options, or model.init_from (a start of one's own: no ImageNet start)
+    return name
+
+
+def _choose_network(choices: dict[str, tuple[Any, str]], fingerprint: Fingerprint, settings: dict[str, Any],
+                    may_download: bool) -> PretrainedStart | None:
+    """The network into `choices`: the user's, with every model.* they gave kept and the plan's model keys it
+    does not take left out; else an ImageNet-pretrained encoder U-Net where that wins and its weights are
+    reachable (plan_pretrained.py), else the plan's U-Net. Returns the pretrained verdict when the plan chose."""
+    name, start = _users_network(settings), None
+    if name is None:
+        start = pretrained_start(fingerprint, may_download)
+        if start.use:
+            choices.update(encoder_choices(PLAN_ENCODER, True, start.reason))
+        else:
+            choices["model.name"] = ("unet", f"{choices['model.name'][1]}; {start.reason}")
+        name = choices["model.name"][0]
+    elif name == "encoder_unet":
+        encoder = settings.get("model.encoder") or PLAN_ENCODER
+        pretrained = bool(settings.get("model.encoder_weights"))
+        choices.update(encoder_choices(encoder, pretrained, "the encoder U-Net the command line asks for"))
+    taken = model_arguments(name) if name in MODELS else ()
+    for key in [key for key in choices if key.startswith("model.") and key not in ("model.name", "model.encoder_weights")]:
+        if key.split(".", 1)[1] not in taken:
+            del choices[key]
+    return start
 
 
 def _choose_context_crop(choices: dict[str, tuple[Any, str]], fingerprint: Fingerprint, patch_size: int,
@@ -323,7 +364,8 @@ def _choose_context_crop(choices: dict[str, tuple[Any, str]], fingerprint: Finge
         return False
     log.info("%s: probing crops of %d", why.split(":")[0], patch)
     choices["data.patch_size"] = (patch, why)
-    choices["model.depth"] = (4, f"{patch}-px crops reach {patch >> 4} px at the bottom")
+    if "model.depth" in choices:
+        choices["model.depth"] = depth_choice(patch)
     _choose_zoom(choices, fingerprint, patch, given)
     return True
 
@@ -347,12 +389,12 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
 
     config, speed, fitted = probe()
     steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
-    if steps < FEW_STEPS and "model.base_channels" in choices and "model.base_channels" not in given:
-        log.info("only %d steps fit the budget at width %d: probing width %d", steps, config.model.base_channels,
-                 NARROW_CHANNELS)
-        choices["model.base_channels"] = (NARROW_CHANNELS, (
-            f"only {steps} steps fit the budget at width 32 here; width 16 has a quarter of the conv arithmetic "
-            f"(configs/drive_fast.yaml: DRIVE F1 0.80 after 500 steps, docs/benchmarks.md)"))
+    width = next((key for key in NARROWER if key in choices), None)   # the width key of the network planned
+    if steps < FEW_STEPS and width is not None and width not in given:
+        wide, (narrow, evidence) = choices[width][0], NARROWER[width]
+        log.info("only %d steps fit the budget at %s=%d: probing %d", steps, width, wide, narrow)
+        choices[width] = (narrow, f"only {steps} steps fit the budget at {wide} here; {narrow} has a quarter of the "
+                                  f"conv arithmetic ({evidence})")
         config, speed, fitted = probe()
     # context: scenes (an up direction, data/layout.py) are read from the layout of the whole frame; the
     # textures of fundus, EM and micrographs are local, and more steps serve them better

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from ..config import Config, ModelConfig, load_config, options_of, to_dict
+from ..config.loading import MODEL_RUN_KEYS
 from ..data import (
     FORMATS,
     DataFormat,
@@ -60,7 +61,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-TRAINING_KEYS = ("name", "encoder_weights", "init_from")   # model-section keys that are not the network's arguments
 
 
 def model_args_for(config: Config) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def model_args_for(config: Config) -> dict[str, Any]:
     name, values = config.model.name, dataclasses.asdict(config.model)
     defaults, taken = dataclasses.asdict(ModelConfig()), model_arguments(name)
     for key, value in values.items():
-        if key not in TRAINING_KEYS and key not in taken and value != defaults[key]:
+        if key not in MODEL_RUN_KEYS and key not in taken and value != defaults[key]:
             raise ConfigError(f"model.{key}={value!r} does not apply to model '{name}' "
                               f"(it takes: {', '.join(taken) or 'no arguments'})")
     return select_model_args(name, values)

