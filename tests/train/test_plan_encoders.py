@@ -51,6 +51,9 @@ def test_the_users_model_options_win_and_the_plans_unet_options_go(synthetic_roo
     assert "model.base_channels" not in plan.reasons and "model.depth" not in plan.reasons
     narrower = make_plan([f"data.root={synthetic_root}", "model.base_channels=8"], probe=False)
     assert narrower.config.model.name == "unet" and narrower.config.model.base_channels == 8
+    # an option only the encoder U-Net takes names it (a scratch U-Net with decoder_width ignored, before)
+    decoder = make_plan([f"data.root={synthetic_root}", "model.decoder_width=64"], probe=False)
+    assert decoder.config.model.name == "encoder_unet" and decoder.config.model.decoder_width == 64
 
 
 def test_scenes_start_from_the_cached_imagenet_weights(tmp_path, monkeypatch):
@@ -72,6 +75,9 @@ def test_scenes_start_from_the_cached_imagenet_weights(tmp_path, monkeypatch):
     assert (model.name, model.encoder, model.encoder_weights) == ("encoder_unet", PLAN_ENCODER, "imagenet")
     assert "cached" in pretrained.reasons["model.name"] and "LabelMeFacade" in pretrained.reasons["model.name"]
     assert "model.base_channels" not in pretrained.reasons
+    assert pretrained.config.train.encoder_lr_scale == 0.1   # the fine-tuning recipe: the encoder learns slower
+    own = make_plan([f"data.root={scenes}", "model.encoder=tu-resnet10t"], probe=False)   # from scratch: one rate
+    assert own.config.model.encoder_weights == "" and own.config.train.encoder_lr_scale == 1.0
 
 
 def test_without_the_weights_training_says_in_one_line_how_to_get_them(tmp_path, monkeypatch, caplog):

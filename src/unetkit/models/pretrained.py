@@ -46,6 +46,18 @@ def downloads_allowed() -> bool:
                    for name in ("HF_HUB_OFFLINE", "UNETKIT_OFFLINE"))
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub (HF_ENDPOINT) answers a TCP connection within `timeout` seconds: the
+    plan asks before a download it may do without, since huggingface_hub retries a failing one for a minute."""
+    import socket
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def hf_hub_cache() -> Path:
     """The Hugging Face hub cache as huggingface_hub places it (HF_HUB_CACHE, else HF_HOME/hub, else
     ~/.cache/huggingface/hub), read now: huggingface_hub reads the variables once, at its import."""

@@ -266,12 +266,11 @@ def budget_choices(config: Config, speed: TrainingSpeed, seconds_left: float) ->
                 f"that the whole command ends in time even where the loop runs slower than the probe"))}
 
 
-def _without_model_auto(overrides: list[str]) -> tuple[list[str], bool]:
+def _without_model_auto(overrides: list[str]) -> list[str]:
     """`model.name=auto` asks the plan to choose the network, as giving no model.name does: the override is
     taken out, and the plan's choice stands with its reason."""
-    kept = [o for o in overrides if not (is_override(o) and parse_override(o).key == "model.name"
+    return [o for o in overrides if not (is_override(o) and parse_override(o).key == "model.name"
                                          and str(parse_override(o).value) == "auto")]
-    return kept, len(kept) != len(overrides)
 
 
 def make_plan(overrides: list[str], probe: bool = True, planning_started: float | None = None) -> Plan:
@@ -280,7 +279,7 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     command line fixes either of them."""
     started = planning_started if planning_started is not None else time.perf_counter()
     check_overrides(overrides)
-    overrides, _ = _without_model_auto(overrides)
+    overrides = _without_model_auto(overrides)
     settings = override_values(overrides)
     data = _user_data(settings)
     if not data.root and FORMATS.get(data.format) is not None and FORMATS[data.format].needs_root:
@@ -317,17 +316,21 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
 
 
 def _users_network(settings: dict[str, Any]) -> str | None:
-    """The network the command line names (model.name, or smp's Unet(encoder_name) for model.encoder alone;
-    the plan's U-Net for its own options), or None when it leaves the choice to the plan."""
+    """The network the command line names: model.name (smp's Unet(encoder_name) for `unet` with an encoder),
+    else the one its model options belong to (`decoder_width`, `encoder_*`: the encoder U-Net; `base_channels`,
+    `depth`, `model.init_from` ...: the plan's U-Net); None leaves the choice to the plan (`model.up` fits both)."""
     name = settings.get("model.name")
-    model_keys = {key for key in settings if key.startswith("model.")} - {"model.name"}
-    if settings.get("model.encoder") and name in (None, "unet"):
+    given = {key.split(".", 1)[1] for key in settings if key.startswith("model.")} - {"name"}
+    if name == "unet" and settings.get("model.encoder"):
         return "encoder_unet"
-    if name is None and model_keys & {"model.encoder_weights"}:
+    if name is not None:
+        return name
+    unet, encoder_unet = set(model_arguments("unet")), set(model_arguments("encoder_unet"))
+    if given & ((encoder_unet - unet) | {"encoder_weights"}):
         return "encoder_unet"   # weights without an encoder: the plan's encoder, pretrained
-    if name is None and model_keys:
-        return "unet"   # the U-Net's own options, or model.init_from (a start of one's own: no ImageNet start)
-    return name
+    if given & ((unet - encoder_unet) | {"init_from"}):
+        return "unet"   # model.init_from: a start of one's own, no ImageNet start
+    return None
 
 
 def _choose_network(choices: dict[str, tuple[Any, str]], fingerprint: Fingerprint, settings: dict[str, Any],
