@@ -91,7 +91,7 @@ def test_timm_names_match_by_name_and_a_head_of_another_size_is_left_over(caches
     torch.manual_seed(0)
     state = timm.create_model("resnet10t", pretrained=False, num_classes=7).state_dict()   # a colleague's 7-class net
     path = caches / "colleague.pth"
-    torch.save({f"module.{key}": value for key, value in state.items()}, path)   # saved from DDP
+    torch.save({f"module.backbone.{key}": value for key, value in state.items()}, path)   # a wrapped net, saved from DDP
     imported = import_weights(path, "tu-resnet10t", tag="colleague")
     assert imported.match.by_order == 0 and imported.match.left_over == ["fc.weight", "fc.bias"]
     assert imported.match.without_classifier == ["fc.weight", "fc.bias"]

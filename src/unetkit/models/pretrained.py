@@ -2,10 +2,10 @@
 
 The order (docs/models.md, "Pretrained encoders"):
 1. a path to a file: that file (a torchvision state dict or a timm checkpoint, .pth/.pt/.bin/.safetensors);
-2. `imagenet`, or a named tag: the file the encoder's maker publishes (or a tag of one's own that
-   `unetkit weights import` wrote, weights_import.py) -- torchvision's weights for
+2. `imagenet`, or a named tag: the file the encoder's maker publishes -- torchvision's weights for
    vgg16 and resnet18/34/50 (`imagenet` = IMAGENET1K_V1, or a tag such as IMAGENET1K_V2), timm's
-   pretrained tag for tu-* encoders (`imagenet` = the model's default tag, or a tag such as in12k_ft_in1k);
+   pretrained tag for tu-* encoders (`imagenet` = the model's default tag, or a tag such as in12k_ft_in1k),
+   or a tag of one's own that `unetkit weights import` wrote (weights_import.py);
    looked up first in the standard caches: the Hugging Face cache (HF_HOME / HF_HUB_CACHE) for timm's
    hub files, then torch.hub's ($TORCH_HOME/hub/checkpoints) for a URL's file;
 3. not cached: downloaded into those caches, with a progress bar, unless downloads are off

@@ -63,9 +63,12 @@ def _shape(tensor: torch.Tensor) -> tuple[int, ...]:
 def _strip_wrapper(state: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Keys of a wrapped model (`module.conv1.weight`) without the wrapper's prefix when none of the
     network's own keys start with it."""
-    for prefix in WRAPPERS:
-        if state and all(key.startswith(prefix) for key in state) and not any(k.startswith(prefix) for k in target):
-            return {key[len(prefix):]: value for key, value in state.items()}
+    stripped = True
+    while stripped:   # nested wrappers: module.encoder.backbone.conv1.weight
+        stripped = False
+        for prefix in WRAPPERS:
+            if state and all(key.startswith(prefix) for key in state) and not any(k.startswith(prefix) for k in target):
+                state, stripped = {key[len(prefix):]: value for key, value in state.items()}, True
     return state
 
 
