@@ -129,4 +129,6 @@ def test_every_validation_runs_in_eval_mode(tmp_path, synthetic_root):
     predictor = Predictor.from_checkpoint(tmp_path / "run" / "last.pt")
     fresh = evaluate_samples(predictor, load_samples(find_samples(config.data, "val"), config.data))
     assert history[-1]["val"]["f1"] == pytest.approx(fresh["f1"], abs=1e-6)
-    assert history[-1]["val"]["auc"] == pytest.approx(fresh["auc"], abs=1e-6)
+    # AUC sums over every probability: emulated bf16 (an AVX2 CPU) moves it by ~6e-6 between two identical
+    # evaluations; validation in train mode (dropout 0.3 on) moves it by orders of magnitude more
+    assert history[-1]["val"]["auc"] == pytest.approx(fresh["auc"], abs=1e-4)
