@@ -203,11 +203,11 @@ def test_a_zoomed_out_model_is_predicted_at_the_median_scale_it_learned():
 
 def test_model_auto_lets_the_plan_choose_and_says_why(synthetic_root):
     """model.name=auto (issue 29) is the plan's own choice (issue 42): for data where a pretrained start did not
-    win (here colour images of one size) the scratch U-Net, and the reason names the measurement behind that."""
+    win (here colour images of one size: not measured yet) the scratch U-Net, and the reason names the measurement behind that."""
     from unetkit.train.plan import make_plan
     plan = make_plan([f"data.root={synthetic_root}", "model.name=auto"], probe=False)
     assert plan.config.model.name == "unet" and plan.config.model.base_channels > 0
-    assert "did not win" in plan.reasons["model.name"] and "docs/benchmarks.md" in plan.reasons["model.name"]
+    assert "not yet measured to win" in plan.reasons["model.name"] and "docs/benchmarks.md" in plan.reasons["model.name"]
     assert "model.name" not in plan.user_keys
     chosen = make_plan([f"data.root={synthetic_root}", "model.name=resnet18_unet"], probe=False)
     assert chosen.config.model.name == "resnet18_unet" and chosen.reasons["model.name"] == "set on the command line"

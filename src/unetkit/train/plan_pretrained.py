@@ -72,20 +72,21 @@ def pretrained_start(fingerprint: Fingerprint, may_download: bool) -> Pretrained
     `may_download` lets it fetch them now (training) rather than only look in the caches (inspect)."""
     kind = image_kind(fingerprint)
     if kind not in PRETRAINED_KINDS:
-        return PretrainedStart(False, (f"{kind} images: the scratch U-Net (a pretrained start did not win on such "
-                                       f"data at this budget, docs/benchmarks.md)"))
+        return PretrainedStart(False, (f"{kind} images: the scratch U-Net (a pretrained start is not yet measured "
+                                       f"to win on such data at this budget, docs/benchmarks.md)"))
     measured = f"{kind}: an ImageNet start {PRETRAINED_KINDS[kind]} (docs/benchmarks.md)"
     source = weights_source(PLAN_ENCODER, IMAGENET)
     if source.cached_file() is not None:
         return PretrainedStart(True, f"{measured}; {source.label}'s weights are cached")
-    if may_download and downloads_allowed() and hub_reachable():
+    reachable = downloads_allowed() and hub_reachable()   # asked once: inspect and train tell the same story
+    if reachable and not may_download:
+        return PretrainedStart(True, f"{measured}; {source.label}'s weights will be downloaded")
+    if reachable:
         try:
             resolve_weights_file(PLAN_ENCODER, IMAGENET)   # the download, with its progress bar
             return PretrainedStart(True, f"{measured}; {source.label}'s weights downloaded")
         except (WeightsNotCached, ConfigError) as error:
             log.debug("pretrained weights: %s", error)
-    elif not may_download and downloads_allowed():
-        return PretrainedStart(True, f"{measured}; {source.label}'s weights will be downloaded")
     why_not = " and downloads are off" if not downloads_allowed() else " and the hub cannot be reached"
     return PretrainedStart(False, (f"the scratch U-Net: {source.label}'s ImageNet weights would help ({measured}) "
                                    f"but are not cached{why_not}: {fetch_commands()}"))
