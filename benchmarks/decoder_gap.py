@@ -1,14 +1,18 @@
 """Issue 42: unetkit's encoder U-Net against smp's Unet on the same ImageNet encoder, the same inputs and the
 same optimiser, with no plan or budget in between: the training loss after STEPS Adam steps on fixed crops of
-LabelMeFacade. Variants: `unetkit` (as built), `unetkit_smp_init` (smp's decoder initialisation applied),
-`smp`. Needs the lite0 weights in the cache (`unetkit weights import`, docs/encoders.md) and smp (the bench extra).
+LabelMeFacade. A variant is `smp` (smp's Unet) or `unetkit` (the encoder U-Net as built) with any of these parts
+in its name: `smp_init` (smp's decoder initialisation applied over the built one), `nearest` / `transpose` (that
+up-sampling; bilinear otherwise), `head3` (a 3x3 head replaced in), `seed1` (another seed for the decoder's
+initialisation: the spread between seeds is part of the answer). Needs the lite0 weights in the cache
+(`unetkit weights import`, docs/encoders.md) and smp (the bench extra).
 
-    HF_HUB_OFFLINE=1 python benchmarks/decoder_gap.py [unetkit unetkit_smp_init smp]
+    HF_HUB_OFFLINE=1 python benchmarks/decoder_gap.py [unetkit unetkit_smp_init_nearest_head3 smp smp_seed1 ...]
 """
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +45,12 @@ def network(variant: str, config):
     if variant == "smp":
         import segmentation_models_pytorch as smp
         return smp.Unet("tu-tf_efficientnet_lite0", encoder_weights="imagenet", classes=config.data.num_classes)
-    model = model_for_config(config)
+    up = "nearest" if "nearest" in variant else "transpose" if "transpose" in variant else "bilinear"
+    model = model_for_config(replace(config, model=replace(config.model, up=up)))
     load_encoder_weights(model, config)
-    if variant == "unetkit_smp_init":
+    if "head3" in variant:
+        model.head = torch.nn.Conv2d(model.head.in_channels, model.head.out_channels, 3, padding=1)
+    if "smp_init" in variant:
         from segmentation_models_pytorch.base import initialization
         for part in (model.decoders, model.ups, model.final):
             initialization.initialize_decoder(part)
@@ -58,7 +65,7 @@ def main(variants: list[str]) -> None:
                         "model.decoder_width=256", "model.up=bilinear"], probe=False).config
     batches = fixed_batches(config, Normalization((0.5,) * 3, (0.5,) * 3))
     for variant in variants:
-        torch.manual_seed(0)
+        torch.manual_seed(1 if "seed1" in variant else 0)
         model = network(variant, config).train()
         optimizer = torch.optim.Adam(model.parameters(), 2e-3)
         losses, started = [], time.perf_counter()

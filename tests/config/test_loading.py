@@ -106,7 +106,7 @@ def test_a_files_options_for_another_network_are_left_out_with_one_line(caplog):
     assert config.model.name == "encoder_unet" and (config.model.base_channels, config.model.depth) == (32, 4)
     lines = [record.getMessage() for record in caplog.records]
     assert lines == ["configs/demo.yaml: model.base_channels=16, model.depth=3 are for another network: model "
-                     "'encoder_unet' takes encoder, encoder_depth, up, decoder_width; left out"]
+                     "'encoder_unet' takes encoder, encoder_depth, up, decoder_width, head_kernel; left out"]
     typed = load_config("configs/demo.yaml", ["model.encoder=tu-efficientnet_b0", "model.depth=3"])
     from unetkit.train.setup import model_args_for
     with pytest.raises(ConfigError, match="model.depth=3 does not apply to model 'encoder_unet'"):

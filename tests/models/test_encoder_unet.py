@@ -86,3 +86,27 @@ def test_training_with_encoder_weights_from_the_command_line(capsys, tmp_path, s
     state = load_checkpoint(tmp_path / "run" / "best.pt")
     assert state["normalization"]["mean"] == pytest.approx([0.485, 0.456, 0.406])  # ImageNet statistics
     assert state["model_args"] == {"up": "transpose"} and "encoder_weights" not in state["model_args"]
+
+
+def test_the_encoder_unet_starts_as_smps_decoder_and_old_checkpoints_keep_their_head(tmp_path):
+    """issue 42: a 3x3 head and He-initialised decoder convs (smp's start); a checkpoint written before
+    head_kernel was an argument (1x1 head, no head_kernel stored) rebuilds with its own head."""
+    import torch
+
+    from unetkit.models import ModelMeta, Normalization, build_model, load_model, save_checkpoint
+    torch.manual_seed(0)
+    model = build_model("encoder_unet", 3, 2, encoder="resnet18")
+    assert model.head.kernel_size == (3, 3) and model.spec.args["head_kernel"] == 3
+    conv = model.decoders[0][0]
+    fan_in = conv.weight[0].numel()
+    assert abs(conv.weight.std().item() - (2 / fan_in) ** 0.5) < 0.1 * (2 / fan_in) ** 0.5   # He, not torch's 1/3
+    meta = ModelMeta(["a", "b"], Normalization((0.5,) * 3, (0.25,) * 3))
+    save_checkpoint(tmp_path / "new.pt", model, meta)
+    assert load_model(tmp_path / "new.pt")[0].head.kernel_size == (3, 3)
+
+    old = build_model("encoder_unet", 3, 2, encoder="resnet18", head_kernel=1)
+    old.spec.args.pop("head_kernel")   # as the checkpoints before the argument stored it
+    save_checkpoint(tmp_path / "old.pt", old, meta)
+    loaded, _ = load_model(tmp_path / "old.pt")
+    assert loaded.head.kernel_size == (1, 1)
+    assert torch.equal(loaded.head.weight, old.head.weight)

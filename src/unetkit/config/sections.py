@@ -88,6 +88,7 @@ class ModelConfig:
     encoder_depth: int = 0              # tu-* encoders: the first N feature stages (0 = all the model has)
     decoder_width: int = 256            # encoder_unet: channels of the deepest decoder stage, halved at each
                                         # shallower one (smp's 256, 128, 64, 32, 16); 128 quarters the decoder
+    head_kernel: int = 3                # encoder_unet: the head's conv, 3x3 as smp's (1: the 1x1 of earlier versions)
     encoder_weights: str = ""           # encoder U-Nets: imagenet | a published tag | a local file (.pth, .safetensors);
                                         # resolved through the caches (models/pretrained.py)
     init_from: str = ""                 # start from another unetkit checkpoint's weights (head re-made if

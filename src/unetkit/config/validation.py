@@ -40,6 +40,7 @@ RANGES = {  # numeric keys whose wrong values would otherwise fail deep inside t
     "model.depth": (lambda v: v <= 12, "<= 12"),
     "model.encoder_depth": (lambda v: 0 <= v <= 8, "in 0..8 (0 = every stage of the encoder)"),
     "model.decoder_width": (lambda v: 16 <= v <= 2048, "in 16..2048 (256 = smp's decoder)"),
+    "model.head_kernel": (lambda v: v in (1, 3, 5, 7), "1, 3, 5 or 7 (an odd kernel keeps the size)"),
     "infer.size": (lambda v: v <= 65536, "<= 65536"),
     "infer.tile": (lambda v: v <= 65536, "<= 65536"),
     "infer.batch": (lambda v: v <= 4096, "<= 4096"),

@@ -27,7 +27,7 @@ from ..files import write_atomically
 from ..labels import IGNORE_INDEX
 from .base import SegmentationModel
 from .normalization import Normalization
-from .registry import MODELS, build_model, select_model_args
+from .registry import MODELS, build_model, select_model_args, stored_model_args
 
 FORMAT_VERSION = 2
 # version 2 keys; version 1 (unetkit before the model contract) had only model, config, normalization
@@ -197,7 +197,8 @@ def model_from_state(state: dict[str, Any], path: str | Path = "checkpoint") -> 
         raise CheckpointError(f"{path}: model '{name}' is not available in this unetkit "
                               f"(available: {', '.join(MODELS.names())})")
     try:
-        model = build_model(name, state["in_channels"], state["out_channels"], **state["model_args"])
+        model = build_model(name, state["in_channels"], state["out_channels"],
+                            **stored_model_args(name, state["model_args"]))
         model.load_state_dict(state["model"])
     except (RuntimeError, ConfigError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: weights do not fit model '{name}' with its stored arguments "

@@ -17,7 +17,7 @@ from ..errors import ExportError, UnetkitError
 from .base import SegmentationModel
 from .checkpoint import ModelMeta
 from .normalization import Normalization
-from .registry import build_model
+from .registry import build_model, stored_model_args
 
 METADATA_VERSION = "1"
 
@@ -50,7 +50,7 @@ def read_export_metadata(values: dict[str, str], source: str) -> tuple[Segmentat
         args: dict[str, Any] = json.loads(values["model_args"])
         with torch.device("meta"):
             contract = build_model(values["model_name"], int(values["in_channels"]), int(values["out_channels"]),
-                                   **args)
+                                   **stored_model_args(values["model_name"], args))
         meta = ModelMeta(json.loads(values["class_names"]), Normalization.from_dict(json.loads(values["normalization"])),
                          int(values["ignore_index"]), {"infer": json.loads(values.get("infer", "{}"))},
                          trained_with_roi=bool(json.loads(values.get("trained_with_roi", "false"))))

@@ -95,7 +95,8 @@ def pretrained_start(fingerprint: Fingerprint, may_download: bool) -> Pretrained
 def encoder_choices(encoder: str, pretrained: bool, why: str) -> dict[str, tuple[Any, str]]:
     """The network of an encoder U-Net the plan trains (its own pick, or the user's encoder)."""
     choices: dict[str, tuple[Any, str]] = {"model.name": ("encoder_unet", why), "model.encoder": (encoder, why),
-                                           "model.decoder_width": (256, "smp's decoder widths (256, 128, 64, 32, 16)")}
+                                           "model.decoder_width": (256, "smp's decoder widths (256, 128, 64, 32, 16)"),
+                                           "model.up": ("nearest", "smp's decoder: nearest upsampling, nothing to learn")}
     if pretrained:
         choices["model.encoder_weights"] = (IMAGENET, why)
         choices["train.encoder_lr_scale"] = (PRETRAINED_ENCODER_LR_SCALE, (
