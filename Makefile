@@ -4,14 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-other-precision lint setup clean browser mutants
+.PHONY: demo test test-other-precision lint setup clean browser mutants wheel-check
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# the exact versions the suite runs on: constraints.txt (the package asks only for ranges)
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -39,6 +40,11 @@ mutants: $(STAMP)
 	$(BIN)/python -m pip install -q "mutmut==3.8.1"
 	OMP_NUM_THREADS=1 $(BIN)/mutmut run $(MUTATED)   # one thread per mutant process: two per core thrash
 	$(BIN)/python benchmarks/mutation_table.py $(MUTATED)
+
+# the wheel as a user gets it: built, installed into a fresh venv with the constraints file (no extras), then
+# `unetkit --help`, the demo (train, evaluate, predict) and a prediction by its checkpoint (.ci/wheel_check); run by .ci/run
+wheel-check:
+	bash .ci/wheel_check
 
 browser:  # Debian's Chromium for the browser test (tests/apps/test_serve_browser.py)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

@@ -22,7 +22,7 @@ FLOORS = [
     {"data"},
     {"models"},
     {"config"},
-    {"runtime", "viz", "errors", "registry", "files", "labels", "progress"},
+    {"runtime", "viz", "errors", "registry", "files", "output_paths", "labels", "progress"},
 ]
 
 

@@ -225,3 +225,15 @@ def test_command_modules_import_their_app_only_when_run(name):
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module]
             assert all(top.split(".")[0] in sys.stdlib_module_names or top == "__future__" for top in names), \
                 f"{path.name}:{node.lineno} imports {names} at its top"
+
+
+def test_the_readme_lists_every_command_and_the_exit_codes():
+    """issue 43: the README's command list is complete, and its exit-code table names every code main returns."""
+    from pathlib import Path
+
+    from unetkit.cli import COMMANDS
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert [name for name in COMMANDS if f"unetkit {name} " not in readme] == []
+    table = readme[readme.index("### Exit codes"):]
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 130 |"):
+        assert code in table

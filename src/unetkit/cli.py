@@ -1,5 +1,6 @@
 """Command line: the table of commands and the exit codes. Each command (apps/commands/<name>.py)
-declares its arguments and its run; user errors (UnetkitError) become one line on stderr and exit code 2.
+declares its arguments and its run; user errors (UnetkitError) become one line on stderr and their exit
+code (2; 1 when the inputs held nothing to work on).
 """
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ __all__ = ["COMMANDS", "EXPORT_FORMAT_NAMES", "main"]
 COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "cam": cam, "inspect": inspect,
             "weights-map": weights_map, "weights": weights, "export": export, "serve": serve, "compare": compare, "sweep": sweep,
             "report": report, "review": review, "demo": demo}
+
+# modules of the optional extras (pyproject.toml) -> the extra that installs them
+OPTIONAL_MODULES = {"onnx": "export", "onnxruntime": "export", "fastapi": "serve", "uvicorn": "serve",
+                    "multipart": "serve", "python_multipart": "serve", "starlette": "serve",
+                    "pytorch_grad_cam": "explain", "tensorboard": "tensorboard"}
 
 INFER_ADVICE = "lower infer.tile (e.g. infer.tile=512) and infer.batch (e.g. infer.batch=1), or set infer.tta=false"
 
@@ -71,10 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         return command.run(args)
     except UnetkitError as error:
         print(f"unetkit: error: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
     except Interrupted as stopped:
         print(f"unetkit: interrupted; resume with: unetkit train --out {stopped} --resume", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as error:
+        extra = OPTIONAL_MODULES.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise   # a module unetkit always needs: a broken install, whose traceback says which
+        print(f"unetkit: error: {args.command} needs the '{extra}' extra ({error.name} is not installed): "
+              f"pip install 'unetkit[{extra}]'", file=sys.stderr)
+        return 2
     except Exception as error:
         from .runtime import is_out_of_memory
         if not is_out_of_memory(error):

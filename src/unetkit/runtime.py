@@ -42,13 +42,28 @@ def out_of_memory_advice(advice: str):
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' -> CUDA when available, else CPU. On CUDA, cuDNN picks the fastest convolution
-    algorithms for the shapes it sees (patch and tile sizes are fixed, so autotuning pays off)."""
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else torch.device(name)
+    """'auto' -> CUDA when available, else CPU; cpu, cuda, cuda:N and mps where this machine has them,
+    else one ConfigError. On CUDA, cuDNN picks the fastest convolution algorithms for the shapes it sees
+    (patch and tile sizes are fixed, so autotuning pays off)."""
+    if name == "auto":
+        return resolve_device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"device {name!r} is not a device (auto, cpu, cuda, cuda:N, mps)") from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device '{name}' asked for, but CUDA is not available on this machine")
+            raise ConfigError(f"device {name!r}: this machine has no CUDA device that torch can use "
+                              f"(use cpu, or auto)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                              f"cuda:0 .. cuda:{torch.cuda.device_count() - 1}")
         torch.backends.cudnn.benchmark = True
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError(f"device {name!r}: this machine has no Apple GPU (mps) (use cpu, or auto)")
+    elif device.type != "cpu":
+        raise ConfigError(f"device {name!r}: unetkit runs on cpu, cuda or mps")
     return device
 
 

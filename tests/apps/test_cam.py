@@ -65,10 +65,13 @@ def test_ground_truth_and_mask_regions(disk_checkpoint, disk_images, tmp_path, c
     from_file = np.load(out / "file" / "case0" / "foreground_dec1.npy")
     assert from_gt.shape == (64, 57) and from_gt.max() == 1.0
     np.testing.assert_array_equal(from_gt, from_file)   # the same pixels, given two ways
-    # a mask of another size is this image's problem, not the run's: skipped with the reason
+    # a mask of another size is this image's problem, not the run's: skipped with the reason; it was the
+    # only input, so nothing was explained: exit 1 (the README's table), and no cam.json
     assert main(["cam", "--checkpoint", str(disk_checkpoint), str(image), "--region",
-                 str(disk_images / "masks" / "case1.png"), "--out", str(out / "other")]) == 0
-    assert "skipped 1" in capsys.readouterr().out
+                 str(disk_images / "masks" / "case1.png"), "--out", str(out / "other")]) == 1
+    captured = capsys.readouterr()
+    assert "skipped 1" in captured.out and "region mask is 73x80" in captured.err
+    assert not (out / "other" / "cam.json").exists()
 
 
 @pytest.mark.parametrize(("arguments", "message"), [

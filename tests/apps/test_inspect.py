@@ -49,9 +49,13 @@ def test_unpaired_and_unreadable_files_are_named(tmp_path, capsys):
     write_png(root / "train/images/lonely.png", np.zeros((40, 50), np.uint8))
     (root / "train/images/broken.png").write_bytes(b"not a png")
     write_png(root / "train/masks/broken.png", np.zeros((40, 50), np.uint8))
-    fingerprint = _inspect_json(capsys, root)["fingerprint"]
+    # an unreadable image is a problem train would stop on: listed, and the exit status is train's (2)
+    assert main(["inspect", str(root), "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    fingerprint = report["fingerprint"]
     assert [name.split("/")[-1] for name in fingerprint["unpaired"]] == ["lonely.png"]
     assert any(name.endswith("broken.png") for name in fingerprint["unreadable"])
+    assert len(report["problems"]) == 1 and "broken.png: unreadable image" in report["problems"][0]
 
 
 def test_text_report_and_colour_images(tmp_path, capsys):

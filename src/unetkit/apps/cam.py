@@ -105,8 +105,9 @@ def explain_images(checkpoint: str | Path, inputs: list[str | Path], out_dir: st
         for explanation in explanations:
             summary.written += _write(explanation, image, folder, chosen, sweep is not None, alpha)
             summary.rows += _rows(explanation, path, chosen)
-    summary.written.append(write_json({"method": method, "score": score, "region": str(region), "maps": summary.rows},
-                                      out_dir / "cam.json"))
+    if summary.rows:   # nothing explained (every input unreadable): no cam.json, and the command exits 1
+        summary.written.append(write_json({"method": method, "score": score, "region": str(region),
+                                           "maps": summary.rows}, out_dir / "cam.json"))
     return summary
 
 

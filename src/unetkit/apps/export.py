@@ -16,6 +16,7 @@ from ..export import (
 )
 from ..models import load_model
 from ..models.export_metadata import export_metadata
+from ..output_paths import output_file
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,9 @@ def export_checkpoint(checkpoint: str | Path, format: str = "onnx", out: str | P
     difference of probabilities above 1e-4 is an ExportError (and the file is removed)."""
     checkpoint = Path(checkpoint)
     export_format = EXPORT_FORMATS[format]
+    path = output_file(Path(out) if out else checkpoint.with_name(DEFAULT_NAMES[format].format(stem=checkpoint.stem)))
     model, meta = load_model(checkpoint)
     model = model.float().eval()
-    path = Path(out) if out else checkpoint.with_name(DEFAULT_NAMES[format].format(stem=checkpoint.stem))
     path.parent.mkdir(parents=True, exist_ok=True)
     if static_size is not None:
         try:
@@ -71,7 +72,7 @@ def quantize_export(checkpoint: str | Path, calibrate_dir: str | Path, out: str 
     from ..export.quantize import calibration_crops, quantize_int8, record_accuracy
     from .predict import list_inputs
     checkpoint = Path(checkpoint)
-    int8_path = Path(out) if out else checkpoint.with_name(f"{checkpoint.stem}_int8.onnx")
+    int8_path = output_file(Path(out) if out else checkpoint.with_name(f"{checkpoint.stem}_int8.onnx"))
     result = export_checkpoint(checkpoint, "onnx", int8_path.with_name(f"{int8_path.stem}_fp32.onnx"), opset)
     model, meta = load_model(checkpoint)
     files = list_inputs([calibrate_dir])[:max_images]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..data.dataset_problems import DatasetProblems
 from ..data.fingerprint import Fingerprint
 from ..train.plan import Plan, make_plan, percent
 
@@ -68,6 +69,22 @@ def format_inspection(plan: Plan) -> str:
     for key, why in plan.reasons.items():
         lines.append(f"  {key:<24} {_value(plan, key)!r:<14} # {why}")
     return "\n".join(lines)
+
+
+def format_problems(found: DatasetProblems) -> str:
+    """The report of a dataset training would stop on: where it is, what was found, and every problem in
+    the words `train` uses for the first."""
+    fp = found.fingerprint
+    lines = [f"dataset     {fp.root}  (data.format={fp.format})",
+             "images      " + ", ".join(f"{split} {count}" for split, count in fp.splits.items())]
+    lines += [f"problem     {problem}" for problem in found.problems]
+    lines.append(f"{len(found.problems)} problem{'s' if len(found.problems) > 1 else ''} that `unetkit train` would "
+                 f"stop on (or learn wrongly from): fix them and inspect again")
+    return "\n".join(lines)
+
+
+def problems_report(found: DatasetProblems) -> dict:
+    return {"fingerprint": found.fingerprint.to_dict(), "problems": found.problems}
 
 
 def _listed(names: list[str], limit: int = 5) -> str:

@@ -22,7 +22,7 @@ from ..data.io import (
     read_image,
     read_roi,
 )
-from ..errors import ConfigError, DataError, UnetkitError
+from ..errors import ConfigError, DataError, NoInputs, UnetkitError
 from ..infer.ensemble import load_models
 from ..infer.predictor import Predictor, inference_settings
 from ..infer.speed import measure_fps
@@ -60,7 +60,7 @@ def list_inputs(inputs: list[str | Path]) -> list[Path]:
         else:
             raise DataError(f"{entry}: no such file or folder")
     if not files:
-        raise DataError(f"no image files found in {', '.join(map(str, inputs))}")
+        raise NoInputs(f"nothing to do: no image files found in {', '.join(map(str, inputs))}")
     return files
 
 

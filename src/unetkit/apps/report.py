@@ -16,6 +16,7 @@ from ..errors import DataError
 from ..evaluate import score_samples
 from ..files import write_atomically
 from ..metrics import PerImageScores, SegmentationMetrics, scalar_metrics
+from ..output_paths import output_folder
 from ..train.run_dir import RunDir
 from ..viz.charts import reliability_chart, roc_pr_chart, training_curves
 from ..viz.panels import ERROR_COLOURS, error_panel
@@ -47,7 +48,7 @@ def write_run_report(run_dir: str | Path, split: str = "test", checkpoint: str =
     if not checkpoint_path.is_file():
         raise DataError(f"{checkpoint_path}: not found (is {run_dir} a unetkit run directory?)")
     out_dir = Path(out) if out else run_dir / "report"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_folder(out_dir)
     evaluation = prepare_evaluation(checkpoint_path, split, None, overrides, device)
     predictor, meta, config, samples = evaluation.predictor, evaluation.meta, evaluation.config, evaluation.samples
     log.info("report: scoring %s on %d %s images", checkpoint_path, len(samples), split)

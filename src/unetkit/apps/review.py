@@ -26,6 +26,7 @@ from ..errors import ConfigError
 from ..files import write_atomically
 from ..infer.predictor import Predictor
 from ..metrics import SegmentationMetrics
+from ..output_paths import output_folder
 from ..review import ImageProbabilities, Suspect, quantized, rank_suspects
 from ..review.label_next import Candidate, candidate, rank_unlabeled, rarity_weights
 from ..viz.charts import reliability_chart
@@ -171,7 +172,7 @@ def review(run: str | Path, split: str = "all", top: int = 20, unlabeled: str | 
     if not run.is_dir():
         raise ConfigError(f"{run}: no such run directory")
     out_dir = Path(out) if out else run / "review"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_folder(out_dir)
     models, out_of_fold = reviewed_models(run, split, list(overrides or []))
     result = ReviewResult(out_dir, out_dir / "review.html", out_of_fold=out_of_fold)
     result.note = ("predictions out of fold: each image by the model that did not train on it" if out_of_fold else

@@ -16,8 +16,10 @@ request touches the disk.
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import logging
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -241,8 +243,33 @@ def load_service(checkpoint: str | Path | None = None, model: str | Path | None 
 def serve(checkpoint: str | Path | None = None, model: str | Path | None = None, host: str = "127.0.0.1",
           port: int = 8000, limits: ServeLimits | None = None, device: str = "auto",
           overrides: list[str] | None = None) -> None:
-    """Load the model once and serve it until interrupted."""
+    """Bind the port, load the model once and serve it until interrupted: a port in use or a host this
+    machine does not have is one line before the model is loaded, and "serving on" is said once bound."""
     import uvicorn
-    app = create_app(load_service(checkpoint, model, device, overrides), limits)
-    log.info("serving on http://%s:%d (OpenAPI page: /docs)", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    listening = bind_port(host, port)
+    try:
+        app = create_app(load_service(checkpoint, model, device, overrides), limits)
+        log.info("serving on http://%s:%d (OpenAPI page: /docs)", host, port)
+        uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[listening])
+    finally:
+        listening.close()
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (uvicorn serves on it), or a ConfigError naming what is wrong."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError, OverflowError) as error:
+        raise ConfigError(f"--host {host}: not an address of this machine ({getattr(error, 'strerror', None) or error})"
+                          ) from None
+    listening = socket.socket(family, kind, protocol)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+        listening.listen(128)
+    except OSError as error:
+        listening.close()
+        why = "in use by another program (choose another --port)" if error.errno == errno.EADDRINUSE else (
+            error.strerror or str(error))
+        raise ConfigError(f"--host {host} --port {port}: cannot listen there: {why}") from None
+    return listening

@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 from ..config import load_config, override_values, parse_overrides
+from ..errors import CheckpointError
 from ..files import write_atomically, write_json
+from ..output_paths import output_folder
 from ..runtime import resolve_device
 from ..train import train
 from ..train.distributed import strategy_from_environment
@@ -42,13 +44,17 @@ def train_from_config(config_path: str | Path | None = None, out: str | Path | N
     """
     started = time.perf_counter()
     overrides = list(overrides or [])
-    out = Path(out) if out else default_run_dir(config_path, overrides)
-    if resume and config_path in (None, AUTO) and (out / "config.yaml").is_file():
+    out = output_folder(Path(out) if out else default_run_dir(config_path, overrides), create=False)
+    if resume and config_path in (None, AUTO):
+        if not (out / "config.yaml").is_file():
+            raise CheckpointError(f"{out}: nothing to resume (no config.yaml or last.pt there; train without "
+                                  f"--resume first)")
         config_path = out / "config.yaml"
     plan_file = None
     strategy = strategy_from_environment()
     if wants_plan(config_path, overrides) and not resume:
-        strategy.run_dir(out).prepare(resume=False)     # refuse an existing run before the planning time is spent
+        strategy.run_dir(out).check(resume=False)   # refuse an existing run before the planning time is spent;
+        # the folder is made once there is a plan to write (a refused plan leaves no empty run behind)
         # several ranks must agree on the plan: without the timed speed probe it is the same on each
         plan = make_plan(overrides, probe=not folds and not strategy.distributed, planning_started=started)
         plan_file = strategy.on_main(_write_plan, plan, out)

@@ -60,6 +60,14 @@ def from_dict(tree: dict[str, Any], overrides: list[str] | None = None, source: 
     return config
 
 
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """'line 3, column 7: mapping values are not allowed here' (PyYAML's mark counts from 0)."""
+    mark, problem = getattr(error, "problem_mark", None), getattr(error, "problem", None)
+    if mark is None or not problem:
+        return str(error).splitlines()[0]
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
 def _drop_other_models_options(config: Config, written: dict[str, Any], overrides: list[str], source: str) -> None:
     """Model options a file sets for another network than the one chosen (`base_channels` of a U-Net config
     run with `model.encoder=...`) go back to their defaults, with one line saying so; the same option typed
@@ -103,7 +111,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         try:
             tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+            raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(error)})") from None
         except UnicodeDecodeError as error:
             raise ConfigError(f"{path}: not a text file (byte {error.start} is not UTF-8)") from None
         except OSError as error:

@@ -1,8 +1,10 @@
 """A dataset's fingerprint (nnU-Net's word): what the files are, measured, before any choice is made.
 
-Files are found as training finds them (the chosen data format), every image's header is opened
-(sizes, modes, unreadable files) and a spread-out subsample is decoded for intensities and mask
-values, so a thousand 512x512 images take a few seconds. The mask values are read raw, not through
+Files are found as training finds them (the chosen data format), every image's and mask's header is
+opened and its file checked without decoding (sizes, modes, unreadable and truncated files, masks of
+another size) and a spread-out subsample of each split is decoded for intensities and mask values, so a
+thousand 512x512 images take a few seconds. What training would stop on is collected as `problems`
+(data/dataset_problems.py). The mask values are read raw, not through
 the mask doctor, and `masks.describe_masks` says what they are (binary, class ids, palette, colours)
 and which settings read them right.
 """
@@ -20,6 +22,13 @@ from ..config import DataConfig
 from ..errors import DataError, UnetkitError
 from ..viz.palette import voc_palette
 from .colour_table import ColourTable, find_colour_table, read_colour_table
+from .dataset_problems import (
+    MAX_CLASS_VALUE,
+    size_problem,
+    split_encoding_problems,
+    unreadable_problems,
+    wide_value_problem,
+)
 from .formats import FORMATS, SPLITS, SampleFiles
 from .layout import Layout, describe_layout, mean_rows
 from .mask_kinds import MaskFindings, describe_masks
@@ -47,6 +56,7 @@ class Fingerprint:
     unpaired: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # split problems found on the way
+    problems: list[str] = field(default_factory=list)   # what training would stop on (data/dataset_problems.py)
     images_decoded: int = 0
     masks_decoded: int = 0
     seconds: float = 0.0
@@ -91,16 +101,56 @@ def _split_files(data: DataConfig, root: Path) -> tuple[dict[str, list[SampleFil
     return found, unpaired, notes
 
 
-def _headers(samples: list[SampleFiles]) -> tuple[list[tuple[int, int]], Counter, list[str]]:
-    sizes, modes, unreadable = [], Counter(), []
+READ_ERRORS = (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError)
+
+
+def _name(sample: SampleFiles, path: Path) -> str:
+    return str(path) + (f" page {sample.page}" if sample.page is not None else "")
+
+
+def _headers(samples: list[SampleFiles]) -> tuple[dict[tuple, tuple[int, int]], Counter, list[str]]:
+    """Each image's size (by (image, page)) and mode from its header; PIL's verify() reads the rest of
+    the file without decoding it (a PNG cut short fails its checksums), so a truncated file is named here."""
+    sizes, modes, unreadable = {}, Counter(), []
     for sample in samples:
         try:
             with _open(sample.image, sample.page) as image:
-                sizes.append(image.size)
-                modes[image.mode] += 1
-        except (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError):
-            unreadable.append(str(sample.image) + (f" page {sample.page}" if sample.page is not None else ""))
+                size, mode = image.size, image.mode
+                image.verify()
+            sizes[(sample.image, sample.page)] = size
+            modes[mode] += 1
+        except READ_ERRORS:
+            unreadable.append(_name(sample, sample.image))
     return sizes, modes, unreadable
+
+
+def _mask_sizes(samples: list[SampleFiles], image_sizes: dict[tuple, tuple[int, int]]) -> tuple[list[str], list[str]]:
+    """(size problems, unreadable masks) from every mask's header against its image's."""
+    problems, unreadable = [], []
+    for sample in samples:
+        try:
+            with _open(sample.mask, sample.page) as mask:
+                size = mask.size
+                mask.verify()
+        except READ_ERRORS:
+            unreadable.append(_name(sample, sample.mask))
+            continue
+        image_size = image_sizes.get((sample.image, sample.page))
+        if image_size is not None and size != image_size:
+            problems.append(size_problem(sample.mask, size, sample.image, image_size))
+    return problems, unreadable
+
+
+def _spread_per_split(samples: list[SampleFiles], split_of: dict[tuple, str], count: int) -> list[SampleFiles]:
+    """`count` samples spread over `samples`, each split's share in proportion but at least a few of each
+    (a split's masks are compared with the others')."""
+    by_split: dict[str, list[SampleFiles]] = {}
+    for sample in samples:
+        by_split.setdefault(split_of.get((sample.image, sample.page), "train"), []).append(sample)
+    chosen = []
+    for members in by_split.values():
+        chosen += _spread(members, max(min(8, count), round(count * len(members) / max(len(samples), 1))))
+    return chosen
 
 
 def _pixels(sample: SampleFiles) -> np.ndarray:
@@ -184,26 +234,38 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
     everything = list({(s.image, s.page): s for split in SPLITS for s in by_split[split]}.values())
     if not everything:
         raise DataError(f"{root}: no images found as data.format={data.format} ({'; '.join(notes) or 'empty'})")
-    sizes, modes, unreadable = _headers(everything)
+    image_sizes, modes, unreadable = _headers(everything)
+    sizes = list(image_sizes.values())
     labelled = [s for s in by_split["train"] + by_split["val"] if s.mask is not None] or \
                [s for s in everything if s.mask is not None]
+    problems, unreadable_masks = _mask_sizes([s for s in everything if s.mask is not None], image_sizes)
+    unreadable += unreadable_masks
     decoded, kinds, value_counts, rows = [], set(), Counter(), []
     for sample in _spread(labelled or everything, IMAGES_DECODED):
         try:
             decoded.append(_pixels(sample))
-        except (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError):
-            pass   # named by the header pass
-    masks_read = 0
-    for sample in _spread(labelled, MASKS_DECODED):
+        except READ_ERRORS:   # the header passed, the pixels do not decode
+            if _name(sample, sample.image) not in unreadable:
+                unreadable.append(_name(sample, sample.image))
+    masks_read, split_of = 0, {(s.image, s.page): split for split in SPLITS for s in by_split[split]}
+    values_by_split: dict[str, set[int]] = {}
+    for sample in _spread_per_split(labelled, split_of, MASKS_DECODED):
         try:
             kind, values, counts, mask_rows = _mask_values(sample)
-        except (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError):
-            unreadable.append(str(sample.mask))
+        except READ_ERRORS:
+            if _name(sample, sample.mask) not in unreadable:
+                unreadable.append(_name(sample, sample.mask))
             continue
+        if kind == "grey" and values.size and int(values.max()) > MAX_CLASS_VALUE:
+            problems.append(wide_value_problem(sample.mask, int(values.max())))
+            continue
+        if kind == "grey":
+            values_by_split.setdefault(split_of.get((sample.image, sample.page), "train"), set()).update(values.tolist())
         kinds.add(kind)
         rows.append(mask_rows)
         value_counts.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
         masks_read += 1
+    problems = unreadable_problems(unreadable) + problems + split_encoding_problems(values_by_split)
     grey = all(a.shape[2] == 1 or (np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]))
                for a in decoded)
     channels = 1 if grey else 3
@@ -220,4 +282,5 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
         intensity=_intensity(decoded, channels),
         masks=masks, layout=describe_layout(rows, _class_of(masks, sorted(value_counts)), round(landscape, 3)),
         roi=any(s.roi is not None for s in everything), unpaired=unpaired, unreadable=unreadable, notes=notes,
+        problems=problems,
         images_decoded=len(decoded), masks_decoded=masks_read, seconds=round(time.perf_counter() - started, 2))

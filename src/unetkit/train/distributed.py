@@ -133,9 +133,14 @@ class SingleProcess:
         """TensorBoard's writer into the run directory (rank 0), or one that writes nothing."""
         if not self.is_main:
             return NoWriter()
-        from torch.utils.tensorboard import (
-            SummaryWriter,  # imported here: it is slow, and only training needs it
-        )
+        try:
+            from torch.utils.tensorboard import (
+                SummaryWriter,  # imported here: it is slow, and only training needs it
+            )
+        except ImportError:   # the `tensorboard` extra is not installed: train without its logs
+            logging.getLogger(__name__).info("no tensorboard/ logs: TensorBoard is not installed (pip install "
+                                             "'unetkit[tensorboard]'); history.jsonl has every epoch")
+            return NoWriter()
         return SummaryWriter(str(run_dir.tensorboard))
 
     def on_main(self, function: Callable, *args, **kwargs):

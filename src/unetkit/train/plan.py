@@ -28,6 +28,7 @@ from ..config import (
     section_from_dict,
     to_dict,
 )
+from ..data.dataset_problems import DatasetProblems
 from ..data.fingerprint import Fingerprint, fingerprint_dataset
 from ..data.formats import FORMATS, detect_format
 from ..data.formats.folder import held_out_names
@@ -276,18 +277,13 @@ def _without_model_auto(overrides: list[str]) -> list[str]:
 def make_plan(overrides: list[str], probe: bool = True, planning_started: float | None = None) -> Plan:
     """Fingerprint data.root (given in `overrides`) and choose a config; every override wins. With
     `probe`, epochs and patches per epoch are fitted to train.max_minutes (default 15) unless the
-    command line fixes either of them."""
+    command line fixes either of them. A dataset with problems training would stop on (unreadable files,
+    masks of another size, splits encoded differently) is a DatasetProblems error carrying its fingerprint."""
     started = planning_started if planning_started is not None else time.perf_counter()
     check_overrides(overrides)
     overrides = _without_model_auto(overrides)
     settings = override_values(overrides)
-    data = _user_data(settings)
-    if not data.root and FORMATS.get(data.format) is not None and FORMATS[data.format].needs_root:
-        raise ConfigError("the automatic plan needs data.root=DIR (the dataset folder), or a --config file")
-    if "data.format" not in settings:
-        data.format = detect_format(Path(data.root))
-    fingerprint = fingerprint_dataset(data, settings.get("data.num_classes"), settings.get("data.ignore_index"),
-                                      settings.get("data.colors"), _names(settings.get("data.class_names")))
+    data, fingerprint = _fingerprint(settings)
     choices = plan_choices(fingerprint)
     if "augment.zoom_out" in choices:   # from the user's patch and zoom_out, where given, not the plan's
         _choose_zoom(choices, fingerprint, int(settings.get("data.patch_size", choices["data.patch_size"][0])),
@@ -313,6 +309,21 @@ def make_plan(overrides: list[str], probe: bool = True, planning_started: float 
     if start is not None and not start.use:
         log.info("%s", start.reason)
     return Plan(config, reasons, fingerprint, speed, user_keys)
+
+
+def _fingerprint(settings: dict[str, Any]) -> tuple[DataConfig, Fingerprint]:
+    """The user's data settings and the dataset's fingerprint; a dataset with problems training would stop
+    on is one DatasetProblems error, before any choice (inspect lists them all)."""
+    data = _user_data(settings)
+    if not data.root and FORMATS.get(data.format) is not None and FORMATS[data.format].needs_root:
+        raise ConfigError("the automatic plan needs data.root=DIR (the dataset folder), or a --config file")
+    if "data.format" not in settings:
+        data.format = detect_format(Path(data.root))
+    fingerprint = fingerprint_dataset(data, settings.get("data.num_classes"), settings.get("data.ignore_index"),
+                                      settings.get("data.colors"), _names(settings.get("data.class_names")))
+    if fingerprint.problems:
+        raise DatasetProblems(fingerprint, fingerprint.problems)
+    return data, fingerprint
 
 
 def _users_network(settings: dict[str, Any]) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,20 @@ class RunDir:
             raise ConfigError(f"{self.path}: already holds a training run; pass --resume to continue it "
                               f"or choose another --out")
 
-    def prepare(self, resume: bool) -> None:
-        """Create the folder after `check`."""
+    def prepare(self, resume: bool) -> bool:
+        """Create the folder after `check`; True when this call made it (discard_unstarted may remove it)."""
         self.check(resume)
+        made = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
         for stale in remove_stale_temporaries(self.path):   # a write killed before its rename
             logging.getLogger(__name__).info("removed %s, left by an interrupted write", stale.name)
+        return made
+
+    def discard_unstarted(self) -> None:
+        """Remove a folder this run made when it stops before its first checkpoint (data it could not read):
+        no empty run is left behind to refuse the next attempt or to be mistaken for a result."""
+        if not self.last.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
 
     @contextmanager
     def logging_to_file(self):
@@ -108,7 +117,10 @@ class PeerRunDir(RunDir):
     """The run directory as a rank other than 0 sees it (train/distributed.py): the same paths to read
     (last.pt on resume, config.yaml), and every write left to rank 0."""
 
-    def prepare(self, resume: bool) -> None: ...
+    def prepare(self, resume: bool) -> bool:
+        return False
+
+    def discard_unstarted(self) -> None: ...
 
     @contextmanager
     def logging_to_file(self):

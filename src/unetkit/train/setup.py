@@ -322,7 +322,11 @@ def build_optimization(config: Config, model: SegmentationModel, state: TrainSta
 def resume_from(resumed: dict, run_dir: RunDir, config: Config, model: SegmentationModel,
                 weight_average: WeightAverage | None, optimizer: torch.optim.Optimizer, scheduler,
                 state: TrainState, world_size: int) -> None:
-    """Weights (and their average), counters, optimizer and schedule of last.pt, in place."""
+    """Weights (and their average), counters, optimizer and schedule of last.pt, in place. The keys that
+    changed are checked first: a changed model.* key is named, not a state dict that does not fit."""
+    saved_state = TrainState(**resumed["train_state"])
+    changes = (check_resume_changes(load_config(run_dir.config_path), config, saved_state.epoch)
+               if run_dir.config_path.is_file() else [])
     if weight_average is not None and "weight_average" not in resumed:
         raise CheckpointError(f"{run_dir.last} was written without train.ema; resume with the run's own config")
     try:
@@ -333,11 +337,10 @@ def resume_from(resumed: dict, run_dir: RunDir, config: Config, model: Segmentat
     except RuntimeError as error:
         raise CheckpointError(f"{run_dir.last}: its weights do not fit the model of this config "
                               f"({str(error).splitlines()[0][:200]}); resume with the run's own config") from None
-    vars(state).update(vars(TrainState(**resumed["train_state"])))
+    vars(state).update(vars(saved_state))
     run_dir.trim_history(state.epoch)   # rank 0's (the others' PeerRunDir leaves it)
-    if run_dir.config_path.is_file():
-        for change in check_resume_changes(load_config(run_dir.config_path), config, state.epoch):
-            log.info("resumed with %s", change)
+    for change in changes:
+        log.info("resumed with %s", change)
     optimizer.load_state_dict(resumed["optimizer"])
     fresh_base = list(scheduler.base_lrs)
     scheduler.load_state_dict(resumed["scheduler"])   # its step; the factors come from this config

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..config import Config, options_of
-from ..errors import OutOfMemory
+from ..errors import OutOfMemory, UnetkitError
 from ..evaluate import evaluate_samples, sample_panel
 from ..infer.predictor import Predictor
 from ..models import update_stored_settings
@@ -41,11 +41,16 @@ def train(config: Config, out_dir: str | Path, resume: bool = False, strategy: S
     device = strategy.device(resolve_device(config.train.device))
     run_dir = strategy.run_dir(out_dir)
     with strategy.session(device, config.train.rank_timeout):
-        run_dir.prepare(resume)
+        made = run_dir.prepare(resume)
         strategy.barrier(START)   # the others read last.pt (resume) once rank 0 has checked it
-        with run_dir.logging_to_file(), StopSignals() as stop:
-            run = prepare_run(config, run_dir, resume, stop, device, strategy)
-            return _fit_with_advice(run)
+        try:
+            with run_dir.logging_to_file(), StopSignals() as stop:
+                run = prepare_run(config, run_dir, resume, stop, device, strategy)
+                return _fit_with_advice(run)
+        except UnetkitError:
+            if made:
+                run_dir.discard_unstarted()
+            raise
 
 
 def _fit_with_advice(run: TrainingRun) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .argument_types import device, opacity
 from .predict import nothing_done
 
 HELP = "Grad-CAM maps: what the network looks at, per class and layer"
@@ -26,14 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="per-pixel class score summed over the region: log-odds (default) or the raw logit")
     parser.add_argument("--masks", help="folder of ground-truth masks named like the images (for --region gt)")
     parser.add_argument("--out", default="runs/cam", help="output folder (default runs/cam)")
-    parser.add_argument("--alpha", type=float, default=0.5, help="heat-map opacity over the image (default 0.5)")
+    parser.add_argument("--alpha", type=opacity, default=0.5, help="heat-map opacity over the image (default 0.5)")
     parser.add_argument("--no-faithfulness", action="store_true", help="skip the deletion score (faster)")
     parser.add_argument("--list-layers", action="store_true", help="print the layers one can explain and exit")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", type=device)
 
 
 def run(args: argparse.Namespace) -> int:
     from ...errors import UnetkitError
+    from ...output_paths import output_folder
     from ..cam import checkpoint_layers, explain_images
     if args.list_layers:
         for layer in checkpoint_layers(args.checkpoint):
@@ -41,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.inputs:
         raise UnetkitError("cam: give images or folders to explain (or --list-layers)")
+    output_folder(args.out)
     classes = [c for item in args.classes or [] for c in item.split(",") if c]
     summary = explain_images(args.checkpoint, args.inputs, args.out, classes or None, args.layers, args.sweep,
                              args.method, args.region, args.masks, args.alpha, args.device,

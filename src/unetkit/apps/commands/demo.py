@@ -14,7 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...metrics import format_table
+    from ...output_paths import output_folder
     from ..demo import run_demo
+    output_folder(args.out)
     metrics = run_demo(args.out, args.overrides)
     print("synthetic validation images:")
     print(format_table(metrics))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from .argument_types import device, positive_float
+
 HELP = "score a checkpoint on a dataset split"
 
 
@@ -17,17 +19,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-image", metavar="CSV", help="also write every image's metrics, worst first")
     parser.add_argument("--surface", action="store_true", help="also score boundaries per class: hd95, assd, "
                         "surface Dice (and clDice for binary tasks); slower")
-    parser.add_argument("--tolerance", type=float, default=2.0, help="surface Dice tolerance in pixels (default 2)")
+    parser.add_argument("--tolerance", type=positive_float, default=2.0, help="surface Dice tolerance in pixels (default 2)")
     parser.add_argument("--choose-postprocessing", action="store_true", help="choose infer.postprocess "
                         "(largest component, small-component removal, hole filling per class) on this split "
                         "(use --split val) and store it with the run")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", type=device)
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... data.format=drive")
 
 
 def run(args: argparse.Namespace) -> int:
     from ...metrics import format_per_class_table, format_table
+    from ...output_paths import output_file, output_folder
     from ..evaluate import evaluate_checkpoint
+    for option, path in (("--json", args.json), ("--per-image", args.per_image)):
+        if path:
+            output_file(path, option)
+    if args.report:
+        output_folder(args.report, "--report")
     metrics = evaluate_checkpoint(args.checkpoint, args.split, args.config, args.overrides, args.json, args.device,
                                   args.report, args.per_image, args.surface, args.tolerance,
                                   args.choose_postprocessing)

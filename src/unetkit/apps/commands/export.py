@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "write the network as ONNX, pt2 (torch.export) or TorchScript, checked against the checkpoint"
+from .argument_types import number_in, positive_int
+
+HELP = ("write the network as ONNX (optionally int8), pt2 (torch.export), aoti (AOTInductor), TorchScript or "
+        "safetensors, checked against the checkpoint")
 
 # export/formats.py's registry, named here so that parsing arguments does not import the exporters
 # (tests/export/test_formats.py checks the two agree)
@@ -20,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "read like a .pt")
     parser.add_argument("--out", help="file to write (default: beside the checkpoint, <stem>.onnx, <stem>.pt2, "
                         "<stem>_aoti.pt2, <stem>_torchscript.pt)")
-    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
-    parser.add_argument("--static", type=int, metavar="SIZE", help="fixed SIZE x SIZE input instead of dynamic "
+    parser.add_argument("--opset", type=number_in(int, 7), default=17, help="ONNX opset (default 17)")
+    parser.add_argument("--static", type=positive_int, metavar="SIZE", help="fixed SIZE x SIZE input instead of dynamic "
                         "height and width (multiples of the network's stride)")
     parser.add_argument("--quantize", choices=["int8"], help="also write an int8 ONNX model (static quantization, "
                         "calibrated on --calibrate); the fp32 file is kept beside it as <out>_fp32.onnx")
@@ -32,7 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...errors import ConfigError
+    from ...output_paths import output_file
     from ..export import export_checkpoint, quantize_export
+    if args.out:
+        output_file(args.out)   # as typed: a trailing separator asks for a folder
     if args.quantize:
         if args.format != "onnx" or not args.calibrate:
             raise ConfigError("--quantize int8 needs --format onnx and --calibrate DIR (images to calibrate on)")

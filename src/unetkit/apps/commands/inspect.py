@@ -15,7 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from ..inspect import format_inspection, inspect_dataset, inspection_report
-    plan = inspect_dataset(args.root, args.overrides)
+    from ...data.dataset_problems import DatasetProblems
+    from ..inspect import format_inspection, format_problems, inspect_dataset, inspection_report, problems_report
+    try:
+        plan = inspect_dataset(args.root, args.overrides)
+    except DatasetProblems as found:   # every problem listed, and the exit status train would have
+        print(json.dumps(problems_report(found), indent=2) if args.json else format_problems(found))
+        return found.exit_code
     print(json.dumps(inspection_report(plan), indent=2) if args.json else format_inspection(plan))
     return 0

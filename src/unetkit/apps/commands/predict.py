@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argument_types import device, opacity, positive_int
+
 HELP = "segment images, folders of images or videos"
 
 
@@ -25,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--roi", help="folder of region-of-interest masks (same file stems), or 'auto' to derive each "
                         "image's field of view (a bright region on a dark surround, as fundus photographs); "
                         "outside is background")
-    parser.add_argument("--alpha", type=float, default=0.7, help="overlay opacity (default 0.7)")
+    parser.add_argument("--alpha", type=opacity, default=0.7, help="overlay opacity (default 0.7)")
     parser.add_argument("--palette", choices=["default", "user"], default="default",
                         help="colours of label PNGs, panels and overlays: default (0/255 for two classes, VOC's "
                         "palette otherwise) or user (the colours of the training masks, data.colors, kept in the "
@@ -35,16 +37,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write <name>_entropy.png, and with several views (--tta, two --checkpoint, a "
                         "folds run, infer.mc_dropout=N) <name>_mutual_information.png (.npy too with --probs), "
                         "and uncertainty.csv (per-image means, most uncertain first)")
-    parser.add_argument("--fps", type=int, metavar="N",
+    parser.add_argument("--fps", type=positive_int, metavar="N",
                         help="time N warm repetitions on the first image and print images/s")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", type=device)
 
 
 def run(args: argparse.Namespace) -> int:
     from ...config import split_overrides
+    from ...output_paths import output_folder
     from ..predict import measure_speed, predict
     from ..prediction_outputs import OutputOptions
     inputs, overrides = split_overrides(args.inputs)
+    if not args.fps:
+        output_folder(args.out)
     if args.fps:
         speed = measure_speed(args.checkpoint or args.model, inputs, args.fps, overrides, args.device, args.tta)
         print(f"{speed['image'].name} ({speed['width']}x{speed['height']}): {speed['images_per_second']:.2f} images/s, "

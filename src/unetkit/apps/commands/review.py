@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .argument_types import count, positive_int
+
 HELP = "rank labelled images by how likely their masks are wrong, and unlabelled ones by what to label next"
 
 
@@ -12,10 +14,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=["train", "val", "all", "test"], default="all",
                         help="the labelled images a plain run reviews: all (train and val, default), train, val or "
                         "test; a k-fold run reviews every image out of fold")
-    parser.add_argument("--top", type=int, default=20, help="panels and page entries per ranking (default 20)")
+    parser.add_argument("--top", type=positive_int, default=20, help="panels and page entries per ranking (default 20)")
     parser.add_argument("--unlabeled", metavar="DIR", help="also rank the images of DIR by what labelling them is worth")
     parser.add_argument("--no-labels", action="store_true", help="with --unlabeled: skip the suspicious-label review")
-    parser.add_argument("--min-region", type=int, default=16,
+    parser.add_argument("--min-region", type=count, default=16,
                         help="smallest flagged region in pixels (smaller ones are boundary jitter; default 16)")
     parser.add_argument("--out", help="folder for the outputs (default RUN/review)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... infer.tta=true")
@@ -23,9 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...errors import ConfigError
+    from ...output_paths import output_folder
     from ..review import review
-    if args.top < 1:
-        raise ConfigError("--top must be at least 1")
+    if args.out:
+        output_folder(args.out)
     if args.no_labels and not args.unlabeled:
         raise ConfigError("--no-labels leaves nothing to do without --unlabeled DIR")
     result = review(args.run, args.split, args.top, args.unlabeled, args.out, args.overrides, args.min_region,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .argument_types import device, positive_int
 from .compare import run_comparison
 
 HELP = ("one run per value of a setting (or per combination), compared; "
@@ -14,12 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True)
     parser.add_argument("settings", nargs="+", metavar="KEY=V1,V2|key=value",
                         help="swept settings (a comma in the value) and fixed overrides")
-    parser.add_argument("--seeds", type=int, default=1, help="runs per value, seeds 0..N-1 (default 1)")
+    parser.add_argument("--seeds", type=positive_int, default=1, help="runs per value, seeds 0..N-1 (default 1)")
     parser.add_argument("--split", default="test", choices=["train", "val", "test"])
     parser.add_argument("--out", help="folder of the runs and the tables (default runs/sweep-<config name>)")
     parser.add_argument("--checkpoint", default="best", choices=["best", "last"], help="which checkpoint of each "
                         "run is scored; last for an epoch study (best.pt is validation's favourite epoch)")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", type=device)
 
 
 def run(args: argparse.Namespace) -> int:

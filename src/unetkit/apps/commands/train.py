@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from .argument_types import number_in, positive_int
+
 HELP = "train a model from a config, or from a plan made for data.root"
 MEMORY_ADVICE = "lower train.batch_size or data.patch_size (or model.base_channels)"
 
@@ -12,9 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "data.root is fingerprinted and a plan fitted to train.max_minutes (default 15) is used")
     parser.add_argument("--out", help="run directory (default runs/<config name>, runs/auto-<data folder> for a plan)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
-    parser.add_argument("--folds", type=int, help="k-fold cross-validation: folder and drive data over the training "
-                        "images (seeded, each fold's split stored in its run), isbi over the slices")
-    parser.add_argument("--nproc", type=int, default=1, help="data-parallel ranks on this machine (DDP through "
+    parser.add_argument("--folds", type=number_in(int, 2), help="k-fold cross-validation: folder and drive data over the "
+                        "training images (seeded, each fold's split stored in its run), isbi over the slices")
+    parser.add_argument("--nproc", type=positive_int, default=1, help="data-parallel ranks on this machine (DDP through "
                         "torchrun: one per GPU, or CPU processes); global batch = train.batch_size x N")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.epochs=50 model.base_channels=32")
 
