@@ -43,8 +43,8 @@ mutants: $(STAMP)
 
 # the wheel as a user gets it: built, installed into a fresh venv with the constraints file (no extras), then
 # `unetkit --help`, the demo (train, evaluate, predict) and a prediction by its checkpoint (.ci/wheel_check); run by .ci/run
-wheel-check:
-	bash .ci/wheel_check
+wheel-check: $(STAMP)
+	PYTHON=$(BIN)/python bash .ci/wheel_check   # the venv's pip builds it: a clean image may have no system pip
 
 browser:  # Debian's Chromium for the browser test (tests/apps/test_serve_browser.py)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

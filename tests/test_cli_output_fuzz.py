@@ -165,3 +165,14 @@ def test_a_folder_one_may_not_write_is_one_line_and_nothing_is_done(shared_folde
         code, err = _as_nobody(arguments)
         _one_line_naming(code, err, option, "not writable")
         assert not any(locked.iterdir())
+
+
+def test_an_output_name_too_long_and_an_infinite_flag_are_one_line(tmp_path, capsys, checkpoint, synthetic_root):
+    """Review of issue 43: Path.exists raises on a name over the file system's limit; --max-mb inf passed the
+    range check and overflowed."""
+    code = main(["predict", "--checkpoint", str(checkpoint), str(synthetic_root / "val" / "images"),
+                 "--out", str(tmp_path / ("x" * 300) / "p")])
+    _one_line_naming(code, capsys.readouterr().err, "--out")
+    with pytest.raises(SystemExit):
+        main(["serve", "--checkpoint", "x.pt", "--max-mb", "inf"])
+    assert "argument --max-mb" in capsys.readouterr().err

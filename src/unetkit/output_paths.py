@@ -27,6 +27,18 @@ def _writable(folder: Path, path: Path, option: str) -> None:
                           f"(no permission)")
 
 
+def _checked(check):
+    """Run a path check; an OSError on the way (no permission to look, a name too long) is one OutputError."""
+    def wrapped(path, option="--out", *args, **kwargs):
+        try:
+            return check(path, option, *args, **kwargs)
+        except OSError as error:
+            raise OutputError(f"{option} {path}: cannot be used ({error.strerror or error})") from None
+    wrapped.__doc__, wrapped.__name__ = check.__doc__, check.__name__
+    return wrapped
+
+
+@_checked
 def output_folder(path: str | Path, option: str = "--out", create: bool = True) -> Path:
     """`path` as a folder the command writes into, made if missing (with its parents) unless `create` is
     off (training makes its run folder once the data has been read: a refused run leaves none)."""
@@ -43,6 +55,7 @@ def output_folder(path: str | Path, option: str = "--out", create: bool = True) 
     return path
 
 
+@_checked
 def output_file(path: str | Path, option: str = "--out") -> Path:
     """`path` as a file the command will write (atomically, later): not a folder, in a folder that exists
     or can be made and is writable, not a file that may not be replaced. Nothing is made here."""

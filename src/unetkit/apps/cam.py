@@ -19,7 +19,7 @@ from PIL import Image
 
 from ..data.formats import find_partner
 from ..data.io import read_image, read_roi
-from ..errors import ConfigError, UnetkitError
+from ..errors import ConfigError, NoInputs, UnetkitError
 from ..explain import Explainer, Explanation, Layer
 from ..files import write_json
 from ..infer import Predictor
@@ -87,7 +87,7 @@ def explain_images(checkpoint: str | Path, inputs: list[str | Path], out_dir: st
         raise ConfigError("--region gt needs --masks DIR (ground-truth masks named like the images)")
     if region not in ("pred", "gt", "all") and not Path(region).exists():
         raise ConfigError(f"--region {region}: not pred, gt, all, or an existing mask file or folder")
-    files = list_inputs(inputs)
+    files = list_inputs(inputs, NoInputs)
     out_dir = Path(out_dir)
     summary = CamSummary()
     for path in progress_of(files, "cam", "img", enabled=progress and len(files) > 1):

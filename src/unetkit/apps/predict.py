@@ -49,8 +49,9 @@ class PredictSummary:
     videos: list[tuple[Path, int, Path]] = field(default_factory=list)   # (input, frames, output)
 
 
-def list_inputs(inputs: list[str | Path]) -> list[Path]:
-    """Expand files and directories (recursively) into image files, in a stable order."""
+def list_inputs(inputs: list[str | Path], nothing: type[DataError] = DataError) -> list[Path]:
+    """Expand files and directories (recursively) into image files, in a stable order; none is a `nothing`
+    error (NoInputs for predict and cam, whose exit status 1 says that nothing came out)."""
     files: list[Path] = []
     for entry in map(Path, inputs):
         if is_folder(entry):
@@ -60,7 +61,7 @@ def list_inputs(inputs: list[str | Path]) -> list[Path]:
         else:
             raise DataError(f"{entry}: no such file or folder")
     if not files:
-        raise NoInputs(f"nothing to do: no image files found in {', '.join(map(str, inputs))}")
+        raise nothing(f"nothing to do: no image files found in {', '.join(map(str, inputs))}")
     return files
 
 
@@ -97,7 +98,7 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
     options = options or OutputOptions()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = list_inputs(inputs)
+    files = list_inputs(inputs, NoInputs)
     write_classes_json(out_dir, predictor.class_names, ignore_index, options.colours)
     summary = PredictSummary()
     unique_stems = len(files) == len({f.stem for f in files})

@@ -46,10 +46,11 @@ def train_from_config(config_path: str | Path | None = None, out: str | Path | N
     overrides = list(overrides or [])
     out = output_folder(Path(out) if out else default_run_dir(config_path, overrides), create=False)
     if resume and config_path in (None, AUTO):
-        if not (out / "config.yaml").is_file():
+        if (out / "config.yaml").is_file():
+            config_path = out / "config.yaml"
+        elif not any(out.glob("fold_*/last.pt")):   # a --folds run keeps its config per fold
             raise CheckpointError(f"{out}: nothing to resume (no config.yaml or last.pt there; train without "
                                   f"--resume first)")
-        config_path = out / "config.yaml"
     plan_file = None
     strategy = strategy_from_environment()
     if wants_plan(config_path, overrides) and not resume:

@@ -38,9 +38,10 @@ def wide_value_problem(mask: Path, largest: int) -> str:
 
 
 def split_encoding_problems(values_by_split: dict[str, set[int]]) -> list[str]:
-    """Grey masks whose splits share no foreground value (train 0/255, val 0/1): one split would be read
-    as all background or all void."""
-    foreground = {split: values - {0} for split, values in values_by_split.items() if values - {0}}
+    """Binary grey masks whose splits use another foreground value (train 0/255, val 0/1): one split would
+    be read as all background or all void. Multi-class masks are left alone (a small split may hold only
+    a class the other's sampled masks lack)."""
+    foreground = {split: values - {0} for split, values in values_by_split.items() if len(values - {0}) == 1}
     splits = sorted(foreground)
     problems = []
     for index, first in enumerate(splits):

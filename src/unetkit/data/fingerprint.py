@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from struct import error as struct_error
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -115,7 +116,7 @@ def _headers(samples: list[SampleFiles]) -> tuple[dict[tuple, tuple[int, int]], 
     for sample in samples:
         try:
             with _open(sample.image, sample.page) as image:
-                size, mode = image.size, image.mode
+                size, mode = _upright_size(image), image.mode
                 image.verify()
             sizes[(sample.image, sample.page)] = size
             modes[mode] += 1
@@ -124,13 +125,28 @@ def _headers(samples: list[SampleFiles]) -> tuple[dict[tuple, tuple[int, int]], 
     return sizes, modes, unreadable
 
 
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    """(width, height) as training reads the file: upright, an EXIF rotation of a quarter turn applied."""
+    width, height = image.size
+    orientation = getattr(image, "tag_v2", {}).get(0x0112)   # TIFF: in the header already read
+    raw = image.info.get("exif")   # JPEG, WebP: the EXIF bytes came with the header (no read before verify())
+    if orientation is None and raw:
+        exif = Image.Exif()
+        try:
+            exif.load(raw)
+            orientation = exif.get(0x0112)
+        except (OSError, ValueError, SyntaxError, struct_error):
+            orientation = None
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
 def _mask_sizes(samples: list[SampleFiles], image_sizes: dict[tuple, tuple[int, int]]) -> tuple[list[str], list[str]]:
     """(size problems, unreadable masks) from every mask's header against its image's."""
     problems, unreadable = [], []
     for sample in samples:
         try:
             with _open(sample.mask, sample.page) as mask:
-                size = mask.size
+                size = _upright_size(mask)
                 mask.verify()
         except READ_ERRORS:
             unreadable.append(_name(sample, sample.mask))
@@ -238,8 +254,9 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
     sizes = list(image_sizes.values())
     labelled = [s for s in by_split["train"] + by_split["val"] if s.mask is not None] or \
                [s for s in everything if s.mask is not None]
-    problems, unreadable_masks = _mask_sizes([s for s in everything if s.mask is not None], image_sizes)
-    unreadable += unreadable_masks
+    split_of = {(s.image, s.page): split for split in SPLITS for s in by_split[split]}
+    trained_on = {key for key, split in split_of.items() if split != "test"}   # training never reads test/
+    problems, unreadable_masks = _mask_sizes([s for s in labelled if (s.image, s.page) in trained_on], image_sizes)
     decoded, kinds, value_counts, rows = [], set(), Counter(), []
     for sample in _spread(labelled or everything, IMAGES_DECODED):
         try:
@@ -247,7 +264,7 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
         except READ_ERRORS:   # the header passed, the pixels do not decode
             if _name(sample, sample.image) not in unreadable:
                 unreadable.append(_name(sample, sample.image))
-    masks_read, split_of = 0, {(s.image, s.page): split for split in SPLITS for s in by_split[split]}
+    masks_read = 0
     values_by_split: dict[str, set[int]] = {}
     for sample in _spread_per_split(labelled, split_of, MASKS_DECODED):
         try:
@@ -256,7 +273,7 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
             if _name(sample, sample.mask) not in unreadable:
                 unreadable.append(_name(sample, sample.mask))
             continue
-        if kind == "grey" and values.size and int(values.max()) > MAX_CLASS_VALUE:
+        if kind == "grey" and values.size > 2 and int(values.max()) > MAX_CLASS_VALUE:   # {0, 65535}: binary
             problems.append(wide_value_problem(sample.mask, int(values.max())))
             continue
         if kind == "grey":
@@ -265,7 +282,11 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
         rows.append(mask_rows)
         value_counts.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
         masks_read += 1
-    problems = unreadable_problems(unreadable) + problems + split_encoding_problems(values_by_split)
+    unreadable += [name for name in unreadable_masks if name not in unreadable]
+    read_by_training = {_name(s, path) for split in ("train", "val") for s in by_split[split]
+                        for path in (s.image, s.mask) if path is not None}
+    problems = (unreadable_problems([name for name in unreadable if name in read_by_training]) + problems
+                + split_encoding_problems(values_by_split))
     grey = all(a.shape[2] == 1 or (np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]))
                for a in decoded)
     channels = 1 if grey else 3

@@ -43,14 +43,14 @@ def train(config: Config, out_dir: str | Path, resume: bool = False, strategy: S
     with strategy.session(device, config.train.rank_timeout):
         made = run_dir.prepare(resume)
         strategy.barrier(START)   # the others read last.pt (resume) once rank 0 has checked it
-        try:
-            with run_dir.logging_to_file(), StopSignals() as stop:
+        with run_dir.logging_to_file(), StopSignals() as stop:
+            try:
                 run = prepare_run(config, run_dir, resume, stop, device, strategy)
-                return _fit_with_advice(run)
-        except UnetkitError:
-            if made:
-                run_dir.discard_unstarted()
-            raise
+            except UnetkitError:   # data it cannot read: no training started, no empty run left behind
+                if made:
+                    run_dir.discard_unstarted()
+                raise
+            return _fit_with_advice(run)
 
 
 def _fit_with_advice(run: TrainingRun) -> dict:

@@ -3,6 +3,7 @@ usage error (exit 2) at parse time, before a checkpoint is loaded or an image re
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from collections.abc import Callable
 
@@ -25,7 +26,7 @@ def number_in(kind: type, low: float | None = None, high: float | None = None,
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
-        if value != value or (low is not None and value < low) or (high is not None and value > high) \
+        if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high) \
                 or (above is not None and value <= above):
             raise argparse.ArgumentTypeError(f"{text} is out of range ({_range(low, high, above)})")
         return value
