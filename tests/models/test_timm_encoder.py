@@ -55,7 +55,7 @@ def test_unet_with_an_encoder_is_the_encoder_unet_and_other_models_refuse_it(tin
     assert config.model.name == "encoder_unet"
     from unetkit.train.setup import model_args_for
     assert model_args_for(config) == {"encoder": "tu-resnet18d", "encoder_depth": 4, "up": "transpose",
-                                      "decoder_width": 256}
+                                      "decoder_width": 256, "head_kernel": 3}
     other = load_config(None, ["data.format=synthetic", "model.name=resnet34_unet", "model.encoder=tu-resnet18d"])
     with pytest.raises(ConfigError, match="model.encoder='tu-resnet18d' does not apply to model 'resnet34_unet'"):
         model_args_for(other)
