@@ -4,6 +4,7 @@ refusal is one OutputError line naming the option and the path, and nothing is c
 or a report that would only fail after minutes of work fails here instead."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -29,12 +30,12 @@ def _writable(folder: Path, path: Path, option: str) -> None:
 
 def _checked(check):
     """Run a path check; an OSError on the way (no permission to look, a name too long) is one OutputError."""
+    @functools.wraps(check)
     def wrapped(path, option="--out", *args, **kwargs):
         try:
             return check(path, option, *args, **kwargs)
         except OSError as error:
             raise OutputError(f"{option} {path}: cannot be used ({error.strerror or error})") from None
-    wrapped.__doc__, wrapped.__name__ = check.__doc__, check.__name__
     return wrapped
 
 
