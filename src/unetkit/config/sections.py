@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass
 class DataConfig:
-    format: str = "folder"              # a registered data format: folder | drive | isbi | voc | synthetic
+    format: str = "folder"              # a registered data format: folder | drive | isbi | voc | synthetic |
+                                        # coco | cvat | labelme | label_studio (annotation exports)
     root: str = ""
     mask: str = "binary"                # binary: 0/1 or 0/255 (any {0, k}); index: class ids (grey, palette, or
                                         # RGB colours through data.colors); data/masks.py checks which it is
@@ -35,6 +36,9 @@ class DataConfig:
                                         # voc: ids of train.txt held out instead of val.txt (set by --folds)
     val_fraction: float = 0.1           # folder without val/: share of train/ held out for validation
     mask_suffix: str = ""               # masks named <image stem><suffix>.* (ISIC: _segmentation)
+    annotations: str = ""               # coco, cvat, label_studio: the export file, where data.root's layout does
+                                        # not name it (data/formats/annotated.py)
+    images: str = ""                    # ... and the folder of its images (default: data.root, else the file's folder)
     foreground_fraction: float = 0.0    # at least this share of training patches is centred on a pixel of a
                                         # class other than 0, the class drawn among those of the training masks
     foreground_draw: str = "uniform"    # how that class is drawn: uniform (each class as often) | inverse_sqrt

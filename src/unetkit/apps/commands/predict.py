@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write <name>_entropy.png, and with several views (--tta, two --checkpoint, a "
                         "folds run, infer.mc_dropout=N) <name>_mutual_information.png (.npy too with --probs), "
                         "and uncertainty.csv (per-image means, most uncertain first)")
+    parser.add_argument("--export", nargs=2, metavar=("FORMAT", "FILE"),
+                        help="also write the predictions as pre-annotations to correct in an annotation tool: "
+                             "coco (JSON), cvat (CVAT for images 1.1 XML) or label_studio (JSON tasks); docs/annotations.md")
+    parser.add_argument("--image-url", default="", metavar="PREFIX",
+                        help="with --export: put before each image's file name (Label Studio: /data/local-files/?d=images/)")
     parser.add_argument("--fps", type=positive_int, metavar="N",
                         help="time N warm repetitions on the first image and print images/s")
     parser.add_argument("--device", default="auto", type=device)
@@ -50,6 +55,13 @@ def run(args: argparse.Namespace) -> int:
     inputs, overrides = split_overrides(args.inputs)
     if not args.fps:
         output_folder(args.out)
+    if args.export:
+        from ...data.annotations.pre_annotations import PRE_ANNOTATIONS
+        from ...errors import ConfigError
+        from ...output_paths import output_file
+        if args.export[0] not in PRE_ANNOTATIONS:
+            raise ConfigError(f"--export {args.export[0]}: not a format unetkit writes ({', '.join(PRE_ANNOTATIONS)})")
+        output_file(args.export[1], "--export")
     if args.fps:
         speed = measure_speed(args.checkpoint or args.model, inputs, args.fps, overrides, args.device, args.tta)
         print(f"{speed['image'].name} ({speed['width']}x{speed['height']}): {speed['images_per_second']:.2f} images/s, "
@@ -58,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     options = OutputOptions(overlay=args.overlay, probabilities=args.probs_format if args.probs else None,
                             panel=args.panel, contours=args.contours, alpha=args.alpha, palette=args.palette,
-                            uncertainty=args.uncertainty)
+                            uncertainty=args.uncertainty, export=tuple(args.export) if args.export else None,
+                            image_url=args.image_url)
     summary = predict(args.checkpoint or args.model, inputs, args.out, options, args.roi, args.masks, overrides,
                       args.device, args.tta)
     for video, frames, out_path in summary.videos:

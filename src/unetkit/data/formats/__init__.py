@@ -1,5 +1,6 @@
 """Dataset layouts, one registered DataFormat per file; `find_samples` lists a split's files."""
-from . import drive, folder, isbi, synthetic, voc  # noqa: F401  (registers the built-in formats)
+from . import coco, cvat, drive, folder, isbi, label_studio, labelme, synthetic, voc  # noqa: F401  (registers the built-in formats)
+from .annotated import AnnotationFormat, format_of_export
 from .base import (
     FORMATS,
     SPLITS,
@@ -14,5 +15,5 @@ from .base import (
 )
 from .isbi import parse_slices
 
-__all__ = ["FORMATS", "SPLITS", "DataFormat", "Fold", "SampleFiles", "detect_format", "find_partner", "find_samples", "images_in",
-           "parse_slices", "register_format"]
+__all__ = ["FORMATS", "SPLITS", "AnnotationFormat", "DataFormat", "Fold", "SampleFiles", "detect_format",
+           "find_partner", "find_samples", "format_of_export", "images_in", "parse_slices", "register_format"]

@@ -59,6 +59,17 @@ class DataFormat:
         """Whether `root` is laid out as this format (the automatic plan's detection); default never."""
         return False
 
+    def survey(self, root: Path, split: str, data: DataConfig, need_masks: bool) -> tuple[list[SampleFiles], list[str]]:
+        """`find` for `inspect`: the samples that can be used and a line for each problem with the rest
+        (annotation exports: a polygon of two points, a missing image), where `find` stops on the first.
+        Default: find's samples, no problems."""
+        return self.find(root, split, data, need_masks), []
+
+    def colour_table(self, data: DataConfig):
+        """The classes the dataset declares in its own files (an annotation export's categories), as a
+        ColourTable naming the mask values; None: the masks' values and a colour table file say (default)."""
+        return None
+
     def unpaired(self, root: Path, split: str, data: DataConfig) -> list[str]:
         """Images of `split` that have no mask and are left out (named by `inspect`); default none."""
         return []

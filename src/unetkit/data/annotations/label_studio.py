@@ -1,0 +1,160 @@
+"""Label Studio's JSON export (a list of tasks) in, pre-annotations (tasks with `predictions`) out.
+
+A task's image is `data.image` (or the task's only image-like value): an upload (`/data/upload/<project>/
+<8 hex>-<name>`, the prefix Label Studio adds), a local file (`/data/local-files/?d=<path>`) or a URL; it is
+looked for by name in the images folder. Each task's newest annotation that was not cancelled is read:
+BrushLabels (Label Studio's RLE, label_studio_rle.py), PolygonLabels and RectangleLabels (percent of the
+image, rectangles turned by `rotation` about their top-left corner). There is no category list in the
+export: the classes are the labels used, in name order, after background.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import numpy as np
+from PIL import Image
+
+from ...errors import DataError
+from .coco import load_json
+from .label_studio_rle import mask_to_rle, rle_to_mask
+from .regions import BACKGROUND_NAMES, AnnotatedImage, Annotations, Category, PredictedImage, Region
+
+UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
+REGION_TYPES = ("brushlabels", "polygonlabels", "rectanglelabels")
+
+
+def is_label_studio(document: Any) -> bool:
+    return isinstance(document, list) and bool(document) and all(
+        isinstance(task, dict) and isinstance(task.get("data"), dict) for task in document[:20]) and any(
+        "annotations" in task or "completions" in task or "predictions" in task for task in document[:20])
+
+
+def image_reference(task: dict) -> str | None:
+    data = task.get("data") or {}
+    if isinstance(data.get("image"), str):
+        return data["image"]
+    values = [v for v in data.values() if isinstance(v, str) and Path(urlparse(v).path).suffix]
+    return values[0] if len(values) == 1 else None
+
+
+def _file_name(reference: str) -> str:
+    parsed = urlparse(reference)
+    if "d" in parse_qs(parsed.query):   # /data/local-files/?d=dir/name.jpg
+        return Path(unquote(parse_qs(parsed.query)["d"][0])).name
+    return Path(unquote(parsed.path)).name
+
+
+def find_image(images_dir: Path, reference: str) -> Path:
+    name = _file_name(reference)
+    for candidate in (name, UPLOAD_PREFIX.sub("", name)):
+        if (images_dir / candidate).is_file():
+            return images_dir / candidate
+    return images_dir / UPLOAD_PREFIX.sub("", name)
+
+
+def _chosen_annotation(task: dict) -> dict | None:
+    done = [a for a in task.get("annotations", task.get("completions")) or []
+            if isinstance(a, dict) and not a.get("was_cancelled")]
+    return max(done, key=lambda a: str(a.get("updated_at") or a.get("created_at") or "")) if done else None
+
+
+def read_label_studio(path: Path, images_dir: Path) -> Annotations:
+    """The export at `path`, its images looked for in `images_dir`."""
+    document = load_json(path)
+    if not is_label_studio(document):
+        raise DataError(f"{path}: not a Label Studio JSON export (a list of tasks with 'data' and 'annotations')")
+    result = Annotations(path, [], [])
+    labels: set[str] = set()
+    for task in document:
+        reference = image_reference(task)
+        if reference is None:
+            result.problems.append(f"{path}: task {task.get('id')}: no image in its data ({str(task.get('data'))[:60]})")
+            continue
+        image_file = find_image(images_dir, reference)
+        if not image_file.is_file():
+            result.problems.append(f"{path}: task {task.get('id')}: image '{_file_name(reference)}' not found in {images_dir}")
+            continue
+        annotation = _chosen_annotation(task)
+        items = [item for item in (annotation or {}).get("result") or [] if isinstance(item, dict)]
+        width, height = _size(items, image_file)
+        image = AnnotatedImage(image_file.name, image_file, width, height, annotated=annotation is not None)
+        for item in items:
+            if item.get("type") not in REGION_TYPES:
+                continue   # choices, text, key points: nothing to paint
+            where = f"{path}: task {task.get('id')}, image '{image_file.name}', region {item.get('id')}"
+            region, problem = _region(item, width, height, f"{task.get('id')}/{item.get('id')}")
+            if problem:
+                result.problems.append(f"{where}: {problem}")
+            elif region is not None:
+                image.regions.append(region)
+                labels.add(str(region.category))
+        result.images.append(image)
+    result.categories = [Category(name, name) for name in sorted(labels)]
+    return result
+
+
+def _size(items: list[dict], image_file: Path) -> tuple[int, int]:
+    for item in items:
+        if item.get("original_width") and item.get("original_height"):
+            return int(item["original_width"]), int(item["original_height"])
+    with Image.open(image_file) as opened:
+        return opened.size
+
+
+def _region(item: dict, width: int, height: int, region_id: str) -> tuple[Region | None, str]:
+    kind, value = item["type"], item.get("value") or {}
+    names = value.get(kind)
+    if not isinstance(names, list) or not names:
+        return None, f"a {kind} region without a label"
+    region = Region(str(names[0]), region_id, score=item.get("score"))
+    if kind == "brushlabels":
+        if value.get("format", "rle") != "rle" or not isinstance(value.get("rle"), list):
+            return None, "a brush without its RLE"
+        try:
+            region.mask = rle_to_mask(value["rle"], height, width)
+        except ValueError as error:
+            return None, f"a brush RLE that does not fit the {width}x{height} image: {error}"
+    elif kind == "polygonlabels":
+        points = value.get("points") or []
+        if len(points) < 3:
+            return None, f"a polygon of {len(points)} points (3 or more needed)"
+        region.polygons = [[c for x, y in points for c in (x * width / 100, y * height / 100)]]
+    else:
+        x, y, w, h = (float(value.get(k, 0)) * scale / 100 for k, scale in
+                      (("x", width), ("y", height), ("width", width), ("height", height)))
+        turn = math.radians(float(value.get("rotation") or 0))
+        corners = [(0, 0), (w, 0), (w, h), (0, h)]
+        region.polygons = [[c for dx, dy in corners for c in
+                            (x + dx * math.cos(turn) - dy * math.sin(turn), y + dx * math.sin(turn) + dy * math.cos(turn))]]
+    return region, ""
+
+
+def label_studio_task(item: PredictedImage, class_names: list[str], image_url: str = "", from_name: str = "tag",
+                      to_name: str = "image", model_version: str = "unetkit") -> dict:
+    """One image's pre-annotation task: its prediction one brush per class present (Label Studio edits a
+    class's pixels as one brush), each with the class's mean confidence as its score. `from_name` /
+    `to_name`: the BrushLabels and Image tag names of the project's labelling config."""
+    height, width = item.label.shape
+    results = []
+    for class_id in (int(v) for v in np.unique(item.label) if 0 < int(v) < len(class_names)):
+        if class_names[class_id].lower() in BACKGROUND_NAMES:
+            continue
+        mask = item.label == class_id
+        score = float(item.probabilities[class_id][mask].mean()) if item.probabilities is not None else None
+        results.append({"id": f"unetkit-{class_id}", "type": "brushlabels", "from_name": from_name, "to_name": to_name,
+                        "original_width": width, "original_height": height, "image_rotation": 0,
+                        "value": {"format": "rle", "rle": mask_to_rle(mask), "brushlabels": [class_names[class_id]]},
+                        **({"score": round(score, 4)} if score is not None else {})})
+    scores = [r["score"] for r in results if "score" in r]
+    prediction = {"model_version": model_version, "result": results,
+                  **({"score": round(float(np.mean(scores)), 4)} if scores else {})}
+    return {"data": {"image": f"{image_url}{item.file_name}"}, "predictions": [prediction]}
+
+
+def label_studio_tasks(predicted: list[PredictedImage], class_names: list[str], image_url: str = "") -> list[dict]:
+    """Pre-annotations to import: a task per image (label_studio_task)."""
+    return [label_studio_task(item, class_names, image_url) for item in predicted]

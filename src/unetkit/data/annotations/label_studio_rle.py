@@ -1,0 +1,99 @@
+"""Label Studio's brush RLE (its BrushLabels `value.rle`), encoded and decoded with numpy.
+
+The format is thi.ng's rle-pack over the brush's RGBA bytes (four values per pixel, row-major; a pixel is
+drawn where its alpha is not 0, as Label Studio's editor reads it). Bits, most significant first:
+a 32-bit count of values, 5 bits of word size - 1, four 4-bit run-size fields (sizes 3, 4, 8, 16 bits),
+then blocks: a flag bit (1: one word repeated, 0: literal words), 2 bits choosing the run size, the count - 1
+in that many bits, then the word(s); zero bits pad to a byte (a whole zero byte when already aligned).
+Label Studio's own converter (label-studio-converter's brush.encode_rle / decode_rle, the code
+label-studio-sdk took in) is the reference the tests hold this to, byte for byte; it is written here
+because that package is a large dependency for two functions, and its pure-Python bit strings take
+seconds on a 2000x2000 brush where this takes a fraction of one.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+WORD_BITS = 8
+RUN_SIZES = (3, 4, 8, 16)
+LONGEST_RUN = 1 << RUN_SIZES[-1]
+
+
+def _header(count: int) -> np.ndarray:
+    fields = [(count, 32), (WORD_BITS - 1, 5), *[(size - 1, 4) for size in RUN_SIZES]]
+    return np.concatenate([(value >> np.arange(bits - 1, -1, -1)) & 1 for value, bits in fields]).astype(np.uint8)
+
+
+def encode_rle(values: np.ndarray) -> list[int]:
+    """The rle-pack bytes of a flat uint8 array (Label Studio: the RGBA bytes of a brush)."""
+    values = np.asarray(values, dtype=np.uint8).ravel()
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if values.size else np.zeros(0, int)
+    lengths = np.diff(np.r_[starts, values.size])
+    words = values[starts].astype(np.int64)
+    full = lengths // LONGEST_RUN   # runs longer than the largest size go out as 65536-long blocks first
+    lengths, words = np.r_[np.repeat(LONGEST_RUN, full.sum()), lengths - full * LONGEST_RUN], np.r_[np.repeat(words, full), words]
+    order = np.r_[np.repeat(np.flatnonzero(full >= 0), full), np.arange(len(full))] if full.any() else None
+    if order is not None:   # each run's 65536-blocks directly before its rest, in run order
+        sort = np.argsort(order, kind="stable")
+        lengths, words = lengths[sort], words[sort]
+    keep = lengths > 0
+    lengths, words = lengths[keep], words[keep]
+    size_index = np.searchsorted(np.array([1 << s for s in RUN_SIZES]), lengths)   # smallest size that holds it
+    size_bits = np.asarray(RUN_SIZES)[size_index]
+    literal = lengths == 1   # rle-pack writes a lone value as a one-word literal block
+    flag = (~literal).astype(np.int64)
+    code = (((flag << 2 | size_index) << size_bits | (lengths - 1)) << WORD_BITS) | words
+    width = 3 + size_bits + WORD_BITS
+    columns = np.arange(width.max(initial=1) - 1, -1, -1)
+    bits = (code[:, None] >> columns[None, :]) & 1
+    used = columns[None, :] < width[:, None]
+    stream = np.r_[_header(values.size), bits[used].astype(np.uint8)]
+    stream = np.r_[stream, np.zeros(8 - stream.size % 8, np.uint8)]
+    return np.packbits(stream).tolist()
+
+
+def decode_rle(data: list[int] | bytes) -> np.ndarray:
+    """The flat uint8 values an rle-pack byte list holds."""
+    bits = np.unpackbits(np.frombuffer(bytes(data), dtype=np.uint8))
+    weights = 1 << np.arange(32, dtype=np.int64)[::-1]
+
+    def number(start: int, count: int) -> int:
+        if start + count > bits.size:
+            raise ValueError("the RLE ends inside a block")
+        return int(bits[start:start + count] @ weights[32 - count:])
+
+    count, word_bits = number(0, 32), number(32, 5) + 1
+    sizes = [number(37 + 4 * i, 4) + 1 for i in range(4)]
+    out = np.empty(count, dtype=np.uint8)
+    position, filled = 53, 0   # after the header: 32 + 5 + 4 x 4 bits
+    while filled < count:
+        repeated = bits[position] if position < bits.size else None
+        if repeated is None:
+            raise ValueError(f"the RLE holds {filled} of the {count} values it announces")
+        size = sizes[number(position + 1, 2)]
+        run = number(position + 3, size) + 1
+        position += 3 + size
+        if filled + run > count:
+            raise ValueError(f"a run of {run} values passes the {count} the RLE announces")
+        if repeated:
+            out[filled:filled + run] = number(position, word_bits)
+            position += word_bits
+        else:
+            for index in range(run):
+                out[filled + index] = number(position + index * word_bits, word_bits)
+            position += run * word_bits
+        filled += run
+    return out
+
+
+def mask_to_rle(mask: np.ndarray) -> list[int]:
+    """A (H, W) boolean brush as Label Studio stores it: RGBA 255 where drawn, 0 elsewhere."""
+    return encode_rle(np.repeat(np.asarray(mask, dtype=bool).ravel().astype(np.uint8) * 255, 4))
+
+
+def rle_to_mask(data: list[int] | bytes, height: int, width: int) -> np.ndarray:
+    """A brush RLE as a (height, width) boolean mask (alpha not 0); ValueError when it is not one of that size."""
+    values = decode_rle(data)
+    if values.size != height * width * 4:
+        raise ValueError(f"it holds {values.size} values, a {width}x{height} RGBA brush has {height * width * 4}")
+    return values.reshape(height, width, 4)[..., 3] > 0

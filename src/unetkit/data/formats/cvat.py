@@ -1,0 +1,53 @@
+"""CVAT's "CVAT for images 1.1" export (data/annotations/cvat.py reads it).
+
+    <root>/annotations.xml + <root>/images/ (the export with images); <root>/train/annotations.xml (val/,
+    test/ optional) likewise; or data.annotations=FILE (+ data.images=DIR)
+
+CVAT's "Segmentation mask 1.1" export is a VOC layout with a labelmap.txt: data.format=voc reads it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...errors import DataError
+from ..annotations.cvat import is_cvat, read_cvat
+from ..annotations.regions import Annotations
+from .annotated import AnnotationFormat, AnnotationOptions, SplitSource
+from .base import register_format
+from .coco import SPLIT_FOLDERS
+
+EXPORT_FILE = "annotations.xml"
+
+
+def _export_in(folder: Path) -> SplitSource | None:
+    file = folder / EXPORT_FILE
+    if not file.is_file():
+        return None
+    return SplitSource((file,), folder / "images" if (folder / "images").is_dir() else folder)
+
+
+@register_format
+class CvatFormat(AnnotationFormat):
+    """CVAT for images 1.1 XML + images (module docstring)."""
+    name = "cvat"
+    layout = f"{EXPORT_FILE} + images/ (CVAT for images 1.1, in data.root or train/), or data.annotations=FILE"
+
+    def sources(self, root: Path) -> dict[str, SplitSource]:
+        found: dict[str, SplitSource] = {}
+        for split, folders in SPLIT_FOLDERS.items():
+            for folder in folders:
+                source = _export_in(root / folder)
+                if source is not None:
+                    found[split] = source
+                    break
+        if not found and _export_in(root) is not None:
+            found["train"] = _export_in(root)
+        if "train" not in found:
+            raise DataError(f"{root}: no CVAT export here ({self.layout})")
+        return found
+
+    def read(self, source: SplitSource, options: AnnotationOptions) -> Annotations:
+        return read_cvat(source.files[0], source.images, boxes=options.boxes)
+
+    def reads_export(self, path: Path) -> bool:
+        return is_cvat(path)

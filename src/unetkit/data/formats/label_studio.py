@@ -1,0 +1,68 @@
+"""Label Studio's JSON export beside its images (data/annotations/label_studio.py reads it).
+
+    <root>/<export>.json + <root>/images/ (or the images beside it); <root>/train/<export>.json (val/, test/
+    optional) likewise; or data.annotations=FILE (+ data.images=DIR)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...errors import DataError
+from ..annotations.coco import load_json
+from ..annotations.label_studio import is_label_studio, read_label_studio
+from ..annotations.regions import Annotations
+from .annotated import AnnotationFormat, AnnotationOptions, SplitSource
+from .base import register_format
+from .coco import SPLIT_FOLDERS
+
+
+def _export_in(folder: Path) -> SplitSource | None:
+    """The one Label Studio export in `folder` and its images folder (images/ inside, else the folder)."""
+    exports = []
+    for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            with file.open("rb") as opened:   # a list of tasks: not every JSON of a LabelMe folder parsed
+                if opened.read(64).lstrip()[:1] != b"[":
+                    continue
+            if is_label_studio(load_json(file)):
+                exports.append(file)
+        except DataError:
+            continue
+    if len(exports) > 1:
+        raise DataError(f"{folder}: holds {len(exports)} Label Studio exports ({', '.join(p.name for p in exports)}); "
+                        f"name one with data.annotations=FILE")
+    if not exports:
+        return None
+    return SplitSource((exports[0],), folder / "images" if (folder / "images").is_dir() else folder)
+
+
+@register_format
+class LabelStudioFormat(AnnotationFormat):
+    """Label Studio's JSON export + images (module docstring)."""
+    name = "label_studio"
+    layout = "a Label Studio JSON export + images/ (in data.root or train/), or data.annotations=FILE"
+
+    def sources(self, root: Path) -> dict[str, SplitSource]:
+        found: dict[str, SplitSource] = {}
+        for split, folders in SPLIT_FOLDERS.items():
+            for folder in folders:
+                source = _export_in(root / folder)
+                if source is not None:
+                    found[split] = source
+                    break
+        if not found:
+            source = _export_in(root)
+            if source is not None:
+                found["train"] = source
+        if "train" not in found:
+            raise DataError(f"{root}: no Label Studio export here ({self.layout})")
+        return found
+
+    def read(self, source: SplitSource, options: AnnotationOptions) -> Annotations:
+        return read_label_studio(source.files[0], source.images)
+
+    def reads_export(self, path: Path) -> bool:
+        try:
+            return path.suffix.lower() == ".json" and is_label_studio(load_json(path))
+        except DataError:
+            return False
