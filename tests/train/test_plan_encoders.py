@@ -116,4 +116,4 @@ def test_an_encoder_unet_asked_for_by_its_options_starts_as_the_plan_or_smp_woul
     assert typed.config.model.encoder_weights == "" and typed.config.train.encoder_lr_scale == 1.0
     missing = make_plan([f"data.root={scenes}", "model.encoder=tu-resnet14t"], probe=False)
     assert missing.config.model.encoder_weights == ""
-    assert "weights fetch tu-resnet14t" in missing.reasons["model.encoder"]
+    assert "weights fetch tu-resnet14t" in missing.reasons["model.name"]

@@ -53,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
     from ..predict import measure_speed, predict
     from ..prediction_outputs import OutputOptions
     inputs, overrides = split_overrides(args.inputs)
-    if not args.fps:
-        output_folder(args.out)
     if args.export:
         from ...data.annotations.pre_annotations import PRE_ANNOTATIONS
         from ...errors import ConfigError
@@ -62,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         if args.export[0] not in PRE_ANNOTATIONS:
             raise ConfigError(f"--export {args.export[0]}: not a format unetkit writes ({', '.join(PRE_ANNOTATIONS)})")
         output_file(args.export[1], "--export")
+    if not args.fps:
+        output_folder(args.out)
     if args.fps:
         speed = measure_speed(args.checkpoint or args.model, inputs, args.fps, overrides, args.device, args.tta)
         print(f"{speed['image'].name} ({speed['width']}x{speed['height']}): {speed['images_per_second']:.2f} images/s, "
