@@ -115,3 +115,47 @@ def test_a_coco_export_trains_through_the_plan_and_evaluates(tmp_path, monkeypat
                  "--json", str(tmp_path / "test.json")]) == 0
     scores = json.loads((tmp_path / "test.json").read_text())
     assert set(scores["iou_per_class"]) == set(CLASSES)
+
+
+def test_validation_categories_listed_in_another_order_mean_the_same_classes(tmp_path):
+    labels = write_coco_split(tmp_path / "rf" / "train", tmp_path / "rf" / "train" / "_annotations.coco.json", 4, 0)
+    val = write_coco_split(tmp_path / "rf" / "valid", tmp_path / "rf" / "valid" / "_annotations.coco.json", 2, 20)
+    file = tmp_path / "rf" / "valid" / "_annotations.coco.json"
+    document = json.loads(file.read_text())
+    document["categories"] = document["categories"][::-1]   # car, window, building, with other ids:
+    for category in document["categories"]:
+        category["id"] += 10
+    for annotation in document["annotations"]:
+        annotation["category_id"] += 10
+    file.write_text(json.dumps(document))
+    data = DataConfig(format="coco", root=str(tmp_path / "rf"))
+    for sample in find_samples(data, "val"):
+        assert np.array_equal(np.asarray(__import__("PIL.Image").Image.open(sample.mask)), val[sample.name])
+    assert len(find_samples(data, "train")) == len(labels)
+
+
+def test_named_held_out_images_must_exist_and_are_held_out(tmp_path):
+    write_roboflow_coco(tmp_path / "rf", train=4, val=0)
+    data = DataConfig(format="coco", root=str(tmp_path / "rf"), val_images=["img000"])
+    assert [s.name for s in find_samples(data, "val")] == ["img000"]
+    assert "img000" not in [s.name for s in find_samples(data, "train")]
+    with pytest.raises(DataError, match=r"data.val_images \['img999'\] are not among"):
+        find_samples(DataConfig(format="coco", root=str(tmp_path / "rf"), val_images=["img999"]), "train")
+
+
+def test_an_image_added_after_painting_is_painted_and_test_split_problems_do_not_stop_training(tmp_path):
+    write_roboflow_coco(tmp_path / "rf", train=3, val=0)
+    file = tmp_path / "rf" / "train" / "_annotations.coco.json"
+    moved = tmp_path / "img001.png"
+    (tmp_path / "rf" / "train" / "img001.png").rename(moved)
+    data = DataConfig(format="coco", root=str(tmp_path / "rf"))
+    assert fingerprint_dataset(data).problems   # img001 missing
+    moved.rename(tmp_path / "rf" / "train" / "img001.png")   # the export is unchanged, the image is back
+    assert "img001" in [s.name for s in find_samples(data, "train") + find_samples(data, "val")]
+    write_coco_split(tmp_path / "rf" / "test", tmp_path / "rf" / "test" / "_annotations.coco.json", 2, 40)
+    document = json.loads((tmp_path / "rf" / "test" / "_annotations.coco.json").read_text())
+    document["annotations"][0]["segmentation"] = [[1, 1, 2, 2]]
+    (tmp_path / "rf" / "test" / "_annotations.coco.json").write_text(json.dumps(document))
+    fingerprint = fingerprint_dataset(data)
+    assert not fingerprint.problems and any("a polygon of 2 points" in note for note in fingerprint.notes)
+    assert file.is_file()

@@ -97,7 +97,10 @@ def _split_files(data: DataConfig, root: Path) -> tuple[dict[str, list[SampleFil
     for split in SPLITS:
         try:
             found[split], split_problems = data_format.survey(root, split, data, split != "test")
-            problems += [problem for problem in split_problems if problem not in problems]
+            if split == "test":   # training never reads the test split: what is wrong there is a note, no stop
+                notes += [f"test: {problem}" for problem in split_problems]
+            else:
+                problems += [problem for problem in split_problems if problem not in problems]
         except UnetkitError as error:
             notes.append(f"{split}: {error}")
             found[split] = []

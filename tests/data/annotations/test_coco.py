@@ -142,3 +142,28 @@ def test_predictions_written_as_coco_read_back_as_the_same_label_map(tmp_path):
     read = read_coco(tmp_path / "pred.json", tmp_path / "images")
     assert not read.problems and read.class_names() == ["background", "facade", "window", "speck"]
     assert np.array_equal(rasterise(read.images[0], read.class_ids()), label)
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda d: d["images"][0].update(width="abc"), "width and height are not whole numbers"),
+    (lambda d: d["images"][0].update(id=[7]), "an image entry without an 'id' and a 'file_name'"),
+    (lambda d: d["annotations"].append("not an object"), "annotation 1 (in file order) is not an object"),
+    (lambda d: d["annotations"][0].update(category_id=[1]), "category [1] is not among the file's categories"),
+    (lambda d: d["annotations"][0].update(segmentation=[["a", "b", "c", 1, 2, 3]]), "not x, y pairs of numbers"),
+])
+def test_entries_of_the_wrong_json_type_are_problem_lines_not_tracebacks(tmp_path, change, expected):
+    path = write_export(tmp_path, [{"id": 31, "image_id": 7, "category_id": 1, "segmentation": [[1, 1, 9, 1, 9, 9]]}],
+                        [{"id": 1, "name": "cell"}])
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+    problems = read_coco(path, tmp_path / "images").problems
+    assert any(expected in problem and str(path) in problem for problem in problems), problems
+
+
+def test_roboflows_project_category_is_left_out(tmp_path):
+    categories = [{"id": 0, "name": "facades", "supercategory": "none"},
+                  {"id": 1, "name": "door", "supercategory": "facades"}, {"id": 2, "name": "wall", "supercategory": "facades"}]
+    path = write_export(tmp_path, [{"id": 1, "image_id": 7, "category_id": 2, "segmentation": [[1, 1, 9, 1, 9, 9]]}],
+                        categories)
+    assert read_coco(path, tmp_path / "images").class_names() == ["background", "door", "wall"]

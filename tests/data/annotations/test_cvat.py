@@ -100,3 +100,19 @@ def test_pre_annotations_read_back_as_the_label_map(tmp_path):
     (tmp_path / "pred.xml").write_text(text)
     read = read_cvat(tmp_path / "pred.xml", tmp_path / "images")
     assert not read.problems and np.array_equal(rasterise(read.images[0], read.class_ids()), label)
+
+
+def test_a_turned_box_and_an_ellipse_are_painted_where_cvat_draws_them(tmp_path):
+    extra = ('<box label="door" xtl="10" ytl="14" xbr="30" ybr="16" rotation="90" z_order="2"/>'   # centre (20, 15)
+             '<ellipse label="door" cx="6" cy="24" rx="3" ry="2" z_order="2"/>')
+    read = read_cvat(write_export(tmp_path, extra), tmp_path / "images", boxes=True)
+    label = rasterise(read.images[0], read.class_ids())
+    assert label[7, 20] == 2 and label[15, 27] == 1   # turned upright: (20, 7) inside it, (27, 15) no longer
+    assert label[24, 6] == 2
+
+
+def test_an_image_whose_size_is_not_a_number_is_a_problem_line(tmp_path):
+    path = write_export(tmp_path)
+    path.write_text(path.read_text().replace('width="40"', 'width="forty"'))
+    problems = read_cvat(path, tmp_path / "images").problems
+    assert len(problems) == 1 and "width and height are not whole numbers above 0 ('forty', '30')" in problems[0]

@@ -120,3 +120,32 @@ def test_pre_annotations_read_back_as_the_label_map_and_the_sdk_reads_their_brus
     as_export = [{"id": 1, "data": tasks[0]["data"], "annotations": [{"result": prediction["result"]}]}]
     read = read_label_studio(write_export(tmp_path, as_export), tmp_path / "images")
     assert np.array_equal(rasterise(read.images[0], {"wall": 1, "door": 2}), label)
+
+
+def test_runs_past_65536_are_written_as_the_converter_writes_them():
+    for length in (65_536, 65_537, 131_072, 131_073, 300):
+        values = np.r_[np.zeros(length, np.uint8), np.full(3, 7, np.uint8)]
+        assert encode_rle(values) == list(brush.encode_rle(values)), length
+
+
+def test_a_turned_rectangle_and_an_ellipse_are_painted_where_label_studio_draws_them(tmp_path):
+    turned = result("rectanglelabels", {"x": 50, "y": 10, "width": 25, "height": 10, "rotation": 90,
+                                        "rectanglelabels": ["sign"]})   # 10 x 3 px, turned about (20, 3): downwards
+    ellipse = result("ellipselabels", {"x": 25, "y": 70, "radiusX": 10, "radiusY": 10, "rotation": 0,
+                                       "ellipselabels": ["lamp"]}, "r2")   # centre (10, 21), radii 4 x 3
+    path = write_export(tmp_path, [{"id": 1, "data": {"image": "street.png"}, "annotations": [{"result": [turned, ellipse]}]}])
+    read = read_label_studio(path, tmp_path / "images")
+    label = rasterise(read.images[0], read.class_ids())
+    assert read.class_names() == ["background", "lamp", "sign"]
+    assert label[10, 18] == 2 and label[4, 25] != 2   # below the corner, not to its right
+    assert label[21, 10] == 1 and label[21, 16] != 1
+
+
+def test_tasks_and_values_of_the_wrong_type_are_problem_lines(tmp_path):
+    bad_value = dict(result("polygonlabels", {}), value="not an object")
+    bad_points = result("polygonlabels", {"points": [1, 2, 3], "polygonlabels": ["car"]}, "r2")
+    task = {"id": 1, "data": {"image": "street.png"}, "annotations": [{"result": [bad_value, bad_points]}]}
+    path = write_export(tmp_path, [task, "not a task"])
+    problems = read_label_studio(path, tmp_path / "images").problems
+    assert len(problems) == 3 and "whose value is not an object" in problems[0] and "unreadable" in problems[1]
+    assert "task 1 (in file order) is not an object with 'data'" in problems[2]

@@ -38,40 +38,61 @@ def image_path(images_dir: Path, file_name: str) -> Path:
     return named if named.is_file() else images_dir / Path(file_name.replace("\\", "/")).name
 
 
+def _key(value: Any) -> bool:
+    """Whether an id can be one: a whole number or a string (a list or a float is a mistake in the file)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _image(entry: Any, path: Path, images_dir: Path) -> tuple[AnnotatedImage | None, str]:
+    if not isinstance(entry, dict) or not _key(entry.get("id")) or not isinstance(entry.get("file_name"), str):
+        return None, f"{path}: an image entry without an 'id' and a 'file_name' ({str(entry)[:60]})"
+    where = f"{path}: image '{entry['file_name']}' (id {entry['id']})"
+    try:
+        width, height = int(entry.get("width") or 0), int(entry.get("height") or 0)
+    except (TypeError, ValueError):
+        return None, f"{where}: width and height are not whole numbers ({entry.get('width')!r}, {entry.get('height')!r})"
+    image = AnnotatedImage(entry["file_name"], image_path(images_dir, entry["file_name"]), width, height, annotated=False)
+    if not image.path.is_file():
+        return None, f"{where} not found in {images_dir}"
+    if width <= 0 or height <= 0:
+        return None, f"{where} has no width and height"
+    return image, ""
+
+
 def read_coco(path: Path, images_dir: Path) -> Annotations:
-    """The export at `path`, its images looked for in `images_dir`."""
+    """The export at `path`, its images looked for in `images_dir`. A category nobody uses that is another
+    category's supercategory is left out: Roboflow declares its project that way (id 0, every class under it)."""
     document = load_json(path)
     if not is_coco(document):
         raise DataError(f"{path}: not a COCO instances file (it needs 'images' and 'annotations' lists)")
-    categories = [Category(c["id"], str(c.get("name", c["id"]))) for c in document.get("categories") or []
-                  if isinstance(c, dict) and "id" in c]
+    declared = [c for c in document.get("categories") or [] if isinstance(c, dict) and _key(c.get("id"))]
+    used = {a.get("category_id") for a in document["annotations"] if isinstance(a, dict) and _key(a.get("category_id"))}
+    parents = {c.get("supercategory") for c in declared}
+    categories = [Category(c["id"], str(c.get("name", c["id"]))) for c in declared
+                  if c["id"] in used or str(c.get("name")) not in parents]
     known = {category.id for category in categories}
     result = Annotations(path, categories, [])
     by_id: dict[Any, AnnotatedImage] = {}
     for entry in document["images"]:
-        if not isinstance(entry, dict) or "file_name" not in entry or "id" not in entry:
-            result.problems.append(f"{path}: an image entry without 'id' and 'file_name' ({str(entry)[:60]})")
+        image, problem = _image(entry, path, images_dir)
+        if problem:
+            result.problems.append(problem)
+        else:
+            by_id[entry["id"]] = image
+            result.images.append(image)
+    listed = {entry.get("id") for entry in document["images"] if isinstance(entry, dict) and _key(entry.get("id"))}
+    for number, annotation in enumerate(document["annotations"]):
+        if not isinstance(annotation, dict) or not _key(annotation.get("image_id")):
+            result.problems.append(f"{path}: annotation {number} (in file order) is not an object with an 'image_id'")
             continue
-        image = AnnotatedImage(entry["file_name"], image_path(images_dir, entry["file_name"]),
-                               int(entry.get("width") or 0), int(entry.get("height") or 0), annotated=False)
-        if not image.path.is_file():
-            result.problems.append(f"{path}: image '{image.file_name}' (id {entry['id']}) not found in {images_dir}")
-            continue
-        if image.width <= 0 or image.height <= 0:
-            result.problems.append(f"{path}: image '{image.file_name}' (id {entry['id']}) has no width and height")
-            continue
-        by_id[entry["id"]] = image
-        result.images.append(image)
-    names = {entry.get("id"): entry.get("file_name") for entry in document["images"] if isinstance(entry, dict)}
-    for annotation in document["annotations"]:
-        image = by_id.get(annotation.get("image_id")) if isinstance(annotation, dict) else None
+        image = by_id.get(annotation["image_id"])
         if image is None:
-            if isinstance(annotation, dict) and annotation.get("image_id") not in names:
+            if annotation["image_id"] not in listed:
                 result.problems.append(f"{path}: annotation {annotation.get('id')}: image id "
-                                       f"{annotation.get('image_id')} is not among the file's images")
+                                       f"{annotation['image_id']} is not among the file's images")
             continue   # its image is missing: said once above
         where = f"{path}: image '{image.file_name}', annotation {annotation.get('id')}"
-        if annotation.get("category_id") not in known:
+        if not _key(annotation.get("category_id")) or annotation["category_id"] not in known:
             result.problems.append(f"{where}: category {annotation.get('category_id')} is not among the file's "
                                    f"categories ({', '.join(str(k) for k in sorted(known, key=str)) or 'none'})")
             continue
@@ -96,7 +117,7 @@ def coco_region(annotation: dict, height: int, width: int) -> tuple[Region | Non
     if isinstance(segmentation, list) and segmentation:
         rings = segmentation if isinstance(segmentation[0], list) else [segmentation]
         for ring in rings:
-            if not all(isinstance(v, (int, float)) for v in ring) or len(ring) % 2:
+            if not isinstance(ring, list) or not all(isinstance(v, (int, float)) for v in ring) or len(ring) % 2:
                 return None, "a polygon whose coordinates are not x, y pairs of numbers"
             if len(ring) < 6:
                 return None, f"a polygon of {len(ring) // 2} points (3 or more needed)"
@@ -166,7 +187,7 @@ def coco_entries(item: PredictedImage, image_id: int, first_annotation_id: int) 
     annotations = []
     for region in label_regions(item.label, item.probabilities):
         if region.holes:
-            rle = coco_mask.encode(np.asfortranarray(region.mask.astype(np.uint8)))
+            rle = coco_mask.encode(np.asfortranarray(region.mask(height, width).astype(np.uint8)))
             segmentation: Any = {"size": [height, width], "counts": rle["counts"].decode("ascii")}
         else:
             segmentation = [region.outer]

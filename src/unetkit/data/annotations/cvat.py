@@ -75,7 +75,14 @@ def read_cvat(path: Path, images_dir: Path, boxes: bool = False) -> Annotations:
         if not file.is_file():
             result.problems.append(f"{path}: image '{name}' (id {element.get('id')}) not found in {images_dir}")
             continue
-        width, height = int(element.get("width", 0)), int(element.get("height", 0))
+        try:
+            width, height = int(element.get("width", 0)), int(element.get("height", 0))
+        except ValueError:
+            width = height = 0
+        if width <= 0 or height <= 0:
+            result.problems.append(f"{path}: image '{name}' (id {element.get('id')}): width and height are not whole "
+                                   f"numbers above 0 ({element.get('width')!r}, {element.get('height')!r})")
+            continue
         image = AnnotatedImage(name, file, width, height)
         for number, shape in enumerate(element):
             if shape.tag not in ("polygon", "mask", "box", "ellipse") or (shape.tag == "box" and not boxes):
@@ -87,8 +94,8 @@ def read_cvat(path: Path, images_dir: Path, boxes: bool = False) -> Annotations:
                 continue
             try:
                 image.regions.append(_region(shape, f"{element.get('id')}/{number}", width, height))
-            except (ValueError, TypeError) as error:
-                result.problems.append(f"{where}: {error}")
+            except (ValueError, TypeError, ZeroDivisionError) as error:
+                result.problems.append(f"{where}: {error if str(error) else type(error).__name__}")
         image.annotated = bool(image.regions) or any(child.tag != "tag" for child in element)
         result.images.append(image)
     return result
@@ -105,9 +112,13 @@ def _region(shape: ElementTree.Element, region_id: str, width: int, height: int)
         runs = [int(float(v)) for v in shape.get("rle", "").split(",") if v.strip()]
         box = [int(float(shape.get(key, 0))) for key in ("left", "top", "width", "height")]
         region.mask = mask_from_runs(runs, *box, width, height)
-    elif shape.tag == "box":
+    elif shape.tag == "box":   # CVAT turns a box by `rotation` degrees (clockwise, y down) about its centre
         x0, y0, x1, y1 = (float(shape.get(key, 0)) for key in ("xtl", "ytl", "xbr", "ybr"))
-        region.polygons = [[x0, y0, x1, y0, x1, y1, x0, y1]]
+        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+        turn = np.radians(float(shape.get("rotation", 0)))
+        centre = corners.mean(axis=0)
+        rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+        region.polygons = [((corners - centre) @ rotation.T + centre).ravel().tolist()]
     else:   # ellipse
         cx, cy, rx, ry = (float(shape.get(key, 0)) for key in ("cx", "cy", "rx", "ry"))
         ring = cv2.ellipse2Poly((round(cx), round(cy)), (max(1, round(rx)), max(1, round(ry))),
@@ -137,7 +148,7 @@ def add_cvat_image(root: ElementTree.Element, item: PredictedImage, image_id: in
     for region in label_regions(item.label, item.probabilities):
         common = {"label": class_names[region.class_id], "source": "auto", "occluded": "0"}
         if region.holes:
-            runs, (left, top, box_width, box_height) = runs_of(region.mask)
+            runs, (left, top, box_width, box_height) = runs_of(region.mask(height, width))
             ElementTree.SubElement(element, "mask", **common, rle=", ".join(map(str, runs)), left=str(left),
                                    top=str(top), width=str(box_width), height=str(box_height), z_order="0")
         else:

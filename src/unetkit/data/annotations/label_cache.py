@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -33,29 +34,37 @@ def cache_root() -> Path:
 
 
 def cache_key(sources: list[Path], images_dir: Path, settings: dict) -> str:
-    """The hash naming one painted set: the export files as they are now, where the images are, how read."""
+    """The hash of a reading: the export files as they are now, where the images are, how read (the painted
+    set's folder adds the images the export found there and their sizes: an image added later is painted)."""
     described = [[str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] for p in sources]
-    text = json.dumps([CACHE_VERSION, described, str(images_dir.resolve()), settings], sort_keys=True)
+    folder = [str(images_dir.resolve()), images_dir.stat().st_mtime_ns if images_dir.is_dir() else 0]   # a file added
+    text = json.dumps([CACHE_VERSION, described, folder, settings], sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def unique_names(annotations: Annotations) -> list[str]:
-    """A sample name per image: its stem, or its path with folders joined by '__' where stems repeat."""
-    stems = [image.name for image in annotations.images]
-    repeated = {stem for stem in stems if stems.count(stem) > 1}
-    return [image.name if image.name not in repeated else
-            str(Path(image.file_name).with_suffix("")).replace("\\", "/").replace("/", "__")
-            for image in annotations.images]
+    """A sample name per image: its stem; where stems repeat (a.jpg and a.png, one name in two folders) its
+    whole path with folders joined by '__', and a count after the second of the very same entry."""
+    stems = Counter(image.name for image in annotations.images)
+    names: list[str] = []
+    for image in annotations.images:
+        name = image.name if stems[image.name] == 1 else image.file_name.replace("\\", "/").replace("/", "__")
+        count = names.count(name) + sum(n.startswith(f"{name}~") for n in names)
+        names.append(name if not count else f"{name}~{count + 1}")
+    return names
 
 
 def painted_masks(annotations: Annotations, key: str, crowd_as_ignore: bool, unannotated: int) -> dict[str, Path]:
     """Sample name -> its label PNG (palette mode: the values are class ids, 255 ignore), painted now or
     found from an earlier run with the same key."""
-    folder = cache_root() / "annotations" / key
     names = unique_names(annotations)
-    if not (folder / "done").is_file():
+    found = [[image.file_name, str(image.path), image.width, image.height] for image in annotations.images]
+    folder = cache_root() / "annotations" / hashlib.sha1(json.dumps([key, found]).encode()).hexdigest()[:16]
+    masks = {name: folder / f"{name}.png" for name in names}
+    if not (folder / "done").is_file() or not all(mask.is_file() for mask in masks.values()):
+        shutil.rmtree(folder, ignore_errors=True)   # a set someone emptied: painted again
         _paint(annotations, names, folder, crowd_as_ignore, unannotated)
-    return {name: folder / f"{name}.png" for name in names}
+    return masks
 
 
 def _paint(annotations: Annotations, names: list[str], folder: Path, crowd_as_ignore: bool, unannotated: int) -> None:
@@ -70,12 +79,11 @@ def _paint(annotations: Annotations, names: list[str], folder: Path, crowd_as_ig
             png.putpalette(palette)
             png.save(staging / f"{name}.png", optimize=False, compress_level=1)
         (staging / "done").write_text(str(annotations.source))
-        if folder.exists():   # another process painted the same set meanwhile
-            shutil.rmtree(staging)
-            return
         staging.rename(folder)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if (folder / "done").is_file():   # another process (a DDP rank) painted the same set meanwhile
+            return
         raise DataError(f"{folder}: cannot write the painted label maps ({error.strerror or error}); set "
                         f"UNETKIT_CACHE to a writable folder") from None
     except BaseException:

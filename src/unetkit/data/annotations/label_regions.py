@@ -17,9 +17,11 @@ import numpy as np
 
 @dataclass
 class LabelRegion:
-    """One connected piece of one class. `outer`: its outline (x0, y0, x1, y1, ...); `holes`: inner rings."""
+    """One connected piece of one class, kept as its box and the mask inside it (a thousand specks of a
+    2000x2000 map must not cost a thousand full-size masks). `outer`: its outline (x0, y0, x1, y1, ...) in
+    the image; `holes`: inner rings."""
     class_id: int
-    mask: np.ndarray          # (H, W) bool
+    crop: np.ndarray                 # (height, width) bool: the piece inside its box
     box: tuple[int, int, int, int]   # left, top, width, height in pixels
     outer: list[float]
     holes: list[list[float]]
@@ -27,7 +29,14 @@ class LabelRegion:
 
     @property
     def area(self) -> int:
-        return int(self.mask.sum())
+        return int(self.crop.sum())
+
+    def mask(self, height: int, width: int) -> np.ndarray:
+        """The piece in a full (height, width) bool array."""
+        left, top, box_width, box_height = self.box
+        full = np.zeros((height, width), dtype=bool)
+        full[top:top + box_height, left:left + box_width] = self.crop
+        return full
 
 
 def _rings(piece: np.ndarray) -> tuple[list[float], list[list[float]]]:
@@ -59,12 +68,11 @@ def label_regions(label: np.ndarray, probabilities: np.ndarray | None = None, sk
             if stats[index, cv2.CC_STAT_AREA] < min_area:
                 continue
             left, top, width, height = (int(v) for v in stats[index, :4])
-            mask = pieces == index
-            crop = mask[top:top + height, left:left + width]
+            crop = pieces[top:top + height, left:left + width] == index
             outer, holes = _rings(crop)
-            shift = np.tile([left, top], len(outer) // 2)
-            outer = (np.asarray(outer) + shift).round(2).tolist()
+            outer = (np.asarray(outer) + np.tile([left, top], len(outer) // 2)).round(2).tolist()
             holes = [(np.asarray(h) + np.tile([left, top], len(h) // 2)).round(2).tolist() for h in holes]
-            score = float(probabilities[class_id][mask].mean()) if probabilities is not None else None
-            regions.append(LabelRegion(class_id, mask, (left, top, width, height), outer, holes, score))
+            score = (float(probabilities[class_id, top:top + height, left:left + width][crop].mean())
+                     if probabilities is not None else None)
+            regions.append(LabelRegion(class_id, crop, (left, top, width, height), outer, holes, score))
     return regions

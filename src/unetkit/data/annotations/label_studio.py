@@ -24,13 +24,14 @@ from .label_studio_rle import mask_to_rle, rle_to_mask
 from .regions import BACKGROUND_NAMES, AnnotatedImage, Annotations, Category, PredictedImage, Region
 
 UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
-REGION_TYPES = ("brushlabels", "polygonlabels", "rectanglelabels")
+REGION_TYPES = ("brushlabels", "polygonlabels", "rectanglelabels", "ellipselabels")
 
 
 def is_label_studio(document: Any) -> bool:
-    return isinstance(document, list) and bool(document) and all(
-        isinstance(task, dict) and isinstance(task.get("data"), dict) for task in document[:20]) and any(
-        "annotations" in task or "completions" in task or "predictions" in task for task in document[:20])
+    """A list of tasks (the first is one: the others are checked as they are read)."""
+    first = document[0] if isinstance(document, list) and document else None
+    return isinstance(first, dict) and isinstance(first.get("data"), dict) and any(
+        key in first for key in ("annotations", "completions", "predictions"))
 
 
 def image_reference(task: dict) -> str | None:
@@ -69,7 +70,10 @@ def read_label_studio(path: Path, images_dir: Path) -> Annotations:
         raise DataError(f"{path}: not a Label Studio JSON export (a list of tasks with 'data' and 'annotations')")
     result = Annotations(path, [], [])
     labels: set[str] = set()
-    for task in document:
+    for number, task in enumerate(document):
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            result.problems.append(f"{path}: task {number} (in file order) is not an object with 'data'")
+            continue
         reference = image_reference(task)
         if reference is None:
             result.problems.append(f"{path}: task {task.get('id')}: no image in its data ({str(task.get('data'))[:60]})")
@@ -86,7 +90,10 @@ def read_label_studio(path: Path, images_dir: Path) -> Annotations:
             if item.get("type") not in REGION_TYPES:
                 continue   # choices, text, key points: nothing to paint
             where = f"{path}: task {task.get('id')}, image '{image_file.name}', region {item.get('id')}"
-            region, problem = _region(item, width, height, f"{task.get('id')}/{item.get('id')}")
+            try:
+                region, problem = _region(item, width, height, f"{task.get('id')}/{item.get('id')}")
+            except (TypeError, ValueError, AttributeError) as error:
+                region, problem = None, f"unreadable ({error})"
             if problem:
                 result.problems.append(f"{where}: {problem}")
             elif region is not None:
@@ -99,14 +106,19 @@ def read_label_studio(path: Path, images_dir: Path) -> Annotations:
 
 def _size(items: list[dict], image_file: Path) -> tuple[int, int]:
     for item in items:
-        if item.get("original_width") and item.get("original_height"):
-            return int(item["original_width"]), int(item["original_height"])
+        try:
+            if int(item.get("original_width") or 0) > 0 and int(item.get("original_height") or 0) > 0:
+                return int(item["original_width"]), int(item["original_height"])
+        except (TypeError, ValueError):
+            continue   # the image says
     with Image.open(image_file) as opened:
         return opened.size
 
 
 def _region(item: dict, width: int, height: int, region_id: str) -> tuple[Region | None, str]:
     kind, value = item["type"], item.get("value") or {}
+    if not isinstance(value, dict):
+        return None, f"a {kind} region whose value is not an object"
     names = value.get(kind)
     if not isinstance(names, list) or not names:
         return None, f"a {kind} region without a label"
@@ -123,6 +135,13 @@ def _region(item: dict, width: int, height: int, region_id: str) -> tuple[Region
         if len(points) < 3:
             return None, f"a polygon of {len(points)} points (3 or more needed)"
         region.polygons = [[c for x, y in points for c in (x * width / 100, y * height / 100)]]
+    elif kind == "ellipselabels":   # centre x, y and radii in percent, turned by `rotation` degrees
+        import cv2
+        cx, cy, rx, ry = (float(value.get(k, 0)) * scale / 100 for k, scale in
+                          (("x", width), ("y", height), ("radiusX", width), ("radiusY", height)))
+        ring = cv2.ellipse2Poly((round(cx), round(cy)), (max(1, round(rx)), max(1, round(ry))),
+                                round(float(value.get("rotation") or 0)), 0, 360, 5)
+        region.polygons = [ring.astype(float).ravel().tolist()]
     else:
         x, y, w, h = (float(value.get(k, 0)) * scale / 100 for k, scale in
                       (("x", width), ("y", height), ("width", width), ("height", height)))

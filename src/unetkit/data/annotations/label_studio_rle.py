@@ -25,26 +25,28 @@ def _header(count: int) -> np.ndarray:
 
 
 def encode_rle(values: np.ndarray) -> list[int]:
-    """The rle-pack bytes of a flat uint8 array (Label Studio: the RGBA bytes of a brush)."""
+    """The rle-pack bytes of a flat uint8 array (Label Studio: the RGBA bytes of a brush), as Label Studio's
+    converter writes them: a lone value as a one-word literal, a run of up to 256 in the smallest size that
+    holds it, a longer run as 65536-long blocks and then the rest, always in the 16-bit size."""
     values = np.asarray(values, dtype=np.uint8).ravel()
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if values.size else np.zeros(0, int)
-    lengths = np.diff(np.r_[starts, values.size])
-    words = values[starts].astype(np.int64)
-    full = lengths // LONGEST_RUN   # runs longer than the largest size go out as 65536-long blocks first
-    lengths, words = np.r_[np.repeat(LONGEST_RUN, full.sum()), lengths - full * LONGEST_RUN], np.r_[np.repeat(words, full), words]
-    order = np.r_[np.repeat(np.flatnonzero(full >= 0), full), np.arange(len(full))] if full.any() else None
-    if order is not None:   # each run's 65536-blocks directly before its rest, in run order
-        sort = np.argsort(order, kind="stable")
-        lengths, words = lengths[sort], words[sort]
-    keep = lengths > 0
-    lengths, words = lengths[keep], words[keep]
-    size_index = np.searchsorted(np.array([1 << s for s in RUN_SIZES]), lengths)   # smallest size that holds it
+    runs = np.diff(np.r_[starts, values.size])
+    run_words = values[starts].astype(np.int64)
+    long = runs > 256
+    full = np.where(long, (runs - 1) // LONGEST_RUN, 0)   # whole 65536-blocks before the rest
+    blocks = full + 1
+    run_of_block = np.repeat(np.arange(runs.size), blocks)
+    first_block = np.cumsum(blocks) - blocks
+    is_rest = np.arange(run_of_block.size) - first_block[run_of_block] == full[run_of_block]
+    lengths = np.where(is_rest, runs[run_of_block] - full[run_of_block] * LONGEST_RUN, LONGEST_RUN)
+    words = run_words[run_of_block]
+    size_index = np.where(long[run_of_block], len(RUN_SIZES) - 1,
+                          np.searchsorted(np.array([1 << s for s in RUN_SIZES]), lengths))
     size_bits = np.asarray(RUN_SIZES)[size_index]
-    literal = lengths == 1   # rle-pack writes a lone value as a one-word literal block
-    flag = (~literal).astype(np.int64)
-    code = (((flag << 2 | size_index) << size_bits | (lengths - 1)) << WORD_BITS) | words
+    flag = (lengths > 1) | long[run_of_block]   # 0: a lone value, written as a one-word literal block
+    code = (((flag.astype(np.int64) << 2 | size_index) << size_bits | (lengths - 1)) << WORD_BITS) | words
     width = 3 + size_bits + WORD_BITS
-    columns = np.arange(width.max(initial=1) - 1, -1, -1)
+    columns = np.arange(int(width.max(initial=1)) - 1, -1, -1)
     bits = (code[:, None] >> columns[None, :]) & 1
     used = columns[None, :] < width[:, None]
     stream = np.r_[_header(values.size), bits[used].astype(np.uint8)]
@@ -52,9 +54,13 @@ def encode_rle(values: np.ndarray) -> list[int]:
     return np.packbits(stream).tolist()
 
 
-def decode_rle(data: list[int] | bytes) -> np.ndarray:
-    """The flat uint8 values an rle-pack byte list holds."""
-    bits = np.unpackbits(np.frombuffer(bytes(data), dtype=np.uint8))
+def decode_rle(data: list[int] | bytes, expected: int | None = None) -> np.ndarray:
+    """The flat uint8 values an rle-pack byte list holds; `expected`: the count it must announce (checked
+    before anything is allocated: a broken header could ask for gigabytes)."""
+    try:
+        bits = np.unpackbits(np.frombuffer(bytes(data), dtype=np.uint8))
+    except (TypeError, ValueError):
+        raise ValueError("it is not a list of byte values (0-255)") from None
     weights = 1 << np.arange(32, dtype=np.int64)[::-1]
 
     def number(start: int, count: int) -> int:
@@ -63,6 +69,8 @@ def decode_rle(data: list[int] | bytes) -> np.ndarray:
         return int(bits[start:start + count] @ weights[32 - count:])
 
     count, word_bits = number(0, 32), number(32, 5) + 1
+    if expected is not None and count != expected:
+        raise ValueError(f"it announces {count} values, not {expected}")
     sizes = [number(37 + 4 * i, 4) + 1 for i in range(4)]
     out = np.empty(count, dtype=np.uint8)
     position, filled = 53, 0   # after the header: 32 + 5 + 4 x 4 bits
@@ -93,7 +101,8 @@ def mask_to_rle(mask: np.ndarray) -> list[int]:
 
 def rle_to_mask(data: list[int] | bytes, height: int, width: int) -> np.ndarray:
     """A brush RLE as a (height, width) boolean mask (alpha not 0); ValueError when it is not one of that size."""
-    values = decode_rle(data)
-    if values.size != height * width * 4:
-        raise ValueError(f"it holds {values.size} values, a {width}x{height} RGBA brush has {height * width * 4}")
+    try:
+        values = decode_rle(data, expected=height * width * 4)
+    except ValueError as error:
+        raise ValueError(f"{error} (a {width}x{height} RGBA brush has {height * width * 4})") from None
     return values.reshape(height, width, 4)[..., 3] > 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def labelme_files(folder: Path) -> list[Path]:
 
 
 def _image_for(file: Path, document: dict) -> Path:
-    named = (file.parent / str(document.get("imagePath") or "").replace("\\", "/")).resolve()
+    named = Path(os.path.normpath(file.parent / str(document.get("imagePath") or "").replace("\\", "/")))
     if named.is_file():
         return named
     beside = [p for p in sorted(file.parent.glob(f"{file.stem}.*")) if is_image_file(p)]
@@ -58,15 +59,22 @@ def read_labelme(files: list[Path]) -> Annotations:
         if not path.is_file():
             problems.append(f"{file}: image '{document.get('imagePath')}' not found beside it")
             continue
-        width, height = int(document.get("imageWidth") or 0), int(document.get("imageHeight") or 0)
+        try:
+            width, height = int(document.get("imageWidth") or 0), int(document.get("imageHeight") or 0)
+        except (TypeError, ValueError):
+            width = height = 0   # read from the image instead
         if width <= 0 or height <= 0:
             with Image.open(path) as opened:
                 width, height = opened.size
         image = AnnotatedImage(path.name, path, width, height, annotated=bool(document["shapes"]))
         for number, shape in enumerate(document["shapes"]):
-            region, problem = _region(shape, number, width, height)
+            try:
+                region, problem = _region(shape, number, width, height)
+            except (TypeError, ValueError) as error:
+                region, problem = None, f"unreadable ({error})"
             if problem:
-                problems.append(f"{file}: image '{path.name}', shape {number} ({shape.get('label')}): {problem}")
+                label = shape.get("label") if isinstance(shape, dict) else None
+                problems.append(f"{file}: image '{path.name}', shape {number} ({label}): {problem}")
             elif region is not None:
                 image.regions.append(region)
                 labels.add(str(region.category))

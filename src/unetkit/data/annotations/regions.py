@@ -1,7 +1,7 @@
 """The tool-independent form of an annotation export: categories, images and their regions.
 
-A region is what a person drew: a polygon (with holes, as COCO keeps them: several rings of one
-object, the even-odd rule), a box, or a run-length / full-resolution mask. Readers fill these in and
+A region is what a person drew: a polygon (several rings of one object are joined, as COCO's are: a hole
+needs a mask or a smaller region drawn over it), a box, or a run-length / full-resolution mask. Readers fill these in and
 say what they could not use in `problems`, one line each naming the file, the image and the annotation.
 """
 from __future__ import annotations

@@ -19,7 +19,6 @@ from pathlib import Path
 from ...config import Config, DataConfig, one_of, option, options_of
 from ...errors import ConfigError, DataError
 from ..annotations.label_cache import cache_key, painted_masks, unique_names
-from ..annotations.rasterise import IGNORE
 from ..annotations.regions import Annotations
 from ..colour_table import ColourTable
 from .base import DataFormat, SampleFiles
@@ -28,14 +27,19 @@ from .folder import held_out_names
 log = logging.getLogger(__name__)
 
 
+UNANNOTATED = ("images the export lists without any region: background (all class 0) | unlabelled (left out "
+               "of training: a tool's frames nobody has labelled yet)")
+
+
 @dataclass
 class AnnotationOptions:
-    """data.<format>.*: how an export's regions become label maps."""
-    unannotated: str = option("background", "images the export lists without any region: background (all class 0) "
-                              "| unlabelled (left out of training)", one_of("background", "unlabelled"))
-    crowd: str = option("ignore", "crowd regions (COCO iscrowd): ignore (not learned) | class (their category)",
-                        one_of("ignore", "class"))
-    boxes: bool = option(False, "cvat: boxes painted as their label (else left out: they are not outlines)")
+    """data.<format>.*: how an export's regions become label maps. A tool that lists every frame of a task,
+    labelled or not (CVAT, Label Studio), leaves the unlabelled out by default; a COCO file or a LabelMe
+    JSON that lists an image with no region says it has none (background)."""
+    unannotated: str = option("background", UNANNOTATED, one_of("background", "unlabelled"))
+
+    def crowd_as_ignore(self, annotations) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,9 @@ class AnnotationFormat(DataFormat):
     options = AnnotationOptions
     layout = ""
     needs_root = False   # data.root or data.annotations (check_config)
+
+    def __init__(self):
+        self.read_before: dict[str, ReadSplit] = {}   # cache key -> the split as read (_read_painted)
 
     def sources(self, root: Path) -> dict[str, SplitSource]:
         """The splits the layout under `root` holds ('train' at least; DataError when it is not this layout)."""
@@ -116,6 +123,10 @@ class AnnotationFormat(DataFormat):
     def _held_out(self, data: DataConfig, keep_held_out: bool) -> ReadSplit:
         train = self.read_split(data, "train")
         held_out = set(data.val_images or held_out_names([s.name for s in train.samples], data.val_fraction))
+        missing = held_out - {s.name for s in train.samples}
+        if missing and not train.problems:
+            raise DataError(f"{self._sources(data)['train'].files[0]}: data.val_images {sorted(missing)[:3]} are "
+                            f"not among the export's labelled images")
         kept = [s for s in train.samples if (s.name in held_out) == keep_held_out]
         return dataclasses.replace(train, samples=kept)
 
@@ -124,7 +135,8 @@ class AnnotationFormat(DataFormat):
         if read is None:
             raise DataError(f"{root}: no {split} split in this {self.name} layout")
         if read.problems:
-            more = f" (and {len(read.problems) - 1} more: `unetkit inspect` lists them)" if len(read.problems) > 1 else ""
+            more = (f" (and {len(read.problems) - 1} more: `unetkit inspect {root}` lists them)"
+                    if len(read.problems) > 1 else "")
             raise DataError(f"{read.problems[0]}{more}")
         if not read.samples:
             raise DataError(f"{root}: the {split} split of this {self.name} export has no labelled image")
@@ -152,12 +164,11 @@ class AnnotationFormat(DataFormat):
         colours = voc_palette()[:len(read.class_names)].tolist()
         return ColourTable(read.class_names, colours, str(self._sources(data)["train"].files[0]))
 
-    def default_ignore_index(self) -> int:
-        return IGNORE
-
     # -- the folder format's rules -----------------------------------------------------------------------
     def has_validation(self, data: DataConfig) -> bool:
-        return "val" in self._sources(data) or bool(self.find(self.prepare_root(data), "val", data, True))
+        if "val" in self._sources(data):
+            return True
+        return bool(self._held_out(data, keep_held_out=True).samples)   # one image: training without validation
 
     def settle(self, data: DataConfig) -> DataConfig:
         if data.val_images or "val" in self._sources(data):
@@ -178,6 +189,8 @@ class AnnotationFormat(DataFormat):
     def check_config(self, config: Config) -> None:
         if not config.data.root and not config.data.annotations:
             raise ConfigError(f"data.format={self.name} needs data.root (the export's folder) or data.annotations=FILE")
+        if config.data.mask != "index":
+            raise ConfigError(f"data.format={self.name} paints class-id label maps: set data.mask=index")
         super().check_config(config)
 
 
@@ -187,7 +200,7 @@ def _read_painted(data_format: AnnotationFormat, source: SplitSource, options: A
     the training export's classes, which this one's categories are matched to by name (None: its own)."""
     settings = dataclasses.asdict(options) | {"format": data_format.name, "classes": class_names}
     key = cache_key(list(source.files), source.images, settings)
-    cached = _READ.get(key)
+    cached = data_format.read_before.get(key)
     if cached is not None:
         return cached
     annotations = data_format.read(source, options)
@@ -198,15 +211,12 @@ def _read_painted(data_format: AnnotationFormat, source: SplitSource, options: A
         annotations.images = [image for image in annotations.images if image.annotated]
     else:
         left_out = []
-    masks = painted_masks(annotations, key, options.crowd == "ignore", 0) if annotations.images else {}
+    masks = painted_masks(annotations, key, options.crowd_as_ignore(annotations), 0) if annotations.images else {}
     samples = [SampleFiles(name, image.path, masks[name])
                for name, image in zip(unique_names(annotations), annotations.images, strict=True)]
     read = ReadSplit(samples, left_out, annotations.problems, class_names or annotations.class_names())
-    _READ[key] = read
+    data_format.read_before[key] = read   # an export is parsed once per process, not at every split and question
     return read
-
-
-_READ: dict[str, ReadSplit] = {}   # per process: an export is parsed once, not at every split and question
 
 
 def format_of_export(path: Path) -> str:
@@ -217,5 +227,6 @@ def format_of_export(path: Path) -> str:
     for name, data_format in FORMATS.items():
         if isinstance(data_format, AnnotationFormat) and data_format.reads_export(path):
             return name
-    names = [name for name, fmt in FORMATS.items() if isinstance(fmt, AnnotationFormat)]
+    names = [name for name, fmt in FORMATS.items()
+             if isinstance(fmt, AnnotationFormat) and type(fmt).reads_export is not AnnotationFormat.reads_export]
     raise DataError(f"{path}: not an annotation export unetkit reads ({', '.join(names)}); set data.format")

@@ -8,15 +8,40 @@
 """
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
+from ...config import one_of, option
 from ...errors import DataError
 from ..annotations.coco import is_coco, load_json, read_coco
 from ..annotations.regions import Annotations
 from .annotated import AnnotationFormat, AnnotationOptions, SplitSource
 from .base import register_format
 
+log = logging.getLogger(__name__)
+
 ROBOFLOW_FILE = "_annotations.coco.json"
+TOOL_MASKS_SHARE = 0.1   # more crowd regions than this: a tool's masks, not COCO's crowds (about 1% in COCO)
+
+
+@dataclass
+class CocoOptions(AnnotationOptions):
+    """data.coco.*"""
+    crowd: str = option("auto", "crowd regions (iscrowd=1): ignore (not learned, COCO's meaning) | class (their "
+                        "category) | auto (class where they are over 10% of the regions: CVAT's COCO export marks "
+                        "every mask iscrowd=1; else ignore)", one_of("auto", "ignore", "class"))
+
+    def crowd_as_ignore(self, annotations) -> bool:
+        if self.crowd != "auto":
+            return self.crowd == "ignore"
+        regions = [region for image in annotations.images for region in image.regions]
+        crowds = sum(region.crowd for region in regions)
+        if crowds and crowds > TOOL_MASKS_SHARE * len(regions):
+            log.info("%s: %d of %d regions are marked iscrowd=1: a tool's masks (CVAT writes its masks so), painted "
+                     "as their class (data.coco.crowd=ignore leaves them out)", annotations.source, crowds, len(regions))
+            return False
+        return True
 SPLIT_FOLDERS = {"train": ("train",), "val": ("valid", "val", "validation"), "test": ("test",)}
 
 
@@ -53,6 +78,7 @@ def _images_for(root: Path, file: Path, split_folder: str) -> Path:
 class CocoFormat(AnnotationFormat):
     """COCO instances JSON + images (module docstring)."""
     name = "coco"
+    options = CocoOptions
     layout = (f"train/{ROBOFLOW_FILE} (Roboflow), annotations/instances_<split>.json + images (COCO, CVAT), "
               f"or data.annotations=FILE")
 

@@ -3,20 +3,30 @@
     <root>/annotations.xml + <root>/images/ (the export with images); <root>/train/annotations.xml (val/,
     test/ optional) likewise; or data.annotations=FILE (+ data.images=DIR)
 
-CVAT's "Segmentation mask 1.1" export is a VOC layout with a labelmap.txt: data.format=voc reads it.
+CVAT's "Segmentation mask 1.1" export (colour PNGs in a VOC layout, its split in default.txt) is not read as
+such: export "CVAT for images 1.1" or "COCO 1.0" from the task instead (docs/annotations.md).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from ...config import one_of, option
 from ...errors import DataError
 from ..annotations.cvat import is_cvat, read_cvat
 from ..annotations.regions import Annotations
-from .annotated import AnnotationFormat, AnnotationOptions, SplitSource
+from .annotated import UNANNOTATED, AnnotationFormat, AnnotationOptions, SplitSource
 from .base import register_format
 from .coco import SPLIT_FOLDERS
 
 EXPORT_FILE = "annotations.xml"
+
+
+@dataclass
+class CvatOptions(AnnotationOptions):
+    """data.cvat.*: a task's export lists every frame, labelled or not (left out unless told)."""
+    unannotated: str = option("unlabelled", UNANNOTATED, one_of("background", "unlabelled"))
+    boxes: bool = option(False, "boxes painted as their label (else left out: a box is not an outline)")
 
 
 def _export_in(folder: Path) -> SplitSource | None:
@@ -30,6 +40,7 @@ def _export_in(folder: Path) -> SplitSource | None:
 class CvatFormat(AnnotationFormat):
     """CVAT for images 1.1 XML + images (module docstring)."""
     name = "cvat"
+    options = CvatOptions
     layout = f"{EXPORT_FILE} + images/ (CVAT for images 1.1, in data.root or train/), or data.annotations=FILE"
 
     def sources(self, root: Path) -> dict[str, SplitSource]:
@@ -46,7 +57,7 @@ class CvatFormat(AnnotationFormat):
             raise DataError(f"{root}: no CVAT export here ({self.layout})")
         return found
 
-    def read(self, source: SplitSource, options: AnnotationOptions) -> Annotations:
+    def read(self, source: SplitSource, options: CvatOptions) -> Annotations:
         return read_cvat(source.files[0], source.images, boxes=options.boxes)
 
     def reads_export(self, path: Path) -> bool:

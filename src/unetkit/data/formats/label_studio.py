@@ -5,15 +5,23 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from ...config import one_of, option
 from ...errors import DataError
 from ..annotations.coco import load_json
 from ..annotations.label_studio import is_label_studio, read_label_studio
 from ..annotations.regions import Annotations
-from .annotated import AnnotationFormat, AnnotationOptions, SplitSource
+from .annotated import UNANNOTATED, AnnotationFormat, AnnotationOptions, SplitSource
 from .base import register_format
 from .coco import SPLIT_FOLDERS
+
+
+@dataclass
+class LabelStudioOptions(AnnotationOptions):
+    """data.label_studio.*: a project's export lists its tasks, annotated or not (left out unless told)."""
+    unannotated: str = option("unlabelled", UNANNOTATED, one_of("background", "unlabelled"))
 
 
 def _export_in(folder: Path) -> SplitSource | None:
@@ -40,6 +48,7 @@ def _export_in(folder: Path) -> SplitSource | None:
 class LabelStudioFormat(AnnotationFormat):
     """Label Studio's JSON export + images (module docstring)."""
     name = "label_studio"
+    options = LabelStudioOptions
     layout = "a Label Studio JSON export + images/ (in data.root or train/), or data.annotations=FILE"
 
     def sources(self, root: Path) -> dict[str, SplitSource]:
