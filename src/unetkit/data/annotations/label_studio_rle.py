@@ -7,8 +7,9 @@ then blocks: a flag bit (1: one word repeated, 0: literal words), 2 bits choosin
 in that many bits, then the word(s); zero bits pad to a byte (a whole zero byte when already aligned).
 Label Studio's own converter (label-studio-converter's brush.encode_rle / decode_rle, the code
 label-studio-sdk took in) is the reference the tests hold this to, byte for byte; it is written here
-because that package is a large dependency for two functions, and its pure-Python bit strings take
-seconds on a 2000x2000 brush where this takes a fraction of one.
+because Label Studio's SDK is a large dependency for two functions (and replaces opencv-python-headless
+with opencv-python): a 2000x2000 brush takes 0.04 s to encode and 0.14 s to decode here, 0.05 s and 0.23 s
+with the converter (docs/benchmarks.md).
 """
 from __future__ import annotations
 
