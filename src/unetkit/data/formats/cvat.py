@@ -3,8 +3,8 @@
     <root>/annotations.xml + <root>/images/ (the export with images); <root>/train/annotations.xml (val/,
     test/ optional) likewise; or data.annotations=FILE (+ data.images=DIR)
 
-CVAT's "Segmentation mask 1.1" export (colour PNGs in a VOC layout, its split in default.txt) is not read as
-such: export "CVAT for images 1.1" or "COCO 1.0" from the task instead (docs/annotations.md).
+CVAT's "Segmentation mask 1.1" export (colour PNGs in a VOC layout with labelmap.txt, its frames listed in
+default.txt) is read by data.format=voc (voc.py).
 """
 from __future__ import annotations
 
