@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,26 @@ class SplitSource:
     """A split's export file(s) and the folder its images are in."""
     files: tuple[Path, ...]
     images: Path
+
+
+SPLIT_FOLDERS = {"train": ("train",), "val": ("valid", "val", "validation"), "test": ("test",)}   # Roboflow: valid/
+
+
+def exports_by_split(root: Path, export_in: Callable[[Path], SplitSource | None], what: str,
+                     layout: str) -> dict[str, SplitSource]:
+    """An export per split folder (train/, valid/ or val/, test/), else the one in `root` as the training set;
+    `export_in(folder)` finds a format's export in a folder (None: none there). DataError naming `what` and
+    the layout when there is no training export."""
+    found: dict[str, SplitSource] = {}
+    for split, folders in SPLIT_FOLDERS.items():
+        source = next((s for s in (export_in(root / folder) for folder in folders) if s is not None), None)
+        if source is not None:
+            found[split] = source
+    if not found and (source := export_in(root)) is not None:
+        found["train"] = source
+    if "train" not in found:
+        raise DataError(f"{root}: no {what} here ({layout})")
+    return found
 
 
 @dataclass

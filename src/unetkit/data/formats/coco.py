@@ -16,7 +16,7 @@ from ...config import one_of, option
 from ...errors import DataError
 from ..annotations.coco import is_coco, load_json, read_coco
 from ..annotations.regions import Annotations
-from .annotated import AnnotationFormat, AnnotationOptions, SplitSource
+from .annotated import SPLIT_FOLDERS, AnnotationFormat, AnnotationOptions, SplitSource
 from .base import register_format
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ class CocoOptions(AnnotationOptions):
                      "as their class (data.coco.crowd=ignore leaves them out)", annotations.source, crowds, len(regions))
             return False
         return True
-SPLIT_FOLDERS = {"train": ("train",), "val": ("valid", "val", "validation"), "test": ("test",)}
 
 
 def _coco_files(root: Path) -> dict[str, SplitSource]:

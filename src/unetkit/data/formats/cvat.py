@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...config import one_of, option
-from ...errors import DataError
 from ..annotations.cvat import is_cvat, read_cvat
 from ..annotations.regions import Annotations
-from .annotated import UNANNOTATED, AnnotationFormat, AnnotationOptions, SplitSource
+from .annotated import UNANNOTATED, AnnotationFormat, AnnotationOptions, SplitSource, exports_by_split
 from .base import register_format
-from .coco import SPLIT_FOLDERS
 
 EXPORT_FILE = "annotations.xml"
 
@@ -44,18 +42,7 @@ class CvatFormat(AnnotationFormat):
     layout = f"{EXPORT_FILE} + images/ (CVAT for images 1.1, in data.root or train/), or data.annotations=FILE"
 
     def sources(self, root: Path) -> dict[str, SplitSource]:
-        found: dict[str, SplitSource] = {}
-        for split, folders in SPLIT_FOLDERS.items():
-            for folder in folders:
-                source = _export_in(root / folder)
-                if source is not None:
-                    found[split] = source
-                    break
-        if not found and _export_in(root) is not None:
-            found["train"] = _export_in(root)
-        if "train" not in found:
-            raise DataError(f"{root}: no CVAT export here ({self.layout})")
-        return found
+        return exports_by_split(root, _export_in, "CVAT export", self.layout)
 
     def read(self, source: SplitSource, options: CvatOptions) -> Annotations:
         return read_cvat(source.files[0], source.images, boxes=options.boxes)

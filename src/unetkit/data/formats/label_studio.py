@@ -13,9 +13,8 @@ from ...errors import DataError
 from ..annotations.coco import load_json
 from ..annotations.label_studio import is_label_studio, read_label_studio
 from ..annotations.regions import Annotations
-from .annotated import UNANNOTATED, AnnotationFormat, AnnotationOptions, SplitSource
+from .annotated import UNANNOTATED, AnnotationFormat, AnnotationOptions, SplitSource, exports_by_split
 from .base import register_format
-from .coco import SPLIT_FOLDERS
 
 
 @dataclass
@@ -52,20 +51,7 @@ class LabelStudioFormat(AnnotationFormat):
     layout = "a Label Studio JSON export + images/ (in data.root or train/), or data.annotations=FILE"
 
     def sources(self, root: Path) -> dict[str, SplitSource]:
-        found: dict[str, SplitSource] = {}
-        for split, folders in SPLIT_FOLDERS.items():
-            for folder in folders:
-                source = _export_in(root / folder)
-                if source is not None:
-                    found[split] = source
-                    break
-        if not found:
-            source = _export_in(root)
-            if source is not None:
-                found["train"] = source
-        if "train" not in found:
-            raise DataError(f"{root}: no Label Studio export here ({self.layout})")
-        return found
+        return exports_by_split(root, _export_in, "Label Studio export", self.layout)
 
     def read(self, source: SplitSource, options: AnnotationOptions) -> Annotations:
         return read_label_studio(source.files[0], source.images)

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import DataError
 from ..annotations.labelme import labelme_files, read_labelme
 from ..annotations.regions import Annotations
-from .annotated import AnnotationFormat, AnnotationOptions, SplitSource
+from .annotated import AnnotationFormat, AnnotationOptions, SplitSource, exports_by_split
 from .base import register_format
-from .coco import SPLIT_FOLDERS
+
+
+def _files_in(folder: Path) -> SplitSource | None:
+    files = labelme_files(folder) if folder.is_dir() else []
+    return SplitSource(tuple(files), folder) if files else None
 
 
 @register_format
@@ -21,20 +24,7 @@ class LabelmeFormat(AnnotationFormat):
     layout = "train/*.json (LabelMe files) beside their images, or *.json in data.root"
 
     def sources(self, root: Path) -> dict[str, SplitSource]:
-        found: dict[str, SplitSource] = {}
-        for split, folders in SPLIT_FOLDERS.items():
-            for folder in folders:
-                files = labelme_files(root / folder) if (root / folder).is_dir() else []
-                if files:
-                    found[split] = SplitSource(tuple(files), root / folder)
-                    break
-        if not found and root.is_dir():
-            files = labelme_files(root)
-            if files:
-                found["train"] = SplitSource(tuple(files), root)
-        if "train" not in found:
-            raise DataError(f"{root}: no LabelMe files here ({self.layout})")
-        return found
+        return exports_by_split(root, _files_in, "LabelMe files", self.layout)
 
     def read(self, source: SplitSource, options: AnnotationOptions) -> Annotations:
         return read_labelme(list(source.files))
