@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,15 @@ class LabelStudioOptions(AnnotationOptions):
 
 def _export_in(folder: Path) -> SplitSource | None:
     """The one Label Studio export in `folder` and its images folder (images/ inside, else the folder)."""
+    return _export_in_folder(folder, folder.stat().st_mtime_ns) if folder.is_dir() else None
+
+
+@functools.lru_cache(maxsize=32)
+def _export_in_folder(folder: Path, modified_ns: int) -> SplitSource | None:
+    """_export_in, once per folder as it is (every split and question asks for the sources: a large export
+    is not parsed again each time only to be recognised)."""
     exports = []
-    for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for file in sorted(folder.glob("*.json")):
         try:
             with file.open("rb") as opened:   # a list of tasks: not every JSON of a LabelMe folder parsed
                 if opened.read(64).lstrip()[:1] != b"[":
