@@ -75,7 +75,8 @@ def test_scenes_start_from_the_cached_imagenet_weights(tmp_path, monkeypatch):
     assert (model.name, model.encoder, model.encoder_weights) == ("encoder_unet", PLAN_ENCODER, "imagenet")
     assert "cached" in pretrained.reasons["model.name"] and "LabelMeFacade" in pretrained.reasons["model.name"]
     assert "model.base_channels" not in pretrained.reasons
-    assert pretrained.config.train.encoder_lr_scale == 0.1   # the fine-tuning recipe: the encoder learns slower
+    # the fine-tuning recipe: smp's full decoder and one learning rate (0.1 x on the encoder, before)
+    assert pretrained.config.train.encoder_lr_scale == 1.0 and pretrained.config.model.decoder_width == 256
     own = make_plan([f"data.root={scenes}", "model.encoder=tu-resnet10t"], probe=False)   # from scratch: one rate
     assert own.config.model.encoder_weights == "" and own.config.train.encoder_lr_scale == 1.0
 
@@ -108,7 +109,7 @@ def test_an_encoder_unet_asked_for_by_its_options_starts_as_the_plan_or_smp_woul
 
     wider = make_plan([f"data.root={scenes}", "model.decoder_width=256"], probe=False)
     assert (wider.config.model.encoder, wider.config.model.encoder_weights) == (PLAN_ENCODER, "imagenet")
-    assert wider.config.model.decoder_width == 256 and wider.config.train.encoder_lr_scale == 0.1
+    assert wider.config.model.decoder_width == 256 and wider.config.train.encoder_lr_scale == 1.0
     assert "LabelMeFacade" in wider.reasons["model.encoder_weights"]
     named = make_plan([f"data.root={scenes}", "model.encoder=tu-resnet10t"], probe=False)
     assert named.config.model.encoder_weights == "imagenet" and "smp" in named.reasons["model.encoder_weights"]
@@ -117,3 +118,22 @@ def test_an_encoder_unet_asked_for_by_its_options_starts_as_the_plan_or_smp_woul
     missing = make_plan([f"data.root={scenes}", "model.encoder=tu-resnet14t"], probe=False)
     assert missing.config.model.encoder_weights == ""
     assert "weights fetch tu-resnet14t" in missing.reasons["model.name"]
+
+
+def test_a_pretrained_encoder_keeps_its_full_decoder_however_few_steps_fit(tmp_path, monkeypatch):
+    """The width step narrowed every encoder U-Net's decoder to 128 when few steps fit; with ImageNet
+    features a 256-wide decoder at one learning rate scored higher (plan_pretrained.PRETRAINED_RECIPE), so
+    only a scratch encoder U-Net is narrowed (the first test of this file)."""
+    import timm
+
+    from unetkit.models.pretrained import weights_source
+    from unetkit.models.weights_import import write_hf_cache_entry
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("UNETKIT_OFFLINE", "1")
+    scenes = write_scene_dataset(tmp_path / "scenes", count=6, size=(64, 96))
+    state = timm.create_model(PLAN_ENCODER.removeprefix("tu-"), pretrained=False).state_dict()
+    write_hf_cache_entry(weights_source(PLAN_ENCODER).hf_hub_id, state)
+    run, config = train_through_the_plan(tmp_path, scenes, monkeypatch)
+    assert (config.model.name, config.model.encoder_weights) == ("encoder_unet", "imagenet")
+    assert config.model.decoder_width == 256 and config.train.encoder_lr_scale == 1.0
+    assert "kept however few steps fit" in (run / "plan.yaml").read_text()

@@ -34,7 +34,14 @@ from ..data.formats import FORMATS, detect_format, format_of_export
 from ..data.formats.folder import held_out_names
 from ..errors import ConfigError
 from ..models import MODELS, model_arguments
-from .plan_pretrained import PLAN_ENCODER, PretrainedStart, encoder_choices, pretrained_start, users_encoder_start
+from .plan_pretrained import (
+    PLAN_ENCODER,
+    PretrainedStart,
+    encoder_choices,
+    pretrained_start,
+    starts_pretrained,
+    users_encoder_start,
+)
 from .speed_probe import TrainingSpeed, measure_training_speed
 
 log = logging.getLogger(__name__)
@@ -392,7 +399,8 @@ def _choose_context_crop(choices: dict[str, tuple[Any, str]], fingerprint: Finge
 def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], budget_seconds: float,
                    started: float, fingerprint: Fingerprint) -> tuple[Config, TrainingSpeed]:
     """Probe the planned config's speed and add the epochs, patches per epoch and validation split
-    that fill what is left of the budget to `choices`; the narrower U-Net when few steps would fit."""
+    that fill what is left of the budget to `choices`; the narrower network when few steps would fit and it
+    trains from scratch (a pretrained encoder keeps its full decoder: plan_pretrained.PRETRAINED_RECIPE)."""
 
     given = override_values(overrides)
     planned = _config(choices, overrides)
@@ -409,7 +417,7 @@ def _fit_to_budget(choices: dict[str, tuple[Any, str]], overrides: list[str], bu
     config, speed, fitted = probe()
     steps = fitted["train.epochs"][0] * fitted["data.patches_per_epoch"][0] // config.train.batch_size
     width = next((key for key in NARROWER if key in choices), None)   # the width key of the network planned
-    if steps < FEW_STEPS and width is not None and width not in given:
+    if steps < FEW_STEPS and width is not None and width not in given and not starts_pretrained(choices, given):
         wide, (narrow, evidence) = choices[width][0], NARROWER[width]
         log.info("only %d steps fit the budget at %s=%d: probing %d", steps, width, wide, narrow)
         choices[width] = (narrow, f"only {steps} steps fit the budget at {wide} here; {narrow} has a quarter of the "
