@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-other-precision lint setup clean browser mutants wheel-check
+.PHONY: demo test test-other-precision lint setup clean browser mutants wheel-check label-studio
 
 setup: $(STAMP)
 
@@ -15,13 +15,25 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
+# a real Label Studio for the ML backend's tests (tests/apps/label_studio/), in its own venv: its pins (Django, opencv-python)
+# clash with unetkit's; sentry-sdk 3 stops Label Studio 1.23 at start ("Unknown option 'send_default_pii'")
+LS_VENV := .venv-label-studio
+LS_STAMP := $(LS_VENV)/.installed
+$(LS_STAMP):
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LS_VENV)/bin/python -m pip install -q "label-studio==1.23.2" "sentry-sdk<3"
+	touch $(LS_STAMP)
+
+label-studio: $(LS_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/unetkit demo --out runs/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-test: $(STAMP)
+test: $(STAMP) $(LS_STAMP)
 	$(BIN)/python -m pytest
 
 # the tests marked `precision` again, in the precision `auto` does not mean on this CPU (bf16 on an

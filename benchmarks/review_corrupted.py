@@ -112,7 +112,12 @@ def main() -> None:
     parser.add_argument("--no-append", action="store_true")
     args = parser.parse_args()
     out = Path(args.out) / args.dataset
-    root, corrupted = (drive_copy if args.dataset == "drive" else rock_voc_copy)(out / "data")
+    named = out / "corrupted.json"   # the copy is corrupted once: a second run reads which masks it corrupted
+    if named.is_file():
+        root, corrupted = Path(json.loads(named.read_text())["root"]), json.loads(named.read_text())["corrupted"]
+    else:
+        root, corrupted = (drive_copy if args.dataset == "drive" else rock_voc_copy)(out / "data")
+        named.write_text(json.dumps({"root": str(root), "corrupted": corrupted}))
     run = out / ("run" if not args.folds else f"folds{args.folds}")
     unetkit = [sys.executable, "-m", "unetkit"]
     if not (run / ("folds.json" if args.folds else "metrics.json")).is_file():

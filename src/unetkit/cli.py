@@ -15,6 +15,7 @@ from .apps.commands import (
     evaluate,
     export,
     inspect,
+    label_studio,
     predict,
     report,
     review,
@@ -31,12 +32,13 @@ __all__ = ["COMMANDS", "EXPORT_FORMAT_NAMES", "main"]
 
 COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "cam": cam, "inspect": inspect,
             "weights-map": weights_map, "weights": weights, "export": export, "serve": serve, "compare": compare, "sweep": sweep,
-            "report": report, "review": review, "demo": demo}
+            "report": report, "review": review, "label-studio": label_studio, "demo": demo}
 
 # modules of the optional extras (pyproject.toml) -> the extra that installs them
 OPTIONAL_MODULES = {"onnx": "export", "onnxruntime": "export", "fastapi": "serve", "uvicorn": "serve",
                     "multipart": "serve", "python_multipart": "serve", "starlette": "serve",
-                    "pytorch_grad_cam": "explain", "tensorboard": "tensorboard"}
+                    "pytorch_grad_cam": "explain", "tensorboard": "tensorboard",
+                    "httpx": "label-studio"}
 
 INFER_ADVICE = "lower infer.tile (e.g. infer.tile=512) and infer.batch (e.g. infer.batch=1), or set infer.tta=false"
 

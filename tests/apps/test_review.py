@@ -56,3 +56,38 @@ def test_review_refuses_what_it_cannot_review_in_one_line(tmp_path, trained_run,
     assert "no such run directory" in capsys.readouterr().err
     assert main(["review", str(tmp_path)]) == 2
     assert "not a training run" in capsys.readouterr().err
+
+
+def test_review_exports_its_suspects_and_picks_for_label_studio_in_its_order(tmp_path, trained_run, synthetic_root,
+                                                                             capsys):
+    """`review --export label_studio FILE` (issue 45): the top suspects as tasks holding their current label as
+    the annotation and the model's proposal as the prediction, scored by review, then the label-next picks."""
+    import json
+
+    import numpy as np
+
+    from unetkit.data.annotations.label_studio_rle import rle_to_mask
+    out, tasks_file = tmp_path / "review", tmp_path / "tasks.json"
+    assert main(["review", str(trained_run), "--top", "3", "--out", str(out), "--unlabeled",
+                 str(synthetic_root / "test" / "images"), "--export", "label_studio", str(tasks_file),
+                 "--image-url", "/data/local-files/?d=images/"]) == 0
+    assert "tasks.json" in capsys.readouterr().out
+    tasks = json.loads(tasks_file.read_text())
+    rows = list(csv.DictReader(open(out / "suspects.csv")))[:3]
+    picked = list(csv.DictReader(open(out / "label_next.csv")))
+    assert len(tasks) == 3 + len(picked)
+    suspects, picks = tasks[:3], tasks[3:]
+    for task, row in zip(suspects, rows):
+        assert task["data"]["image"].startswith("/data/local-files/?d=images/") and row["image"] in task["data"]["image"]
+        assert abs(task["predictions"][0]["score"] - float(row["score"])) < 1e-5
+        mask_file = next((synthetic_root / split / "masks" / f"{row['image']}.png" for split in ("train", "val")
+                          if (synthetic_root / split / "masks" / f"{row['image']}.png").is_file()))
+        roi = mask_file.parent.parent / "roi" / mask_file.name   # outside the ROI the label is ignored: no brush
+        truth = (np.asarray(Image.open(mask_file)) > 0) & (np.asarray(Image.open(roi)) > 0)
+        (now,) = task["annotations"][0]["result"]   # the current label, as a brush
+        assert np.array_equal(rle_to_mask(now["value"]["rle"], *truth.shape), truth)
+    assert all("annotations" not in task and task["predictions"][0]["result"] for task in picks)
+    assert [round(t["predictions"][0]["score"], 4) for t in picks] == [round(float(r["value_after_diversity"]), 4)
+                                                                       for r in picked]
+    assert main(["review", str(trained_run), "--export", "yolo", str(tmp_path / "x")]) == 2
+    assert "not a format unetkit writes" in capsys.readouterr().err

@@ -21,6 +21,8 @@ from PIL import Image
 
 from ..config import Config, load_config, split_overrides
 from ..data import FORMATS, Sample, class_pixel_counts, find_samples, load_samples
+from ..data.annotations.pre_annotations import PRE_ANNOTATIONS
+from ..data.annotations.regions import PredictedImage
 from ..data.io import read_image
 from ..errors import ConfigError
 from ..files import write_atomically
@@ -58,6 +60,7 @@ class ReviewResult:
     label_next: list[Candidate] = field(default_factory=list)
     out_of_fold: bool = False
     note: str = ""
+    export: Path | None = None   # --export's file
 
 
 def _fold_dirs(run: Path) -> list[Path]:
@@ -102,8 +105,9 @@ def _suspect_panel(sample: Sample, predicted: np.ndarray, suspect: Suspect, num_
 
 
 def review_labels(models: list[ReviewedModel], out_dir: Path, top: int, min_region: int
-                  ) -> tuple[list[Suspect], SegmentationMetrics, list[Path]]:
-    """Predict every reviewed image, rank the suspects, write suspects.csv and the top panels."""
+                  ) -> tuple[list[Suspect], SegmentationMetrics, list[Path], list[PredictedImage]]:
+    """Predict every reviewed image, rank the suspects, write suspects.csv and the top panels; the top
+    suspects' proposals (the model's label beside the current one, for --export)."""
     first = models[0].predictor
     metrics = SegmentationMetrics(first.num_classes, first.class_names, first.threshold)
     images, by_name = [], {}
@@ -118,25 +122,28 @@ def review_labels(models: list[ReviewedModel], out_dir: Path, top: int, min_regi
     log.info("class thresholds (mean self-confidence): %s", ", ".join(
         f"{name} {value:.3f}" for name, value in zip(first.class_names, thresholds)))
     (out_dir / "suspects").mkdir(parents=True, exist_ok=True)
-    panels = []
+    panels, proposals = [], []
     for rank, suspect in enumerate(ranked[:top], start=1):
         sample, predictor = by_name[suspect.name]
         probabilities = torch.from_numpy(probabilities_of[suspect.name].probabilities / 255.0)
         predicted = predictor.labels_from(probabilities.float()).numpy()
         panels.append(out_dir / "suspects" / f"{rank:03d}_{_safe(suspect.name)}.png")
         Image.fromarray(_suspect_panel(sample, predicted, suspect, first.num_classes)).save(panels[-1])
+        proposals.append(PredictedImage(sample.files.image.name, predicted.astype(np.uint8), probabilities.numpy(),
+                                        label_now=sample.label, score=suspect.score))
     with open(out_dir / "suspects.csv", "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["rank", "image", "score", "suspect_share", "regions", "label -> model (pixels)"])
         for rank, suspect in enumerate(ranked, start=1):
             writer.writerow([rank, suspect.name, f"{suspect.score:.6f}", f"{suspect.suspect_share:.6f}", suspect.regions,
                              "; ".join(f"{pair}: {count}" for pair, count in suspect.claimed.items())])
-    return ranked, metrics, panels
+    return ranked, metrics, panels, proposals
 
 
 def review_unlabeled(predictor: Predictor, folder: Path, class_pixels: np.ndarray, out_dir: Path, top: int
-                     ) -> tuple[list[Candidate], list[Path]]:
-    """Rank the images of `folder` by the value of labelling them; label_next.csv and the top panels."""
+                     ) -> tuple[list[Candidate], list[Path], list[PredictedImage]]:
+    """Rank the images of `folder` by the value of labelling them; label_next.csv and the top panels; the
+    picks' proposals (for --export)."""
     weights = rarity_weights(class_pixels)
     candidates, maps_of = [], {}
     for path in list_inputs([folder]):
@@ -147,9 +154,10 @@ def review_unlabeled(predictor: Predictor, folder: Path, class_pixels: np.ndarra
         maps_of[str(path)] = (image, predictor.labels_from(maps.probabilities).numpy(), entropy)
     picked = rank_unlabeled(candidates, top)
     (out_dir / "label_next").mkdir(parents=True, exist_ok=True)
-    panels = []
+    panels, proposals = [], []
     for chosen in picked:
         image, predicted, entropy = maps_of[chosen.name]
+        proposals.append(PredictedImage(Path(chosen.name).name, predicted.astype(np.uint8), score=chosen.picked_value))
         strip = side_by_side(image, predicted, None, predictor.num_classes)
         spacer = np.full((strip.shape[0], 4, 3), 255, np.uint8)
         panels.append(out_dir / "label_next" / f"{chosen.rank:03d}_{_safe(Path(chosen.name).stem)}.png")
@@ -160,14 +168,15 @@ def review_unlabeled(predictor: Predictor, folder: Path, class_pixels: np.ndarra
         for chosen in picked:
             writer.writerow([chosen.rank, chosen.name, f"{chosen.value:.6f}", f"{chosen.picked_value:.6f}",
                              f"{chosen.mean_entropy:.6f}", f"{chosen.rarity:.4f}"])
-    return picked, panels
+    return picked, panels, proposals
 
 
 def review(run: str | Path, split: str = "all", top: int = 20, unlabeled: str | Path | None = None,
            out: str | Path | None = None, overrides: list[str] | None = None, min_region: int = 16,
-           labels: bool = True) -> ReviewResult:
+           labels: bool = True, export: tuple[str, str] | None = None, image_url: str = "") -> ReviewResult:
     """The command: suspects among the labelled images (unless labels=False), the label-next ranking of
-    `unlabeled`, and review.html."""
+    `unlabeled`, and review.html; `export` (FORMAT, FILE): the top suspects and picks, each with the model's
+    proposal, for an annotation tool (data/annotations/pre_annotations.py), in review's order."""
     run = Path(run)
     if not run.is_dir():
         raise ConfigError(f"{run}: no such run directory")
@@ -180,15 +189,23 @@ def review(run: str | Path, split: str = "all", top: int = 20, unlabeled: str | 
                        ": the model was trained on these masks, mistakes included, so it finds fewer suspects "
                        "than a k-fold run would (train --folds 5)" if split in ("train", "all") else ""))
     sections = [("Summary", f"<p>{html.escape(str(run))}: {html.escape(result.note)}.</p>")]
+    proposals: list[PredictedImage] = []
     if labels:
-        result.suspects, metrics, panels = review_labels(models, out_dir, top, min_region)
+        result.suspects, metrics, panels, proposals = review_labels(models, out_dir, top, min_region)
         sections += _suspect_sections(result.suspects[:top], panels, metrics, out_dir)
     if unlabeled:
         predictor = models[0].predictor if len(models) == 1 else load_predictor(
             [fold / "best.pt" for fold in _fold_dirs(run)], split_overrides(list(overrides or []))[1])[0]
         counts = class_pixel_counts([s for m in models for s in m.samples], predictor.num_classes)
-        result.label_next, panels = review_unlabeled(predictor, Path(unlabeled), counts, out_dir, top)
+        result.label_next, panels, picks = review_unlabeled(predictor, Path(unlabeled), counts, out_dir, top)
+        proposals += picks
         sections.append(_label_next_section(result.label_next, panels))
+    if export is not None:
+        writer = PRE_ANNOTATIONS[export[0]](models[0].predictor.class_names, image_url)
+        for proposal in proposals:
+            writer.add(proposal)
+        text = writer.text().encode("utf-8")
+        result.export = write_atomically(export[1], lambda file: file.write(text))
     text = page("unetkit review", str(run), sections)
     write_atomically(result.html, lambda file: file.write(text.encode()))
     return result

@@ -78,9 +78,10 @@ def measure_training_speed(config: Config) -> TrainingSpeed:
                 break
     steps_per_second = timed / (time.perf_counter() - clock) if timed else 0.0
     validation_seconds, count = _validation_seconds(config, model, normalization, device)
-    log.info("speed probe: %.2f steps/s (width %d, batch %d, patch %d, %s), validation %.1f s for %d images",
-             steps_per_second, config.model.base_channels, batch, config.data.patch_size, precision,
-             validation_seconds, count)
+    network = (f"{config.model.encoder or config.model.name}, decoder {config.model.decoder_width}"
+               if config.model.name == "encoder_unet" else f"{config.model.name}, width {config.model.base_channels}")
+    log.info("speed probe: %.2f steps/s (%s, batch %d, patch %d, %s), validation %.1f s for %d images",
+             steps_per_second, network, batch, config.data.patch_size, precision, validation_seconds, count)
     return TrainingSpeed(steps_per_second, validation_seconds, count, time.perf_counter() - started)
 
 

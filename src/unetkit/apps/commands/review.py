@@ -20,6 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-region", type=count, default=16,
                         help="smallest flagged region in pixels (smaller ones are boundary jitter; default 16)")
     parser.add_argument("--out", help="folder for the outputs (default RUN/review)")
+    parser.add_argument("--export", nargs=2, metavar=("FORMAT", "FILE"),
+                        help="also write the top suspects (with their current label) and label-next picks, each with "
+                             "the model's proposal and review's score, for an annotation tool: label_studio, coco or "
+                             "cvat (docs/labelling.md)")
+    parser.add_argument("--image-url", default="", metavar="PREFIX",
+                        help="with --export: put before each image's file name (Label Studio: /data/local-files/?d=images/)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... infer.tta=true")
 
 
@@ -29,10 +35,17 @@ def run(args: argparse.Namespace) -> int:
     from ..review import review
     if args.out:
         output_folder(args.out)
+    if args.export:
+        from ...data.annotations.pre_annotations import PRE_ANNOTATIONS
+        from ...output_paths import output_file
+        if args.export[0] not in PRE_ANNOTATIONS:
+            raise ConfigError(f"--export {args.export[0]}: not a format unetkit writes ({', '.join(PRE_ANNOTATIONS)})")
+        output_file(args.export[1], "--export")
     if args.no_labels and not args.unlabeled:
         raise ConfigError("--no-labels leaves nothing to do without --unlabeled DIR")
     result = review(args.run, args.split, args.top, args.unlabeled, args.out, args.overrides, args.min_region,
-                    labels=not args.no_labels)
+                    labels=not args.no_labels, export=tuple(args.export) if args.export else None,
+                    image_url=args.image_url)
     print(f"review of {args.run}: {result.note}")
     for rank, suspect in enumerate(result.suspects[:args.top], start=1):
         pairs = "; ".join(f"{pair}: {count} px" for pair, count in list(suspect.claimed.items())[:2])
@@ -41,4 +54,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"label next: {', '.join(Path(c.name).name for c in result.label_next[:5])}"
               + (" ..." if len(result.label_next) > 5 else ""))
     print(f"wrote {result.html} (and suspects.csv{', label_next.csv' if result.label_next else ''} beside it)")
+    if result.export is not None:
+        print(f"wrote {result.export}: the top suspects and picks with the model's proposals ({args.export[0]})")
     return 0

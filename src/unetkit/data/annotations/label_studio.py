@@ -21,6 +21,7 @@ from PIL import Image
 from ...errors import DataError
 from .coco import load_json
 from .label_studio_rle import mask_to_rle, rle_to_mask
+from .rasterise import rasterise
 from .regions import BACKGROUND_NAMES, AnnotatedImage, Annotations, Category, PredictedImage, Region
 
 UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
@@ -42,7 +43,7 @@ def image_reference(task: dict) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-def _file_name(reference: str) -> str:
+def file_name(reference: str) -> str:
     parsed = urlparse(reference)
     if "d" in parse_qs(parsed.query):   # /data/local-files/?d=dir/name.jpg
         return Path(unquote(parse_qs(parsed.query)["d"][0])).name
@@ -50,7 +51,7 @@ def _file_name(reference: str) -> str:
 
 
 def find_image(images_dir: Path, reference: str) -> Path:
-    name = _file_name(reference)
+    name = file_name(reference)
     for candidate in (name, UPLOAD_PREFIX.sub("", name)):
         if (images_dir / candidate).is_file():
             return images_dir / candidate
@@ -80,28 +81,50 @@ def read_label_studio(path: Path, images_dir: Path) -> Annotations:
             continue
         image_file = find_image(images_dir, reference)
         if not image_file.is_file():
-            result.problems.append(f"{path}: task {task.get('id')}: image '{_file_name(reference)}' not found in {images_dir}")
+            result.problems.append(f"{path}: task {task.get('id')}: image '{file_name(reference)}' not found in {images_dir}")
             continue
         annotation = _chosen_annotation(task)
         items = [item for item in (annotation or {}).get("result") or [] if isinstance(item, dict)]
         width, height = _size(items, image_file)
-        image = AnnotatedImage(image_file.name, image_file, width, height, annotated=annotation is not None)
-        for item in items:
-            if item.get("type") not in REGION_TYPES:
-                continue   # choices, text, key points: nothing to paint
-            where = f"{path}: task {task.get('id')}, image '{image_file.name}', region {item.get('id')}"
-            try:
-                region, problem = _region(item, width, height, f"{task.get('id')}/{item.get('id')}")
-            except (TypeError, ValueError, AttributeError) as error:
-                region, problem = None, f"unreadable ({error})"
-            if problem:
-                result.problems.append(f"{where}: {problem}")
-            elif region is not None:
-                image.regions.append(region)
-                labels.add(str(region.category))
-        result.images.append(image)
+        regions, problems = _regions(task, items, width, height)
+        result.problems += [f"{path}: task {task.get('id')}, image '{image_file.name}', {problem}" for problem in problems]
+        labels.update(str(region.category) for region in regions)
+        result.images.append(AnnotatedImage(image_file.name, image_file, width, height, regions,
+                                            annotated=annotation is not None))
     result.categories = [Category(name, name) for name in sorted(labels)]
     return result
+
+
+def annotation_label_map(task: dict, width: int, height: int, class_of_label: dict[str, int]
+                         ) -> tuple[np.ndarray | None, list[str]]:
+    """The (height, width) uint8 class map of a task's newest annotation (None when it has none), with each
+    label's class from `class_of_label` (labels not in it are left out: background); and one line per region
+    that could not be read."""
+    annotation = _chosen_annotation(task)
+    if annotation is None:
+        return None, []
+    items = [item for item in annotation.get("result") or [] if isinstance(item, dict)]
+    regions, problems = _regions(task, items, width, height)
+    image = AnnotatedImage(str(task.get("id")), Path(), width, height,
+                           [region for region in regions if region.category in class_of_label])
+    return rasterise(image, class_of_label), [f"task {task.get('id')}, {problem}" for problem in problems]
+
+
+def _regions(task: dict, items: list[dict], width: int, height: int) -> tuple[list[Region], list[str]]:
+    """An annotation's drawn regions, and 'region ID: what is wrong' for those that cannot be read."""
+    regions, problems = [], []
+    for item in items:
+        if item.get("type") not in REGION_TYPES:
+            continue   # choices, text, key points: nothing to paint
+        try:
+            region, problem = _region(item, width, height, f"{task.get('id')}/{item.get('id')}")
+        except (TypeError, ValueError, AttributeError) as error:
+            region, problem = None, f"unreadable ({error})"
+        if problem:
+            problems.append(f"region {item.get('id')}: {problem}")
+        elif region is not None:
+            regions.append(region)
+    return regions, problems
 
 
 def _size(items: list[dict], image_file: Path) -> tuple[int, int]:
@@ -152,26 +175,44 @@ def _region(item: dict, width: int, height: int, region_id: str) -> tuple[Region
     return region, ""
 
 
-def label_studio_task(item: PredictedImage, class_names: list[str], image_url: str = "", from_name: str = "tag",
-                      to_name: str = "image", model_version: str = "unetkit") -> dict:
-    """One image's pre-annotation task: its prediction one brush per class present (Label Studio edits a
-    class's pixels as one brush), each with the class's mean confidence as its score. `from_name` /
-    `to_name`: the BrushLabels and Image tag names of the project's labelling config."""
+def brush_results(item: PredictedImage, class_labels: dict[int, str], from_name: str = "tag",
+                  to_name: str = "image") -> list[dict]:
+    """A prediction's regions: one brush per class present that has a label (`class_labels`: class id ->
+    the project's label; Label Studio edits a class's pixels as one brush), each with the class's mean
+    confidence over its pixels as its score."""
     height, width = item.label.shape
     results = []
-    for class_id in (int(v) for v in np.unique(item.label) if 0 < int(v) < len(class_names)):
-        if class_names[class_id].lower() in BACKGROUND_NAMES:
-            continue
+    for class_id in (int(v) for v in np.unique(item.label) if int(v) in class_labels):
         mask = item.label == class_id
         score = float(item.probabilities[class_id][mask].mean()) if item.probabilities is not None else None
         results.append({"id": f"unetkit-{class_id}", "type": "brushlabels", "from_name": from_name, "to_name": to_name,
                         "original_width": width, "original_height": height, "image_rotation": 0,
-                        "value": {"format": "rle", "rle": mask_to_rle(mask), "brushlabels": [class_names[class_id]]},
+                        "value": {"format": "rle", "rle": mask_to_rle(mask), "brushlabels": [class_labels[class_id]]},
                         **({"score": round(score, 4)} if score is not None else {})})
+    return results
+
+
+def drawn_classes(class_names: list[str]) -> dict[int, str]:
+    """Every class but background (class 0 and the classes named like background), by its own name."""
+    return {index: name for index, name in enumerate(class_names)
+            if index > 0 and name.lower() not in BACKGROUND_NAMES}
+
+
+def label_studio_task(item: PredictedImage, class_names: list[str], image_url: str = "", from_name: str = "tag",
+                      to_name: str = "image", model_version: str = "unetkit") -> dict:
+    """One image's pre-annotation task (brush_results), scored by its own score (review's) or else its regions'
+    mean confidence, with its current label as the task's annotation when it has one (review). `from_name` /
+    `to_name`: the BrushLabels and Image tag names of the project's labelling config."""
+    results = brush_results(item, drawn_classes(class_names), from_name, to_name)
     scores = [r["score"] for r in results if "score" in r]
+    score = item.score if item.score is not None else float(np.mean(scores)) if scores else None
     prediction = {"model_version": model_version, "result": results,
-                  **({"score": round(float(np.mean(scores)), 4)} if scores else {})}
-    return {"data": {"image": f"{image_url}{item.file_name}"}, "predictions": [prediction]}
+                  **({"score": round(float(score), 6)} if score is not None else {})}
+    task = {"data": {"image": f"{image_url}{item.file_name}"}, "predictions": [prediction]}
+    if item.label_now is not None:   # review: the label as it is, for the annotator to correct or replace
+        task["annotations"] = [{"result": brush_results(PredictedImage(item.file_name, item.label_now),
+                                                        drawn_classes(class_names), from_name, to_name)}]
+    return task
 
 
 def label_studio_tasks(predicted: list[PredictedImage], class_names: list[str], image_url: str = "") -> list[dict]:

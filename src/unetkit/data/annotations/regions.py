@@ -88,7 +88,10 @@ class Annotations:
 @dataclass
 class PredictedImage:
     """A model's label map for one image, to be written as pre-annotations: the image's file name as the
-    tool knows it, the (H, W) class ids and, for region scores, the (C, H, W) probabilities."""
+    tool knows it, the (H, W) class ids and, for region scores, the (C, H, W) probabilities; `review --export`
+    adds the label the image has now and its score."""
     file_name: str
     label: np.ndarray
     probabilities: np.ndarray | None = None
+    label_now: np.ndarray | None = None   # the image's current label (review: written beside the proposal)
+    score: float | None = None            # the image's score as a task (review's suspicion or label-next value)
