@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import html
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,8 +130,8 @@ def review_labels(models: list[ReviewedModel], out_dir: Path, top: int, min_regi
         predicted = predictor.labels_from(probabilities.float()).numpy()
         panels.append(out_dir / "suspects" / f"{rank:03d}_{_safe(suspect.name)}.png")
         Image.fromarray(_suspect_panel(sample, predicted, suspect, first.num_classes)).save(panels[-1])
-        proposals.append(PredictedImage(sample.files.image.name, predicted.astype(np.uint8), probabilities.numpy(),
-                                        label_now=sample.label, score=suspect.score))
+        proposals.append(PredictedImage(sample.name, predicted.astype(np.uint8), probabilities.numpy(),
+                                        label_now=sample.label, score=suspect.score))   # named for export in review()
     with open(out_dir / "suspects.csv", "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["rank", "image", "score", "suspect_share", "regions", "label -> model (pixels)"])
@@ -157,7 +158,9 @@ def review_unlabeled(predictor: Predictor, folder: Path, class_pixels: np.ndarra
     panels, proposals = [], []
     for chosen in picked:
         image, predicted, entropy = maps_of[chosen.name]
-        proposals.append(PredictedImage(Path(chosen.name).name, predicted.astype(np.uint8), score=chosen.picked_value))
+        name = Path(chosen.name).relative_to(folder).as_posix() if Path(chosen.name).is_relative_to(folder) else \
+            Path(chosen.name).name   # the image as the tool will know it: its path under the pool's folder
+        proposals.append(PredictedImage(name, predicted.astype(np.uint8), score=chosen.picked_value))
         strip = side_by_side(image, predicted, None, predictor.num_classes)
         spacer = np.full((strip.shape[0], 4, 3), 255, np.uint8)
         panels.append(out_dir / "label_next" / f"{chosen.rank:03d}_{_safe(Path(chosen.name).stem)}.png")
@@ -183,6 +186,7 @@ def review(run: str | Path, split: str = "all", top: int = 20, unlabeled: str | 
     out_dir = Path(out) if out else run / "review"
     output_folder(out_dir)
     models, out_of_fold = reviewed_models(run, split, list(overrides or []))
+    export_names = _export_names([sample for model in models for sample in model.samples]) if export else {}
     result = ReviewResult(out_dir, out_dir / "review.html", out_of_fold=out_of_fold)
     result.note = ("predictions out of fold: each image by the model that did not train on it" if out_of_fold else
                    f"best.pt on the {split if split != 'all' else 'train and val'} split" + (
@@ -192,6 +196,8 @@ def review(run: str | Path, split: str = "all", top: int = 20, unlabeled: str | 
     proposals: list[PredictedImage] = []
     if labels:
         result.suspects, metrics, panels, proposals = review_labels(models, out_dir, top, min_region)
+        for proposal in proposals:
+            proposal.file_name = export_names.get(proposal.file_name, proposal.file_name)
         sections += _suspect_sections(result.suspects[:top], panels, metrics, out_dir)
     if unlabeled:
         predictor = models[0].predictor if len(models) == 1 else load_predictor(
@@ -209,6 +215,21 @@ def review(run: str | Path, split: str = "all", top: int = 20, unlabeled: str | 
     text = page("unetkit review", str(run), sections)
     write_atomically(result.html, lambda file: file.write(text.encode()))
     return result
+
+
+def _export_names(samples: list[Sample]) -> dict[str, str]:
+    """Sample name -> the image's name in --export: its file name, or where two files share one (the same name
+    in train/ and val/), its path under the samples' common folder. Refused, before any work, for the slices
+    of a TIFF stack: an annotation tool needs one file per image."""
+    for sample in samples:
+        if sample.files.page is not None:
+            raise ConfigError(f"--export: {sample.files.image} is a stack of images (page {sample.files.page}): an "
+                              f"annotation tool needs one file per image (save the slices as files)")
+    names = [sample.files.image.name for sample in samples]
+    if len(set(names)) == len(names):
+        return {sample.name: name for sample, name in zip(samples, names)}
+    common = Path(os.path.commonpath([sample.files.image.parent for sample in samples]))
+    return {sample.name: sample.files.image.relative_to(common).as_posix() for sample in samples}
 
 
 def _suspect_sections(suspects: list[Suspect], panels: list[Path], metrics: SegmentationMetrics,

@@ -7,6 +7,7 @@ import time
 
 import httpx
 import numpy as np
+import pytest
 from PIL import Image
 
 from unetkit.apps.label_studio.backend import LabelStudioBackend, project_id, served_model
@@ -41,10 +42,17 @@ def test_predictions_scores_and_setup_over_http(disk_checkpoint, tmp_path, caplo
 
         tasks = [{"id": 1, "data": {"image": str(tmp_path / "disk.png")}},
                  {"id": 2, "data": {"image": str(tmp_path / "disk.png")}, "annotations": annotated(disk)},
-                 {"id": 3, "data": {"image": str(tmp_path / "disk.png")}, "annotations": annotated(~disk)}]
+                 {"id": 3, "data": {"image": str(tmp_path / "disk.png")}, "annotations": annotated(~disk)},
+                 {"id": 4, "data": {"image": str(tmp_path / "disk.png")}, "annotations": [{"result": []}]},
+                 {"id": 5, "data": {"image": str(tmp_path / "missing.png")}}]
         answer = httpx.post(f"{url}/predict", json={"tasks": tasks, "project": "3.1733", "label_config": CONFIG},
                             timeout=60).json()
-        unlabelled, right, wrong = answer["results"]
+        unlabelled, right, wrong, empty, missing = answer["results"]
+        # a task whose image is missing gets an empty result; the batch's other predictions are kept
+        assert missing == {"result": [], "model_version": backend.model.version}
+        # an annotation that left the disk out entirely: the class it lacks is judged by the model's own
+        # confidence (a threshold from the annotation alone would be undefined and never flag it)
+        assert empty["score"] > 0.02
         assert answer["model_version"] == backend.model.version == unlabelled["model_version"]
         expected = backend.model.predictor.predict(image).labels == 1
         (region,) = unlabelled["result"]
@@ -108,8 +116,9 @@ def test_the_command_refuses_a_taken_port_and_bad_options_in_one_line(disk_check
                      "--work", str(tmp_path / "work")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "in use" in error[0]
-    assert main(["label-studio", "--checkpoint", str(disk_checkpoint), "--train-after", "-1"]) == 2
-    assert "--train-after" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:   # argparse's one line, exit 2
+        main(["label-studio", "--checkpoint", str(disk_checkpoint), "--train-after", "-1"])
+    assert refused.value.code == 2 and "--train-after" in capsys.readouterr().err
     (tmp_path / "file").write_text("")
     assert main(["label-studio", "--checkpoint", str(disk_checkpoint), "--work", str(tmp_path / "file")]) == 2
     assert "is a file" in capsys.readouterr().err

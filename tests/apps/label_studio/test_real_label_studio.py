@@ -120,6 +120,15 @@ def test_bad_keys_missing_images_and_an_absent_label_studio_are_answered_not_rai
              "cannot reach": LabelStudio(f"http://127.0.0.1:{free_port()}", label_studio.token),
              "missing.png answered": LabelStudio(label_studio.url, label_studio.token)}
     import httpx
+    # a personal access token (Label Studio 1.23's default kind of key): traded for an access token, accepted
+    personal = label_studio.api("POST", "/api/token/").json()["token"]
+    url, stop = start_backend(LabelStudioBackend(model, LabelStudio(label_studio.url, personal), tmp_path / "work"))
+    try:
+        answer = httpx.post(f"{url}/predict", json={"tasks": [task], "project": f"{project['id']}.1",
+                                                    "label_config": CONFIG}, timeout=60)
+        assert answer.status_code == 200 and answer.json()["results"][0]["result"], answer.text
+    finally:
+        stop()
     for expected, studio in cases.items():
         url, stop = start_backend(LabelStudioBackend(model, studio, tmp_path / "work"))
         try:

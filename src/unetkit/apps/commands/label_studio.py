@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .argument_types import device, port, positive_float
+from .argument_types import count, device, port, positive_float
 
 HELP = "serve a model as Label Studio's ML backend: pre-annotations, review's task order, fine-tuning on corrections"
 
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where fine-tuning writes its data and runs (default runs/label_studio)")
     parser.add_argument("--train-minutes", type=positive_float, default=2.0,
                         help="each fine-tuning job's training time (default 2)")
-    parser.add_argument("--train-after", type=int, default=0, metavar="N",
+    parser.add_argument("--train-after", type=count, default=0, metavar="N",
                         help="also fine-tune after every N new or changed annotations (default 0: only on the "
                              "project's Start training)")
     parser.add_argument("--device", default="auto", type=device)
@@ -34,12 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ...errors import ConfigError
     from ...output_paths import output_folder
     from ..label_studio.backend import serve_label_studio
     from ..label_studio.connection import LabelStudio
-    if args.train_after < 0:
-        raise ConfigError(f"--train-after {args.train_after}: a count of annotations, 0 or more")
     output_folder(args.work)
     serve_label_studio(args.checkpoint, args.model, LabelStudio.configured(args.url, args.api_key, args.images),
                        Path(args.work), args.host, args.port, args.train_minutes, args.train_after, args.device)

@@ -21,9 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="smallest flagged region in pixels (smaller ones are boundary jitter; default 16)")
     parser.add_argument("--out", help="folder for the outputs (default RUN/review)")
     parser.add_argument("--export", nargs=2, metavar=("FORMAT", "FILE"),
-                        help="also write the top suspects (with their current label) and label-next picks, each with "
-                             "the model's proposal and review's score, for an annotation tool: label_studio, coco or "
-                             "cvat (docs/labelling.md)")
+                        help="also write the top suspects and label-next picks in review's order, each with the "
+                             "model's proposal, for an annotation tool: label_studio (with review's score and a suspect's "
+                             "current label as its annotation), coco (the proposals, scored) or cvat (docs/labelling.md)")
     parser.add_argument("--image-url", default="", metavar="PREFIX",
                         help="with --export: put before each image's file name (Label Studio: /data/local-files/?d=images/)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. data.root=... infer.tta=true")

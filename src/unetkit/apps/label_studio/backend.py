@@ -10,13 +10,18 @@ GET  /versions  {"versions": [the served version]}
 
 Every failure is answered with a status and a JSON {"detail": reason} and one line in the log, and the
 backend keeps serving: Label Studio not reachable or the key refused (502), an image it cannot decode
-(422), a labelling config without BrushLabels (422).
+(422), a labelling config without BrushLabels (422), anything else (500). In a batch of tasks, one that fails
+gets an empty result and its line in the log (Label Studio keeps a batch's predictions only whole); when all
+fail, the first failure is the answer (the editor asks for one task, and sees why).
+
+One served model: fine-tuning replaces it for every project the backend serves; run a backend per project
+when projects should not share what each one teaches.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +73,6 @@ class Project:
     config: BrushConfig
     studio: LabelStudio
     changed_annotations: int = 0
-    said: set[str] = field(default_factory=set)
 
 
 class LabelStudioBackend:
@@ -80,7 +84,10 @@ class LabelStudioBackend:
         self.studio, self.train_after = studio, train_after
         self.projects: dict[int, Project] = {}
         self._lock = threading.Lock()
-        self.fine_tuner = FineTuner(work, train_minutes, self._serve, self._load)
+        # one prediction at a time: the predictor's views (MC-dropout, ensembles) change the network's state,
+        # and a GPU's memory is shared with a fine-tuning job
+        self._predicting = threading.Lock()
+        self.fine_tuner = FineTuner(work, train_minutes, self._serve, self._load, str(model.predictor.device))
 
     def _load(self, checkpoint: str, version: str) -> ServedModel:
         return served_model(checkpoint, device=str(self.model.predictor.device), version=version)
@@ -99,7 +106,8 @@ class LabelStudioBackend:
             if not label_config:
                 raise ConfigError(f"project {project_id}: no labelling config yet (Label Studio calls /setup first)")
             config = parse_label_config(label_config)
-            project = Project(config, self.studio.or_else(hostname, token))
+            studio = known.studio if known is not None and not (hostname or token) else self.studio.or_else(hostname, token)
+            project = Project(config, studio, known.changed_annotations if known is not None else 0)
             for line in config.mismatches(self.model.predictor.class_names):
                 log.warning("project %d: %s", project_id, line)
             self.projects[project_id] = project
@@ -118,29 +126,41 @@ class LabelStudioBackend:
             raise ConfigError("/predict needs a list of tasks")
         project = self.project(project_id(body.get("project")), body.get("label_config"))
         model = self.model   # one model for the whole request, even if a fine-tuning job ends meanwhile
-        return {"results": [predict_task(task, model, project.config, project.studio) for task in tasks],
-                "model_version": model.version}
+        results, failures = [], []
+        for task in tasks:
+            try:
+                with self._predicting:
+                    results.append(predict_task(task, model, project.config, project.studio))
+            except LabelStudioError as error:   # the others' predictions still count: Label Studio keeps a batch
+                log.error("%s", error)          # only whole, so a failed task gets an empty result
+                failures.append(error)
+                results.append({"result": [], "model_version": model.version})
+        if failures and len(failures) == len(tasks):
+            raise failures[0]
+        return {"results": results, "model_version": model.version}
 
     def webhook(self, body: dict) -> dict:
         action = str(body.get("action") or "")
         payload = body.get("project") if isinstance(body.get("project"), dict) else {}
         number = project_id(payload.get("id", body.get("project")))
-        if action == "START_TRAINING" or (action in ANNOTATION_EVENTS and self._enough_changes(number, payload)):
+        changed = len(body["annotations"]) if isinstance(body.get("annotations"), list) else 1
+        if action == "START_TRAINING" or (action in ANNOTATION_EVENTS and self._enough_changes(number, payload, changed)):
             project = self.project(number, payload.get("label_config"))
             status = self.fine_tuner.request(number, project.config, project.studio, lambda: self.model)
             log.info("%s for project %d: fine-tuning %s", action, number, status)
             return {"status": status, "model_version": self.model.version}
         return {"status": "noted" if action in ANNOTATION_EVENTS else "ignored", "model_version": self.model.version}
 
-    def _enough_changes(self, number: int, payload: dict) -> bool:
+    def _enough_changes(self, number: int, payload: dict, changed: int) -> bool:
         if not self.train_after:
             return False
         project = self.project(number, payload.get("label_config"))
-        project.changed_annotations += 1
-        if project.changed_annotations < self.train_after:
-            return False
-        project.changed_annotations = 0
-        return True
+        with self._lock:
+            project.changed_annotations += changed
+            if project.changed_annotations < self.train_after:
+                return False
+            project.changed_annotations = 0
+            return True
 
     def health(self) -> dict:
         return {"status": "UP", "model_class": "unetkit", "model_version": self.model.version,
@@ -168,6 +188,9 @@ def create_backend_app(backend: LabelStudioBackend) -> FastAPI:
         except ConfigError as error:
             log.error("%s", error)
             return JSONResponse({"detail": str(error)}, status_code=422)
+        except Exception as error:   # a bug or an odd request: a reason for Label Studio, the traceback in the log
+            log.exception("%s failed", call.__name__)
+            return JSONResponse({"detail": f"{type(error).__name__}: {error}"}, status_code=500)
 
     @app.get("/health")
     def health() -> dict:

@@ -4,7 +4,7 @@ line, what was asked of which address and what went wrong (not reachable, the ke
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
@@ -25,11 +25,15 @@ class LabelStudioError(Exception):
 
 @dataclass(frozen=True)
 class LabelStudio:
-    """A Label Studio server: its address and API key (a legacy token or a personal access token's access
-    token). `images`: a local folder where the tasks' images also are (looked up by file name first)."""
+    """A Label Studio server: its address and API key, either kind Label Studio 1.23 has: a legacy token
+    (sent as `Token KEY`; off unless LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true) or a personal access token (a
+    JWT refresh token: traded at /api/token/refresh/ for an access token sent as `Bearer ...`, traded again
+    when that expires). `images`: a local folder where the tasks' images also are (looked up by file name
+    first)."""
     url: str = ""
     api_key: str = ""
     images: Path | None = None
+    _access: dict = field(default_factory=dict, compare=False, repr=False)   # the current access token (JWT)
 
     @classmethod
     def configured(cls, url: str | None = None, api_key: str | None = None, images: str | Path | None = None
@@ -40,7 +44,28 @@ class LabelStudio:
 
     def or_else(self, url: str, api_key: str) -> LabelStudio:
         """This connection with what /setup sent filling what was not configured."""
+        if self.url and self.api_key:
+            return self
         return LabelStudio(self.url or (url or "").rstrip("/"), self.api_key or api_key or "", self.images)
+
+    @property
+    def personal_token(self) -> bool:
+        return self.api_key.startswith("eyJ") and self.api_key.count(".") == 2
+
+    def _authorisation(self, what: str, fresh: bool = False) -> dict[str, str]:
+        if not self.personal_token:
+            return {"Authorization": f"Token {self.api_key}"}
+        if fresh or "token" not in self._access:
+            address = urljoin(self.url + "/", "api/token/refresh/")
+            try:
+                answer = httpx.post(address, json={"refresh": self.api_key}, timeout=TIMEOUT)
+            except httpx.HTTPError as error:
+                raise LabelStudioError(f"{what}: cannot reach {address} ({type(error).__name__}: {error})") from None
+            if answer.status_code != 200 or "access" not in answer.text:
+                raise LabelStudioError(f"{what}: {address} refused the personal access token ({answer.status_code}): "
+                                       f"the API key was refused (--api-key or LABEL_STUDIO_API_KEY)")
+            self._access["token"] = answer.json()["access"]
+        return {"Authorization": f"Bearer {self._access['token']}"}
 
     def _get(self, address: str, what: str) -> httpx.Response:
         if not address.startswith(("http://", "https://")):
@@ -49,18 +74,25 @@ class LabelStudio:
                                        f"(--url, LABEL_STUDIO_URL, or the hostname /setup sends)")
             address = urljoin(self.url + "/", address.lstrip("/"))
         same_server = self.url and urlparse(address).netloc == urlparse(self.url).netloc
-        headers = {"Authorization": f"Token {self.api_key}"} if self.api_key and same_server else {}
-        try:
-            response = httpx.get(address, headers=headers, timeout=TIMEOUT, follow_redirects=True)
-        except httpx.HTTPError as error:
-            raise LabelStudioError(f"{what}: cannot reach {address} ({type(error).__name__}: {error})") from None
+        headers = self._authorisation(what) if self.api_key and same_server else {}
+        response = self._fetch(address, headers, what)
+        if response.status_code == 401 and self.personal_token and same_server:   # the access token expired
+            response = self._fetch(address, self._authorisation(what, fresh=True), what)
         if response.status_code in (401, 403):
             key = "no API key was given" if not headers else "the API key was refused"
             raise LabelStudioError(f"{what}: {address} answered {response.status_code}: {key} (--api-key or "
-                                   f"LABEL_STUDIO_API_KEY)")
+                                   f"LABEL_STUDIO_API_KEY; Label Studio 1.23 refuses its legacy tokens unless "
+                                   f"LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true: give a personal access token)")
         if response.status_code >= 400:
             raise LabelStudioError(f"{what}: {address} answered {response.status_code}")
         return response
+
+    @staticmethod
+    def _fetch(address: str, headers: dict[str, str], what: str) -> httpx.Response:
+        try:
+            return httpx.get(address, headers=headers, timeout=TIMEOUT, follow_redirects=True)
+        except httpx.HTTPError as error:
+            raise LabelStudioError(f"{what}: cannot reach {address} ({type(error).__name__}: {error})") from None
 
     def image_bytes(self, reference: str, task_id: object = None) -> tuple[bytes, str]:
         """The bytes of a task's image and its file name: a local path, a file in `images` of the same name,
@@ -76,8 +108,9 @@ class LabelStudio:
                     return candidate.read_bytes(), name
                 except OSError as error:
                     raise LabelStudioError(f"{what}: cannot read {candidate} ({error.strerror})") from None
-        if local is not None and not reference.startswith("/"):
-            raise LabelStudioError(f"{what}: {reference} is neither a file here nor a URL", status=422)
+        if local is not None:
+            raise LabelStudioError(f"{what}: {reference}: no such file here (a task's image is a file here, a "
+                                   f"Label Studio path /data/..., or a URL)", status=422)
         return self._get(reference, what).content, name
 
     def export(self, project: int) -> list[dict]:

@@ -24,11 +24,16 @@ class BrushConfig:
         by_name = {label.lower(): label for label in self.labels}
         return {index: by_name[name.lower()] for index, name in enumerate(class_names) if name.lower() in by_name}
 
+    def unlabelled_classes(self, class_names: list[str]) -> list[str]:
+        """The model's classes but background (class 0 and those named like it) that have no label here."""
+        labelled = self.class_labels(class_names)
+        return [name for index, name in enumerate(class_names)
+                if index > 0 and index not in labelled and name.lower() not in BACKGROUND_NAMES]
+
     def mismatches(self, class_names: list[str]) -> list[str]:
         """One line each for the model's classes the config lacks and the config's labels the model lacks."""
         known = {name.lower() for name in class_names}
-        labelled = {label.lower() for label in self.labels}
-        lacking = [name for name in class_names if name.lower() not in labelled and name.lower() not in BACKGROUND_NAMES]
+        lacking = self.unlabelled_classes(class_names)
         unknown = [label for label in self.labels if label.lower() not in known]
         lines = []
         if lacking:
@@ -36,7 +41,8 @@ class BrushConfig:
                          f"'{self.from_name}': they are not pre-annotated")
         if unknown:
             lines.append(f"the project's labels {', '.join(unknown)} are not among the model's classes "
-                         f"({', '.join(class_names)}): the model never proposes them and fine-tuning leaves them out")
+                         f"({', '.join(class_names)}): the model never proposes them, and fine-tuning and the task "
+                         f"scores ignore their pixels")
         return lines
 
 

@@ -4,7 +4,9 @@ data manager sorts by ("Prediction score"), taken from `unetkit review`:
 
 - a task with an annotation: review's suspicion score of that annotation (review/suspects.py: the share of
   its pixels the model confidently contradicts, weighted by the margin), with class thresholds from the task
-  itself, since the backend sees one task at a time; sorted high first, the likeliest wrong masks come first;
+  itself, since the backend sees one task at a time (a class the annotation lacks: the model's mean
+  confidence where it predicts that class, so that a class left out entirely is still caught); sorted high
+  first, the likeliest wrong masks come first;
 - a task without: review's label-next value (review/label_next.py: mean normalised entropy x the pixels'
   expected rarity, with the checkpoint's class weights as rarity when it trained with them, else equal),
   so sorted high first, the images worth labelling most come first (the diversity step, which needs the
@@ -20,12 +22,12 @@ from ...data.annotations.label_studio import annotation_label_map, brush_results
 from ...data.annotations.regions import PredictedImage
 from ...data.io import decode_image
 from ...infer import Predictor
+from ...labels import IGNORE_INDEX
 from ...review.label_next import candidate
 from ...review.suspects import ImageProbabilities, class_thresholds, quantized, review_image
 from .connection import LabelStudio, LabelStudioError
 from .label_config import BrushConfig
 
-IGNORE = 255
 MAX_PIXELS = 40_000_000
 
 
@@ -58,21 +60,20 @@ def predict_task(task: dict, model: ServedModel, config: BrushConfig, studio: La
     probabilities = maps.probabilities.numpy()
     labels = predictor.labels_from(maps.probabilities).numpy().astype(np.uint8)
     class_labels = config.class_labels(predictor.class_names)
-    results = brush_results(PredictedImage(name, labels, probabilities), _drawn(class_labels),
-                            config.from_name, config.to_name)
+    drawn = {index: label for index, label in class_labels.items() if index > 0}   # class 0: where no brush is
+    results = brush_results(PredictedImage(name, labels, probabilities), drawn, config.from_name, config.to_name)
     class_of_label = {label: index for index, label in class_labels.items()}
     height, width = labels.shape
     annotated, _ = annotation_label_map(task, width, height, class_of_label)
     if annotated is not None:
         reviewed = ImageProbabilities(name, quantized(probabilities), annotated)
-        thresholds = class_thresholds([reviewed], predictor.num_classes, IGNORE)
-        score = review_image(reviewed, thresholds, IGNORE, predictor.class_names).score
+        thresholds = class_thresholds([reviewed], predictor.num_classes, IGNORE_INDEX)
+        for k in np.flatnonzero(np.isnan(thresholds)):
+            if (labels == k).any():
+                thresholds[k] = probabilities[k][labels == k].mean()
+        score = review_image(reviewed, thresholds, IGNORE_INDEX, predictor.class_names).score
     else:
         entropy = maps.normalised("entropy").numpy()
         score = candidate(name, image, probabilities, entropy, model.rarity).value
     return {"result": results, "score": round(float(score), 6), "model_version": model.version}
 
-
-def _drawn(class_labels: dict[int, str]) -> dict[int, str]:
-    """The classes proposed as brushes: those with a label, but not class 0 (what no brush covers)."""
-    return {index: label for index, label in class_labels.items() if index > 0}

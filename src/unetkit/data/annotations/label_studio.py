@@ -21,7 +21,7 @@ from PIL import Image
 from ...errors import DataError
 from .coco import load_json
 from .label_studio_rle import mask_to_rle, rle_to_mask
-from .rasterise import rasterise
+from .rasterise import IGNORE, rasterise
 from .regions import BACKGROUND_NAMES, AnnotatedImage, Annotations, Category, PredictedImage, Region
 
 UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
@@ -98,16 +98,17 @@ def read_label_studio(path: Path, images_dir: Path) -> Annotations:
 def annotation_label_map(task: dict, width: int, height: int, class_of_label: dict[str, int]
                          ) -> tuple[np.ndarray | None, list[str]]:
     """The (height, width) uint8 class map of a task's newest annotation (None when it has none), with each
-    label's class from `class_of_label` (labels not in it are left out: background); and one line per region
-    that could not be read."""
+    label's class from `class_of_label`; a region of a label not in it is painted IGNORE (unknown to the
+    model: neither trained on nor judged), what no region covers is background; and one line per region that
+    could not be read."""
     annotation = _chosen_annotation(task)
     if annotation is None:
         return None, []
     items = [item for item in annotation.get("result") or [] if isinstance(item, dict)]
     regions, problems = _regions(task, items, width, height)
-    image = AnnotatedImage(str(task.get("id")), Path(), width, height,
-                           [region for region in regions if region.category in class_of_label])
-    return rasterise(image, class_of_label), [f"task {task.get('id')}, {problem}" for problem in problems]
+    image = AnnotatedImage(str(task.get("id")), Path(), width, height, regions)
+    classes = {**{region.category: IGNORE for region in regions}, **class_of_label}
+    return rasterise(image, classes), [f"task {task.get('id')}, {problem}" for problem in problems]
 
 
 def _regions(task: dict, items: list[dict], width: int, height: int) -> tuple[list[Region], list[str]]:
