@@ -201,13 +201,20 @@ def test_a_zoomed_out_model_is_predicted_at_the_median_scale_it_learned():
     assert scales_choice(1.0)[0] == [1.0] and scales_choice(3.0)[0] == [0.5]
 
 
-def test_model_auto_lets_the_plan_choose_and_says_why(synthetic_root):
-    """model.name=auto (issue 29) is the plan's own choice (issue 42): for data where a pretrained start did not
-    win (here colour images of one size: not measured yet) the scratch U-Net, and the reason names the measurement behind that."""
+def test_model_auto_lets_the_plan_choose_and_says_why(synthetic_root, tmp_path):
+    """model.name=auto (issue 29) is the plan's own choice (issue 42): colour images of one camera (DRIVE: a
+    pretrained start won) train the scratch U-Net when the weights are not cached, saying which would help;
+    grey ones (rock_voc, ISBI: level) the scratch U-Net, and the reason names the measurement behind that."""
     from unetkit.train.plan import make_plan
+
+    from ..conftest import write_disk_dataset
     plan = make_plan([f"data.root={synthetic_root}", "model.name=auto"], probe=False)
     assert plan.config.model.name == "unet" and plan.config.model.base_channels > 0
-    assert "not yet measured to win" in plan.reasons["model.name"] and "docs/benchmarks.md" in plan.reasons["model.name"]
+    assert "would help" in plan.reasons["model.name"] and "DRIVE" in plan.reasons["model.name"]
+    grey = make_plan([f"data.root={write_disk_dataset(tmp_path / 'disks', {'train': 4})}", "model.name=auto"],
+                     probe=False)
+    assert grey.config.model.name == "unet" and "level with it" in grey.reasons["model.name"]
+    assert "ISBI" in grey.reasons["model.name"] and "docs/benchmarks.md" in grey.reasons["model.name"]
     assert "model.name" not in plan.user_keys
     chosen = make_plan([f"data.root={synthetic_root}", "model.name=resnet18_unet"], probe=False)
     assert chosen.config.model.name == "resnet18_unet" and chosen.reasons["model.name"] == "set on the command line"

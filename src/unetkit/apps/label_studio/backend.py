@@ -132,11 +132,12 @@ class LabelStudioBackend:
                 with self._predicting:
                     results.append(predict_task(task, model, project.config, project.studio))
             except LabelStudioError as error:   # the others' predictions still count: Label Studio keeps a batch
-                log.error("%s", error)          # only whole, so a failed task gets an empty result
-                failures.append(error)
+                failures.append(error)          # only whole, so a failed task gets an empty result
                 results.append({"result": [], "model_version": model.version})
         if failures and len(failures) == len(tasks):
-            raise failures[0]
+            raise failures[0]                   # the answer (and its line in the log)
+        for error in failures:
+            log.error("%s (an empty prediction for it)", error)
         return {"results": results, "model_version": model.version}
 
     def webhook(self, body: dict) -> dict:
