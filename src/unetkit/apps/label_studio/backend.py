@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse
 
 from ...errors import ConfigError
 from ...infer import Predictor
+from ...infer.predictor import inference_settings
 from ...models import load_model
 from ...review.label_next import rarity_weights
 from .connection import LabelStudio, LabelStudioError
@@ -54,17 +55,19 @@ def served_model(checkpoint: str | None = None, onnx: str | None = None, device:
     if onnx is not None:
         predictor = Predictor.from_onnx(onnx)
         rarity = np.ones(predictor.num_classes)
-        name = Path(onnx).stem
+        name, run_config = Path(onnx).stem, None
     else:
-        predictor = Predictor.from_checkpoint(checkpoint, device=device)
-        _, meta = load_model(checkpoint)
+        network, meta = load_model(checkpoint)   # once: the predictor's network and the meta fine-tuning reads
+        predictor = Predictor(network, meta.normalization, meta.class_names, inference_settings(meta), device=device,
+                              optimize=True, trained_with_roi=meta.trained_with_roi)
         # label-next's rarity: the training masks' class frequencies, which the checkpoint keeps as its loss's
         # class weights when it trained with them (inverse frequency); otherwise every class counts the same
         rarity = (np.asarray(meta.class_weights, float) / np.mean(meta.class_weights) if meta.class_weights
                   else rarity_weights(np.ones(predictor.num_classes)))
         path = Path(checkpoint)
         name = path.parent.name if path.stem in ("best", "last") else path.stem
-    return ServedModel(predictor, version or f"unetkit-{name}.1", checkpoint, rarity)
+        run_config = meta.run_config
+    return ServedModel(predictor, version or f"unetkit-{name}.1", checkpoint, rarity, run_config)
 
 
 @dataclass

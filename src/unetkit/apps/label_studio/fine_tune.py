@@ -20,7 +20,6 @@ import yaml
 from PIL import Image
 
 from ...data.annotations.label_studio import annotation_label_map
-from ...models import load_model
 from .connection import LabelStudio, LabelStudioError
 from .label_config import BrushConfig
 from .task_predictions import ServedModel, task_image
@@ -159,10 +158,9 @@ class FineTuner:
         count = paint_dataset(tasks, config, studio, class_names, served.predictor.in_channels, folder / "data")
         if count == 0:
             raise FineTuneFailed(f"project {project} has no annotated task to train on")
-        _, meta = load_model(served.checkpoint)
-        if not meta.run_config:
+        if not served.run_config:
             raise FineTuneFailed(f"{served.checkpoint} holds no training config to fine-tune with")
-        settings = fine_tune_config(meta.run_config, folder / "data", class_names, served.checkpoint, self.minutes,
+        settings = fine_tune_config(served.run_config, folder / "data", class_names, served.checkpoint, self.minutes,
                                     self.device)
         (folder / "config.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
         log.info("fine-tuning on project %d: %d annotated tasks, %g minutes from %s (log: %s)", project, count,

@@ -39,6 +39,7 @@ class ServedModel:
     version: str
     checkpoint: str | None
     rarity: np.ndarray          # label-next's class weights (mean 1)
+    run_config: dict | None = None   # the checkpoint's training config (what fine-tuning starts from)
 
 
 def task_image(task: dict, config: BrushConfig, studio: LabelStudio, channels: int) -> tuple[np.ndarray, str]:
